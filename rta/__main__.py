@@ -1,0 +1,3 @@
+from rta.cli import main
+
+main()

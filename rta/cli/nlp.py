@@ -1,0 +1,3 @@
+"""Commands: nlp (see rta.cli.app for the groups)."""
+
+from rta.cli.app import app  # noqa: F401

@@ -1,0 +1,96 @@
+"""Commands: init, add, transcripts, informants, demo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from rta.cli.app import app, echo, open_project, project_dir_option
+
+
+@app.command()
+def init(
+    directory: Path = typer.Argument(..., help="Folder for the new project (created if missing)."),
+    name: Optional[str] = typer.Option(None, help="Study name (default: the folder name)."),
+    coder: Optional[str] = typer.Option(None, help="Default coder name (default: your user name)."),
+    registry: Optional[Path] = typer.Option(None, help="Informant registry YAML (default: Tabell 2)."),
+    codebook: Optional[Path] = typer.Option(None, help="Codebook YAML (default: Tabell 3)."),
+) -> None:
+    """Create a project folder with rta.toml, a registry, a codebook and the store."""
+    from rta.project import Project
+
+    project = Project.init(directory, name=name, coder=coder, registry=registry, codebook=codebook)
+    echo(f"created project '{project.config.name}' in {project.root}")
+    echo(f"  registry: {project.config.registry}   codebook: {project.config.codebook}   coder: {project.config.coder}")
+    echo(f"next: cd {directory} && rta add TRANSCRIPTS...")
+
+
+@app.command()
+def add(
+    files: List[Path] = typer.Argument(..., help="Transcript files (.txt, .md, .docx)."),
+    encoding: str = typer.Option("utf-8", help="Text encoding of .txt/.md files, e.g. cp1252 or latin-1."),
+    revise: bool = typer.Option(False, help="Accept a file from a new path as a new revision of a transcript with the same id."),
+    coder: Optional[str] = typer.Option(None, help="Who adds them (default: $RTA_CODER or rta.toml)."),
+) -> None:
+    """Import transcripts into the project. Unchanged files are skipped; changed ones become
+    new revisions with their codings re-anchored. Nothing is stored if any file is bad."""
+    project = open_project()
+    results = project.add_files(files, encoding=encoding, coder=coder, revise=revise)
+    for r in results:
+        echo(f"{r.status:9} {r.transcript_id:24} rev {r.revision}  {r.turns:4} turns {r.words:6} words  ({r.path})")
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("added", "revised", "unchanged")}
+    echo(f"{counts['added']} added, {counts['revised']} revised, {counts['unchanged']} unchanged")
+
+
+@app.command()
+def transcripts(
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """List the project's transcripts with their turns, words and informants."""
+    from rta.overview import transcript_overview
+
+    project = open_project()
+    rows = transcript_overview(project.store)
+    if fmt == "json":
+        echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        echo("no transcripts yet: rta add FILES...")
+        return
+    echo(f"{'transcript':26}{'rev':>4}{'turns':>7}{'words':>8}  informants")
+    for r in rows:
+        echo(f"{r['id']:26}{r['revision']:>4}{r['turns']:>7}{r['words']:>8}  {', '.join(r['informants'])}")
+    echo(f"{len(rows)} transcripts, {sum(r['turns'] for r in rows)} turns, {sum(r['words'] for r in rows)} words")
+
+
+@app.command()
+def informants(
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """List the informant registry with each informant's turns and words in the project."""
+    from rta.overview import informant_overview
+
+    project = open_project()
+    rows = informant_overview(project.store, project.registry)
+    if fmt == "json":
+        echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    echo(f"{'code':13}{'role':14}{'group':12}{'transcripts':>12}{'turns':>7}{'words':>8}")
+    for r in rows:
+        echo(f"{r['code']:13}{r['role_name']:14}{(r['group'] or '-'):12}{r['transcripts']:>12}{r['turns']:>7}{r['words']:>8}")
+    silent = [r["code"] for r in rows if r["turns"] == 0 and r["code"] != "(intervjuer)"]
+    if silent:
+        echo(f"not in any transcript: {', '.join(silent)}")
+
+
+@app.command()
+def demo(
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the demo project (default: a new temporary folder)."),
+) -> None:
+    """Run the whole path on the bundled sample transcripts and print what it made."""
+    from rta.demo import run_demo
+
+    run_demo(out, echo=echo)

@@ -1,0 +1,220 @@
+"""A project: a study folder with ``rta.toml``, its registry and codebook, and the store.
+
+    study/
+      rta.toml          configuration
+      informants.yaml   informant registry (a copy of Tabell 2 unless another is given)
+      codebook.yaml     the codebook (a copy of Tabell 3 unless another is given)
+      rta.db            the project store (SQLite, WAL)
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from rta.config import CONFIG_NAME, Config, load_config, save_config
+from rta.errors import RtaError
+from rta.informants import Registry, load_registry
+from rta.store import Store
+from rta.transcripts import Transcript, parse_file
+
+STORE_NAME = "rta.db"
+
+
+@dataclass
+class AddResult:
+    """What ``rta add`` did with one file."""
+
+    path: Path
+    transcript_id: str
+    status: str  # 'added' | 'unchanged' | 'revised'
+    revision: int
+    turns: int
+    words: int
+
+
+def find_project_root(start: Path | None = None) -> Path | None:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return None
+
+
+def default_coder() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # pragma: no cover - no user database
+        return "researcher"
+
+
+class Project:
+    """An open project. Use :meth:`init` to create one and :meth:`open` to open one."""
+
+    def __init__(self, root: Path, config: Config) -> None:
+        self.root = root
+        self.config = config
+
+    # -- creation and opening -------------------------------------------------------------
+    @classmethod
+    def init(
+        cls,
+        root: str | Path,
+        name: str | None = None,
+        coder: str | None = None,
+        registry: str | Path | None = None,
+        codebook: str | Path | None = None,
+    ) -> "Project":
+        """Create a project folder. Refuses to overwrite an existing project."""
+        from rta.resources import default_codebook_path, default_registry_path
+
+        root = Path(root)
+        if root.exists() and not root.is_dir():
+            raise RtaError("exists and is not a folder", path=root, hint="choose another folder name")
+        if (root / CONFIG_NAME).exists() or (root / STORE_NAME).exists():
+            raise RtaError("a project already exists here", path=root / CONFIG_NAME, hint="open it, or choose another folder")
+        registry_src = Path(registry) if registry else default_registry_path()
+        load_registry(registry_src)  # fail before creating anything
+        codebook_src = Path(codebook) if codebook else default_codebook_path()
+        if codebook and not codebook_src.is_file():
+            raise RtaError("codebook not found", path=codebook_src)
+        root.mkdir(parents=True, exist_ok=True)
+        config = Config(name=name or root.resolve().name, coder=coder or default_coder())
+        created: list[Path] = []
+        try:
+            shutil.copyfile(registry_src, root / config.registry)
+            created.append(root / config.registry)
+            if codebook_src.is_file():
+                shutil.copyfile(codebook_src, root / config.codebook)
+                created.append(root / config.codebook)
+            store = Store(root / STORE_NAME, create=True)
+            created.append(root / STORE_NAME)
+            project = cls(root.resolve(), config)
+            project.__dict__["store"] = store
+            with store.transaction():
+                store.set_meta("name", config.name)
+                store.set_meta("phase", "1")
+                store.sync_informants(project.registry)
+                store.log_event("project.created", {"name": config.name}, config.coder)
+            save_config(root / CONFIG_NAME, config)
+        except BaseException:
+            for path in created:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(path) + suffix).unlink(missing_ok=True)
+            raise
+        return project
+
+    @classmethod
+    def open(cls, root: str | Path | None = None) -> "Project":
+        """Open the project at ``root``, or the nearest one upwards from the working folder."""
+        if root is None:
+            found = find_project_root()
+            if found is None:
+                raise RtaError(
+                    "not inside an rta project",
+                    hint="run 'rta init DIR' to create one, cd into it, or pass --project DIR",
+                )
+            root = found
+        root = Path(root)
+        if not (root / CONFIG_NAME).is_file():
+            raise RtaError("no rta project here (rta.toml missing)", path=root, hint="run 'rta init DIR' first")
+        return cls(root.resolve(), load_config(root / CONFIG_NAME))
+
+    # -- parts ----------------------------------------------------------------------------
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.root / STORE_NAME)
+
+    @cached_property
+    def registry(self) -> Registry:
+        return load_registry(self.root / self.config.registry)
+
+    @property
+    def codebook_path(self) -> Path:
+        return self.root / self.config.codebook
+
+    def coder(self, override: str | None = None) -> str:
+        """Who is making a decision: ``--coder``, then ``$RTA_CODER``, then rta.toml."""
+        return override or os.environ.get("RTA_CODER") or self.config.coder or default_coder()
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+            del self.__dict__["store"]
+
+    # -- transcripts ----------------------------------------------------------------------
+    def parse(self, path: str | Path, encoding: str = "utf-8") -> Transcript:
+        return parse_file(path, self.registry, encoding=encoding)
+
+    def add_files(
+        self,
+        paths: list[str | Path],
+        encoding: str = "utf-8",
+        coder: str | None = None,
+        revise: bool = False,
+    ) -> list[AddResult]:
+        """Import transcripts: all files are parsed and checked first, then stored in one
+        transaction, so a bad file leaves the project unchanged.
+
+        Re-adding an unchanged file does nothing; a changed file from the same path becomes a
+        new revision and its codings are re-anchored. A file from another path with an id the
+        project already has is refused unless ``revise`` says it is a corrected version."""
+        parsed: list[tuple[Path, Transcript]] = []
+        seen: dict[str, Path] = {}
+        for raw in paths:
+            path = Path(raw)
+            transcript = self.parse(path, encoding=encoding)
+            if transcript.id in seen:
+                raise RtaError(
+                    f"duplicate transcript id '{transcript.id}' (also in {seen[transcript.id]})",
+                    path=path,
+                    line=1,
+                    hint="give one of them another file name or an `id:` in its front matter",
+                )
+            seen[transcript.id] = path
+            parsed.append((path, transcript))
+        who = self.coder(coder)
+        results: list[AddResult] = []
+        store = self.store
+        with store.transaction():
+            store.sync_informants(self.registry)
+            for path, transcript in parsed:
+                results.append(self._store_transcript(path, transcript, who, revise))
+        return results
+
+    def _store_transcript(self, path: Path, transcript: Transcript, coder: str, revise: bool) -> AddResult:
+        store = self.store
+        row = store.transcript_row(transcript.id)
+        source = str(path.resolve())
+        if row is not None:
+            current = store.conn.execute(
+                "SELECT sha256, source_path FROM transcript_revisions WHERE transcript_id=? AND revision=?",
+                (transcript.id, row["revision"]),
+            ).fetchone()
+            if current["sha256"] == transcript.sha256:
+                return AddResult(path, transcript.id, "unchanged", row["revision"], len(transcript.turns), transcript.words)
+            if not revise and current["source_path"] and Path(current["source_path"]) != path.resolve():
+                raise RtaError(
+                    f"duplicate transcript id '{transcript.id}': the project already has it from {current['source_path']}",
+                    path=path,
+                    line=1,
+                    hint="if this is a corrected version, use 'rta add --revise'; otherwise set another `id:` in its front matter",
+                )
+        for informant in transcript.declared:
+            store.conn.execute(
+                "INSERT OR IGNORE INTO informants(code, role, grp, attributes, position) VALUES (?,?,?,?,?)",
+                (informant.code, informant.role, informant.group, "{}", 10_000),
+            )
+        revision = store.insert_revision(transcript, source, coder)
+        status = "added" if revision == 1 else "revised"
+        payload = {"transcript": transcript.id, "revision": revision, "sha256": transcript.sha256, "source": source}
+        store.log_event("transcript.added" if revision == 1 else "transcript.revised", payload, coder)
+        if revision > 1:
+            from rta.anchor import reanchor_codings
+
+            reanchor_codings(store, transcript.id, revision - 1, revision, coder)
+        return AddResult(path, transcript.id, status, revision, len(transcript.turns), transcript.words)

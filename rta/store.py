@@ -1,0 +1,438 @@
+"""The project store: one SQLite file holding a study's transcripts, codings and history.
+
+Design rules:
+
+* Every command that writes does so inside :meth:`Store.transaction` (``BEGIN IMMEDIATE`` in
+  WAL mode): a crash or Ctrl-C leaves the store exactly as it was before the command.
+* Decisions are never deleted: codings change status, and every decision appends an event to
+  a hash-chained, append-only log (:meth:`Store.log_event`), so tampering is detectable.
+* The schema is versioned; :data:`MIGRATIONS` upgrades older stores in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from rta.errors import RtaError
+
+GENESIS_HASH = "0" * 64
+
+SCHEMA_V1 = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE coders (
+    name TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE informants (
+    code TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    grp TEXT,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    position INTEGER NOT NULL
+);
+CREATE TABLE transcripts (
+    id TEXT PRIMARY KEY,
+    revision INTEGER NOT NULL,          -- the current revision
+    source_path TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    added TEXT NOT NULL
+);
+CREATE TABLE transcript_revisions (
+    transcript_id TEXT NOT NULL REFERENCES transcripts(id),
+    revision INTEGER NOT NULL,
+    text TEXT NOT NULL,                 -- normalised text (NFC, LF); all offsets point into it
+    sha256 TEXT NOT NULL,
+    source_path TEXT,
+    created TEXT NOT NULL,
+    coder TEXT,
+    note TEXT,
+    PRIMARY KEY (transcript_id, revision)
+);
+CREATE TABLE turns (
+    transcript_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    speaker TEXT NOT NULL,              -- label as written, e.g. 'R 2.1'
+    informant TEXT,                     -- canonical code, NULL for the interviewer
+    role TEXT,
+    grp TEXT,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    line_start INTEGER NOT NULL,
+    line_end INTEGER NOT NULL,
+    timestamp TEXT,
+    words INTEGER NOT NULL,
+    PRIMARY KEY (transcript_id, revision, n),
+    FOREIGN KEY (transcript_id, revision) REFERENCES transcript_revisions(transcript_id, revision)
+);
+CREATE INDEX turns_informant ON turns(informant);
+CREATE TABLE codebook_versions (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL UNIQUE,
+    content TEXT NOT NULL,              -- the YAML as imported
+    source_path TEXT,
+    imported TEXT NOT NULL,
+    coder TEXT
+);
+CREATE TABLE codes (
+    codebook_version INTEGER NOT NULL REFERENCES codebook_versions(id),
+    name TEXT NOT NULL,
+    guid TEXT,
+    parent TEXT,
+    definition TEXT,
+    color TEXT,
+    PRIMARY KEY (codebook_version, name)
+);
+CREATE TABLE themes (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    definition TEXT NOT NULL DEFAULT '',
+    central_concept TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL DEFAULT 'inductive' CHECK (origin IN ('inductive', 'deductive')),
+    status TEXT NOT NULL DEFAULT 'candidate' CHECK (status IN ('candidate', 'reviewed', 'defined', 'discarded')),
+    parent TEXT,
+    opposite TEXT,
+    guid TEXT,
+    source TEXT,                        -- 'codebook', 'manual', 'proposed', 'merge', 'split'
+    version INTEGER NOT NULL DEFAULT 1,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE TABLE theme_codes (
+    theme_id INTEGER NOT NULL REFERENCES themes(id),
+    code TEXT NOT NULL,
+    PRIMARY KEY (theme_id, code)
+);
+CREATE TABLE codings (
+    id INTEGER PRIMARY KEY,
+    transcript_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    line_start INTEGER NOT NULL,
+    line_end INTEGER NOT NULL,
+    turn_n INTEGER,
+    code TEXT NOT NULL,
+    codebook_version INTEGER REFERENCES codebook_versions(id),
+    coder TEXT NOT NULL,
+    created TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed', 'orphaned')),
+    origin TEXT NOT NULL CHECK (origin IN ('manual', 'suggested')),
+    suggestion_id INTEGER,
+    memo TEXT,
+    quote_sha256 TEXT NOT NULL,         -- sha256 of text[start:end] of the stored revision
+    anchor_similarity REAL,             -- set when re-anchored fuzzily after a revision
+    FOREIGN KEY (transcript_id, revision) REFERENCES transcript_revisions(transcript_id, revision)
+);
+CREATE INDEX codings_code ON codings(code);
+CREATE INDEX codings_transcript ON codings(transcript_id, status);
+CREATE TABLE suggestions (
+    id INTEGER PRIMARY KEY,
+    transcript_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    turn_n INTEGER,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    line_start INTEGER NOT NULL,
+    line_end INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    score REAL NOT NULL,
+    method TEXT NOT NULL,
+    evidence TEXT NOT NULL DEFAULT '[]',
+    pipeline TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'suggested' CHECK (status IN ('suggested', 'accepted', 'rejected')),
+    created TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    coding_id INTEGER REFERENCES codings(id),
+    UNIQUE (transcript_id, revision, start, end, code, method)
+);
+CREATE INDEX suggestions_status ON suggestions(status, code);
+CREATE TABLE memos (
+    id INTEGER PRIMARY KEY,
+    target_kind TEXT NOT NULL CHECK (target_kind IN ('coding', 'code', 'theme', 'transcript', 'journal', 'project')),
+    target TEXT,
+    text TEXT NOT NULL,
+    phase INTEGER,
+    coder TEXT,
+    created TEXT NOT NULL
+);
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,
+    coder TEXT,
+    phase INTEGER,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+# Each entry upgrades the schema from version i to i+1 (index 0: empty -> 1).
+MIGRATIONS: list[str] = [SCHEMA_V1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now() -> str:
+    """UTC timestamp with seconds precision, ISO 8601: how rta stamps decisions."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def event_hash(prev_hash: str, seq: int, ts: str, coder: str | None, phase: int | None, kind: str, payload: str) -> str:
+    """Hash of one log entry, chained to the previous entry's hash."""
+    body = canonical_json([prev_hash, seq, ts, coder, phase, kind, payload])
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Event:
+    seq: int
+    ts: str
+    coder: str | None
+    phase: int | None
+    kind: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class Store:
+    """A connection to a project's SQLite store."""
+
+    def __init__(self, path: str | Path, create: bool = False) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise RtaError("project store not found", path=self.path, hint="run 'rta init DIR' to create a project")
+        self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self._depth = 0
+        self._migrate()
+
+    # -- schema ---------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        row = self.conn.execute("PRAGMA user_version").fetchone()
+        return int(row[0])
+
+    def _migrate(self) -> None:
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise RtaError(
+                f"this project was written by a newer rta (schema {current}, this rta knows {SCHEMA_VERSION})",
+                path=self.path,
+                hint="upgrade rta: pip install -U rta",
+            )
+        if current == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            for version in range(current, SCHEMA_VERSION):
+                for statement in _split_sql(MIGRATIONS[version]):
+                    self.conn.execute(statement)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # -- transactions ---------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing: commits on success, rolls back on any exception (Ctrl-C too).
+
+        Nested use joins the outer transaction.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self.conn
+        except BaseException:
+            self._depth = 0
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self._depth = 0
+            self.conn.execute("COMMIT")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- meta -----------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._require_tx()
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def phase(self) -> int:
+        return int(self.get_meta("phase", "1") or 1)
+
+    # -- audit log ------------------------------------------------------------------------
+    def _require_tx(self) -> None:
+        if not self._depth:
+            raise RuntimeError("writes to the store must happen inside Store.transaction()")
+
+    def ensure_coder(self, coder: str | None) -> None:
+        if coder:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO coders(name, first_seen) VALUES (?, ?)", (coder, now())
+            )
+
+    def log_event(self, kind: str, payload: dict[str, Any], coder: str | None) -> Event:
+        """Append a decision to the hash-chained log (inside the caller's transaction)."""
+        self._require_tx()
+        self.ensure_coder(coder)
+        last = self.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        seq = (last["seq"] + 1) if last else 1
+        prev = last["hash"] if last else GENESIS_HASH
+        ts = now()
+        phase = self.phase()
+        body = canonical_json(payload)
+        digest = event_hash(prev, seq, ts, coder, phase, kind, body)
+        self.conn.execute(
+            "INSERT INTO events(seq, ts, coder, phase, kind, payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)",
+            (seq, ts, coder, phase, kind, body, prev, digest),
+        )
+        return Event(seq, ts, coder, phase, kind, payload, prev, digest)
+
+    def events(self, since: str | None = None, coder: str | None = None, kind: str | None = None) -> list[Event]:
+        sql = "SELECT * FROM events WHERE 1=1"
+        args: list[Any] = []
+        if since:
+            sql += " AND ts >= ?"
+            args.append(since)
+        if coder:
+            sql += " AND coder = ?"
+            args.append(coder)
+        if kind:
+            sql += " AND kind = ?"
+            args.append(kind)
+        sql += " ORDER BY seq"
+        return [
+            Event(r["seq"], r["ts"], r["coder"], r["phase"], r["kind"], json.loads(r["payload"]), r["prev_hash"], r["hash"])
+            for r in self.conn.execute(sql, args)
+        ]
+
+    # -- informants -----------------------------------------------------------------------
+    def sync_informants(self, registry) -> None:
+        """Mirror the registry (plus declared informants) into the store for queries."""
+        self._require_tx()
+        for pos, inf in enumerate(registry.informants):
+            self.conn.execute(
+                "INSERT INTO informants(code, role, grp, attributes, position) VALUES (?,?,?,?,?) "
+                "ON CONFLICT(code) DO UPDATE SET role=excluded.role, grp=excluded.grp, "
+                "attributes=excluded.attributes, position=excluded.position",
+                (inf.code, inf.role, inf.group, canonical_json(inf.attributes), pos),
+            )
+
+    # -- transcripts ----------------------------------------------------------------------
+    def transcript_row(self, transcript_id: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM transcripts WHERE id = ?", (transcript_id,)).fetchone()
+
+    def transcript_text(self, transcript_id: str, revision: int | None = None) -> str:
+        if revision is None:
+            row = self.transcript_row(transcript_id)
+            if row is None:
+                raise RtaError(f"no transcript '{transcript_id}' in this project", hint="see 'rta transcripts'")
+            revision = row["revision"]
+        rev = self.conn.execute(
+            "SELECT text FROM transcript_revisions WHERE transcript_id = ? AND revision = ?",
+            (transcript_id, revision),
+        ).fetchone()
+        if rev is None:
+            raise RtaError(f"transcript '{transcript_id}' has no revision {revision}")
+        return rev["text"]
+
+    def insert_revision(self, transcript, source_path: str | None, coder: str | None, note: str | None = None) -> int:
+        """Store a parsed transcript as a new revision (the first one creates the transcript)."""
+        self._require_tx()
+        row = self.transcript_row(transcript.id)
+        ts = now()
+        if row is None:
+            revision = 1
+            self.conn.execute(
+                "INSERT INTO transcripts(id, revision, source_path, metadata, added) VALUES (?,?,?,?,?)",
+                (transcript.id, revision, source_path, canonical_json(transcript.metadata), ts),
+            )
+        else:
+            revision = row["revision"] + 1
+            self.conn.execute(
+                "UPDATE transcripts SET revision = ?, source_path = ?, metadata = ? WHERE id = ?",
+                (revision, source_path, canonical_json(transcript.metadata), transcript.id),
+            )
+        self.conn.execute(
+            "INSERT INTO transcript_revisions(transcript_id, revision, text, sha256, source_path, created, coder, note) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (transcript.id, revision, transcript.text, transcript.sha256, source_path, ts, coder, note),
+        )
+        self.conn.executemany(
+            "INSERT INTO turns(transcript_id, revision, n, speaker, informant, role, grp, start, end, "
+            "line_start, line_end, timestamp, words) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (transcript.id, revision, t.n, t.speaker, t.code, t.role, t.group, t.start, t.end,
+                 t.line_start, t.line_end, t.timestamp, t.words)
+                for t in transcript.turns
+            ],
+        )
+        return revision
+
+    def current_turns(self, transcript_id: str | None = None) -> list[sqlite3.Row]:
+        sql = (
+            "SELECT turns.* FROM turns JOIN transcripts ON transcripts.id = turns.transcript_id "
+            "AND transcripts.revision = turns.revision"
+        )
+        args: tuple = ()
+        if transcript_id is not None:
+            sql += " WHERE turns.transcript_id = ?"
+            args = (transcript_id,)
+        return list(self.conn.execute(sql + " ORDER BY turns.transcript_id, turns.n", args))
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a schema script into statements (triggers contain ';' inside BEGIN...END)."""
+    statements, buf = [], []
+    for line in script.splitlines():
+        buf.append(line)
+        joined = "\n".join(buf).strip()
+        if not joined:
+            buf = []
+            continue
+        if sqlite3.complete_statement(joined):
+            statements.append(joined)
+            buf = []
+    if "\n".join(buf).strip():
+        statements.append("\n".join(buf))
+    return statements

@@ -1,0 +1,365 @@
+"""Transcripts: files parsed into speaker turns attributed to informant codes.
+
+A transcript is a ``.txt``, ``.md`` or ``.docx`` file of turns written ``CODE: text`` at the
+start of a line, with optional YAML front matter. The text is normalised once (BOM dropped,
+LF line ends, Unicode NFC) and every offset in rta is a Unicode code point into that
+normalised text, end exclusive; line numbers are 1-based lines of the same text. The
+normalised text is what the project stores, so every quote can be checked against it later.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rta.errors import RtaError
+from rta.fsutil import sha256_text
+from rta.informants import INTERVIEWER_ROLE, Informant, LabelError, Registry
+from rta.yamlutil import LINE_KEY, load_yaml_text, strip_lines
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx")
+
+# A speaker label at the start of a line: up to 40 characters without a colon, then ':'.
+_LABEL_LINE = re.compile(r"(?P<label>[^\s:][^:\n]{0,39}?)[ \t]*:(?!//)")
+# Labels that look like codes even when the registry does not know them (so a typo is an
+# error rather than silently glued onto the previous turn): R5, R 2.1, UH3, Vf, I.
+_CODE_LIKE = re.compile(r"[A-ZÆØÅ]{1,3}[ ]?\d+(?:\.\d+)?|[A-ZÆØÅ][a-zæøå]?")
+_TIMESTAMP = re.compile(r"(?:\[(?P<a>\d{1,2}:\d{2}(?::\d{2})?)\]|\((?P<b>\d{1,2}:\d{2}(?::\d{2})?)\))[ \t]*")
+
+
+@dataclass
+class Turn:
+    """One speaker turn. ``start``/``end`` select ``text`` from the transcript's normalised
+    text; the interviewer's turns have ``code`` None and role ``intervjuer``."""
+
+    n: int
+    speaker: str
+    code: str | None
+    role: str | None
+    group: str | None
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    text: str
+    timestamp: str | None = None
+
+    @property
+    def is_interviewer(self) -> bool:
+        return self.role == INTERVIEWER_ROLE
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass
+class Transcript:
+    """A parsed transcript: normalised text, its hash, metadata and turns."""
+
+    id: str
+    path: Path | None
+    text: str
+    sha256: str
+    turns: list[Turn]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    declared: list[Informant] = field(default_factory=list)
+
+    @property
+    def informant_turns(self) -> list[Turn]:
+        return [t for t in self.turns if not t.is_interviewer]
+
+    @property
+    def informants(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for t in self.informant_turns:
+            seen.setdefault(t.code or "", None)
+        return list(seen)
+
+    @property
+    def words(self) -> int:
+        return sum(t.words for t in self.turns)
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of a code-point offset."""
+        return self.text.count("\n", 0, offset) + 1
+
+
+def normalise_text(text: str) -> str:
+    """BOM dropped, CRLF/CR to LF, Unicode NFC: the text rta stores and offsets refer to."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def read_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """Read a transcript file (``.txt``, ``.md``, ``.docx``) and return its normalised text."""
+    path = Path(path)
+    if not path.exists():
+        raise RtaError("file not found", path=path, hint="check the path and the file name")
+    if path.is_dir():
+        raise RtaError(
+            "is a directory, expected a transcript file",
+            path=path,
+            hint=f"pass the files inside it, e.g. {path}/*.txt",
+        )
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise RtaError(
+            f"unsupported file type '{suffix or '(none)'}'",
+            path=path,
+            hint="transcripts must be .txt, .md or .docx",
+        )
+    if suffix == ".docx":
+        return normalise_text(_read_docx(path))
+    data = path.read_bytes()
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RtaError(
+            f"not valid {encoding} (byte 0x{data[exc.start]:02x} at line {line})",
+            path=path,
+            line=line,
+            hint="if it was saved on Windows, re-run with --encoding cp1252 (or --encoding latin-1)",
+        ) from None
+    except LookupError:
+        raise RtaError(f"unknown encoding '{encoding}'", path=path, hint="try utf-8, cp1252 or latin-1") from None
+    return normalise_text(text)
+
+
+def _read_docx(path: Path) -> str:
+    try:
+        import docx  # python-docx
+    except ImportError:  # pragma: no cover - a dependency of rta
+        raise RtaError("reading .docx needs python-docx", path=path, hint="pip install python-docx") from None
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, ...
+        raise RtaError(f"cannot read Word file: {exc}", path=path, hint="open and re-save it in Word as .docx") from None
+    return "\n".join(p.text for p in document.paragraphs)
+
+
+def parse_file(path: str | Path, registry: Registry, encoding: str = "utf-8") -> Transcript:
+    """Parse a transcript file against an informant registry."""
+    path = Path(path)
+    text = read_text(path, encoding=encoding)
+    return parse_text(text, registry, path=path, default_id=path.stem)
+
+
+def parse_text(
+    text: str,
+    registry: Registry,
+    path: str | Path | None = None,
+    default_id: str | None = None,
+) -> Transcript:
+    """Parse normalised (or raw) transcript text into turns.
+
+    Raises :class:`RtaError` naming the file and line for an unknown speaker label, text before
+    the first speaker label, malformed front matter or a transcript with no turns.
+    """
+    text = normalise_text(text)
+    shown = path if path is not None else "<text>"
+    if not text.strip():
+        raise RtaError("the transcript is empty", path=shown, line=1, hint="check that the right file was given")
+    metadata, body_offset, declared = _front_matter(text, shown, registry)
+    reg = registry.with_declared(declared)
+    interviewer_extra = [str(metadata["interviewer"])] if metadata.get("interviewer") else []
+
+    turns: list[Turn] = []
+    # Each label found: (label, line_no, label_offset, text_start_after_label, timestamp)
+    line_starts = _line_starts(text)
+    pending: list[tuple[str, int, int, Informant | None]] = []  # label, line, content_start, informant
+    for line_no, (ls, le) in enumerate(line_starts, start=1):
+        if ls < body_offset:
+            continue
+        line = text[ls:le]
+        label_info = _match_label(line, reg, interviewer_extra, shown, line_no)
+        if label_info is None:
+            if not pending and line.strip():
+                raise RtaError(
+                    "text before the first speaker label",
+                    path=shown,
+                    line=line_no,
+                    hint="every turn must start with a label such as 'S1: ' or 'I: ' at the start of a line",
+                )
+            continue
+        label, after, informant = label_info
+        pending.append((label, line_no, ls + after, informant))
+    if not pending:
+        raise RtaError(
+            "no speaker turns found",
+            path=shown,
+            line=_line_of(text, body_offset),
+            hint="write each turn as 'CODE: text' at the start of a line, e.g. 'S1: Ja, ...'",
+        )
+    for i, (label, _line_no, content_start, informant) in enumerate(pending):
+        limit = len(text) if i + 1 == len(pending) else _label_line_start(text, pending[i + 1][2])
+        start = content_start
+        # skip spaces/tabs, then an optional timestamp
+        while start < limit and text[start] in " \t":
+            start += 1
+        timestamp = None
+        m = _TIMESTAMP.match(text, start, limit)
+        if m:
+            timestamp = m.group("a") or m.group("b")
+            start = m.end()
+        # the turn's text may begin on a following line
+        while start < limit and text[start].isspace():
+            start += 1
+        end = limit
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        n = len(turns) + 1
+        if informant is None:
+            code, role, group = None, INTERVIEWER_ROLE, None
+        else:
+            code, role, group = informant.code, informant.role, informant.group
+        turns.append(
+            Turn(
+                n=n,
+                speaker=label,
+                code=code,
+                role=role,
+                group=group,
+                start=start,
+                end=end,
+                line_start=_line_of(text, start),
+                line_end=_line_of(text, max(start, end - 1)),
+                text=text[start:end],
+                timestamp=timestamp,
+            )
+        )
+    tid = str(metadata.get("id") or default_id or "transcript")
+    return Transcript(
+        id=tid,
+        path=Path(path) if path is not None else None,
+        text=text,
+        sha256=sha256_text(text),
+        turns=turns,
+        metadata=metadata,
+        declared=declared,
+    )
+
+
+def _line_starts(text: str) -> list[tuple[int, int]]:
+    spans = []
+    pos = 0
+    for line in text.split("\n"):
+        spans.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return spans
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _label_line_start(text: str, content_start: int) -> int:
+    """The offset where the line holding ``content_start`` begins (the next turn's label)."""
+    return text.rfind("\n", 0, content_start) + 1
+
+
+def _match_label(
+    line: str, registry: Registry, interviewer_extra: list[str], path: Any, line_no: int
+) -> tuple[str, int, Informant | None] | None:
+    """If ``line`` starts with a speaker label, return (label, offset after ':', informant)."""
+    m = _LABEL_LINE.match(line)
+    if not m:
+        return None
+    label = m.group("label").strip()
+    if registry.is_interviewer(label, interviewer_extra):
+        return label, m.end(), None
+    plausible = bool(registry.matching_roles(label)) or registry.informant(label) is not None
+    if not plausible and not _CODE_LIKE.fullmatch(label):
+        return None  # ordinary text that happens to contain a colon
+    try:
+        informant = registry.resolve(label)
+    except LabelError as exc:
+        raise RtaError(exc.message, path=path, line=line_no, hint=exc.hint) from None
+    return label, m.end(), informant
+
+
+def _front_matter(text: str, path: Any, registry: Registry) -> tuple[dict[str, Any], int, list[Informant]]:
+    """Parse an optional ``---`` YAML block at the top. Returns metadata, body offset and
+    informants declared for this transcript."""
+    if not text.startswith("---\n") and text.rstrip("\n") != "---":
+        return {}, 0, []
+    end = None
+    pos = 4
+    while True:
+        nl = text.find("\n", pos)
+        line = text[pos:] if nl == -1 else text[pos:nl]
+        if line.rstrip() in ("---", "..."):
+            end = pos
+            body = len(text) if nl == -1 else nl + 1
+            break
+        if nl == -1:
+            break
+        pos = nl + 1
+    if end is None:
+        raise RtaError(
+            "front matter is not closed",
+            path=path,
+            line=1,
+            hint="end the YAML block with a line containing only '---'",
+        )
+    raw = load_yaml_text(text[4:end], path=path, line_offset=1)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise RtaError(
+            "front matter must be key: value pairs",
+            path=path,
+            line=2,
+            hint="for example 'id: k1-skoleeier' and 'date: 2021-03-12'",
+        )
+    declared: list[Informant] = []
+    for item in raw.get("informants") or []:
+        if isinstance(item, dict):
+            line = (item.get(LINE_KEY) or 0) + 1
+            code = item.get("code")
+            if not code:
+                raise RtaError("an informant declaration needs a `code`", path=path, line=line)
+            role = item.get("role")
+            known = registry.informant(str(code))
+            if role is None and known is None:
+                roles = registry.matching_roles(str(code))
+                role = roles[0][0].key if len(roles) == 1 else None
+            if known is None and role not in registry.role_order():
+                raise RtaError(
+                    f"informant {code}: unknown role {role!r}",
+                    path=path,
+                    line=line,
+                    hint=f"use one of {registry.role_order()}",
+                )
+            if known is None:
+                attrs = strip_lines({k: v for k, v in item.items() if k not in ("code", "role", "group")})
+                declared.append(Informant(str(code), str(role), item.get("group"), attrs))
+        elif item is not None:
+            code = str(item)
+            if registry.informant(code) is None:
+                roles = registry.matching_roles(code)
+                if len(roles) == 1:
+                    role, m = roles[0]
+                    declared.append(Informant(code, role.key, raw.get("group") or role.group_of(m)))
+                else:
+                    raise RtaError(
+                        f"front matter declares informant {code}, which matches no role in the registry",
+                        path=path,
+                        line=_yaml_key_line(text, "informants"),
+                        hint="declare it as {code: ..., role: ...} or fix the code",
+                    )
+    meta = strip_lines(raw)
+    if "id" in meta and (not isinstance(meta["id"], (str, int)) or not str(meta["id"]).strip()):
+        raise RtaError("front matter `id` must be a non-empty text", path=path, line=_yaml_key_line(text, "id"))
+    return meta, body, declared
+
+
+def _yaml_key_line(text: str, key: str) -> int | None:
+    m = re.search(rf"^{re.escape(key)}\s*:", text, re.MULTILINE)
+    return _line_of(text, m.start()) if m else None
