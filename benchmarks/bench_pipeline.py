@@ -1,0 +1,136 @@
+"""Benchmark the shipped Norwegian pipeline (rta/models/nb_rta) against spacy.blank("nb").
+
+  python benchmarks/bench_pipeline.py [--model rta/models/nb_rta] [--corpus ../shared/data/norne]
+
+One thread (OMP/MKL/OPENBLAS = 1, thinc NumpyOps, no torch): prints words/s for the pipeline
+and the blank tokenizer-only baseline and their ratio, the size on disk, and, when the NorNE
+corpus is present, UPOS / lemma / NER scores on the UD test split (and dev with --dev).
+Texts: the UD test sentences if the corpus is found, else a built-in Norwegian sample.
+"""
+from __future__ import annotations
+
+import os
+
+for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+           "NUMEXPR_NUM_THREADS"):
+    os.environ[_v] = "1"
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = REPO / "rta" / "models" / "nb_rta"
+
+SAMPLE = (
+    "Jeg jobbet som sykepleier i Tromsø i mange år før jeg flyttet til Bergen. "
+    "Det var ikke lett å få fast stilling, men kommunen hadde behov for folk. "
+    "Vi snakket mye om arbeidsmiljøet, og lederen min, Kari Nordmann, tok det på alvor. "
+    "Etter at NAV la om rutinene, ble det mer papirarbeid og mindre tid med pasientene. "
+    "Jeg tror mange kjenner seg igjen i det, særlig de som har vært her lenge."
+)
+
+
+def _ud_file(corpus: str | None, split: str) -> Path | None:
+    cands = []
+    if corpus:
+        cands.append(Path(corpus))
+    cands += [REPO.parent / "shared" / "data" / "norne", Path("/work/shared/data/norne")]
+    for c in cands:
+        f = c / "ud" / "nob" / f"no_bokmaal-ud-{split}.conllu"
+        if f.is_file():
+            return f
+    return None
+
+
+def load_texts(corpus: str | None = None) -> list[str]:
+    """UD test sentence texts if available, else the sample repeated."""
+    f = _ud_file(corpus, "test")
+    if f is None:
+        return [SAMPLE] * 200
+    return [ln[len("# text = "):].rstrip("\n") for ln in open(f, encoding="utf-8")
+            if ln.startswith("# text = ")]
+
+
+def _single_thread():
+    from thinc.api import NumpyOps, set_current_ops
+
+    set_current_ops(NumpyOps())
+    try:
+        import torch  # noqa: F401  (only if installed by someone else)
+        torch.set_num_threads(1)
+    except Exception:
+        pass
+
+
+def words_per_second(nlp, texts: list[str], repeats: int = 3, batch_size: int = 256) -> float:
+    _single_thread()
+    list(nlp.pipe(texts[:50]))  # warm-up
+    n_words = 0
+    best = 0.0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        n_words = sum(len(d) for d in nlp.pipe(texts, batch_size=batch_size))
+        dt = time.perf_counter() - t0
+        best = max(best, n_words / dt)
+    return best
+
+
+def dir_size(p: Path) -> int:
+    return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+
+
+def evaluate(nlp, corpus: str | None, split: str) -> dict | None:
+    f = _ud_file(corpus, split)
+    if f is None:
+        return None
+    sys.path.insert(0, str(REPO / "training"))
+    from convert import read_conllu, ud_record, make_doc  # noqa: E402
+    from spacy.training import Example
+
+    examples = []
+    for s in read_conllu(f):
+        gold = make_doc(nlp.vocab, [ud_record(s)])
+        examples.append(Example(nlp.make_doc(gold.text), gold))
+    return nlp.evaluate(examples)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=str(DEFAULT_MODEL))
+    ap.add_argument("--corpus", default=None, help="NorNE dir (default: ../shared/data/norne)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--dev", action="store_true", help="also evaluate on UD dev")
+    a = ap.parse_args(argv)
+
+    import spacy
+
+    _single_thread()
+    texts = load_texts(a.corpus)
+    nlp = spacy.load(a.model)
+    blank = spacy.blank("nb")
+    n_words = sum(len(d) for d in blank.pipe(texts))
+    wps = words_per_second(nlp, texts, a.repeats)
+    wps_blank = words_per_second(blank, texts, a.repeats)
+    size = dir_size(Path(a.model))
+    print(f"texts: {len(texts)} ({n_words} words), one thread, spaCy {spacy.__version__}")
+    print(f"pipeline {a.model}: {nlp.pipe_names}")
+    print(f"  nb_rta          : {wps:10.0f} words/s")
+    print(f"  spacy.blank(nb) : {wps_blank:10.0f} words/s")
+    print(f"  ratio blank/nb_rta: {wps_blank / wps:.1f}x")
+    print(f"  size on disk    : {size / 1e6:.1f} MB")
+    for split in ("test", "dev") if a.dev else ("test",):
+        sc = evaluate(nlp, a.corpus, split)
+        if sc is None:
+            print("corpus not found: no accuracy figures")
+            break
+        print(f"UD {split}: UPOS {sc['pos_acc']:.4f}  lemma {sc['lemma_acc']:.4f}  "
+              f"NER P {sc['ents_p']:.4f} R {sc['ents_r']:.4f} F {sc['ents_f']:.4f}")
+        for lab, v in sorted((sc.get("ents_per_type") or {}).items()):
+            print(f"    {lab:8s} P {v['p']:.3f} R {v['r']:.3f} F {v['f']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Reproduce the shipped Norwegian pipeline rta/models/nb_rta.
+#
+#   training/train.sh [RUN_NAME] [spacy train overrides ...]
+#   e.g. training/train.sh run1
+#        training/train.sh run3 --training.max_steps=12000
+#
+# Steps: convert NorNE -> training/corpus/*.spacy, train on one CPU thread, evaluate
+# model-best on UD test and dev, copy it into rta/models/nb_rta with meta.json.
+# Set SHIP=0 to train and evaluate without copying into rta/models.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN="${1:-run}"; shift || true
+PY="${PYTHON:-.venv/bin/python}"
+[ -x "$PY" ] || PY=python
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+OUT="training/output/$RUN"
+mkdir -p "$OUT"
+
+"$PY" training/convert.py --corpus "${NORNE:-../shared/data/norne}" --out training/corpus | tee "$OUT/convert.log"
+
+start=$(date +%s)
+"$PY" -m spacy train training/config.cfg --output "$OUT" --gpu-id -1 "$@" 2>&1 | tee "$OUT/train.log"
+end=$(date +%s)
+echo "training seconds: $((end - start))" | tee -a "$OUT/train.log"
+
+"$PY" -m spacy evaluate "$OUT/model-best" training/corpus/test.spacy --gpu-id -1 --output "$OUT/test.json" | tee "$OUT/eval_test.log"
+"$PY" -m spacy evaluate "$OUT/model-best" training/corpus/dev.spacy --gpu-id -1 --output "$OUT/dev.json" | tee "$OUT/eval_dev.log"
+
+if [ "${SHIP:-1}" = "1" ]; then
+  "$PY" training/ship.py --model "$OUT/model-best" --test-scores "$OUT/test.json" \
+      --dev-scores "$OUT/dev.json" --train-seconds "$((end - start))" --run "$RUN"
+  "$PY" -c "import spacy; nlp = spacy.load('rta/models/nb_rta'); print(nlp.pipe_names, [(e.text, e.label_) for e in nlp('Kari Nordmann flyttet fra Bergen til Oslo i fjor.').ents])"
+fi
