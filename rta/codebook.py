@@ -355,7 +355,7 @@ class _Parser:
                 hint = f"did you mean {guess!r}?" if guess else f"allowed keys: {', '.join(allowed)}"
                 self.error(f"unknown key {key!r} in {where}", kline, hint)
 
-    def text(self, node: _Y, key: str, where: str, required: bool = False) -> str:
+    def text(self, node: _Y, key: str, where: str, required: bool = False, empty: str = "error") -> str:
         child = node.value.get(key)
         if child is None or child.value is None:
             if required:
@@ -375,7 +375,8 @@ class _Parser:
             return ""
         value = str(child.value)
         if required and not value.strip():
-            self.error(f"{key!r} of {where} is empty", child.line)
+            report = self.warn if empty == "warning" else self.error
+            report(f"{key!r} of {where} is empty", child.line, f"write the {key} (imports from other tools often lack one)")
         return value.strip() if key == "name" else value.rstrip("\n")
 
     def optional_name(self, node: _Y, key: str, where: str) -> str | None:
@@ -486,7 +487,7 @@ class _Parser:
             name = self.text(node, "name", f"the code on line {node.line}", required=True)
             where = f"code {name!r}" if name else f"the code on line {node.line}"
             self.keys(node, CODE_KEYS, where)
-            definition = self.text(node, "definition", where, required=True)
+            definition = self.text(node, "definition", where, required=True, empty="warning")
             guid, _ = self.guid(node, where, "code", cb_name, name)
             color_node = node.value.get("color")
             color = None
@@ -585,7 +586,7 @@ class _Parser:
             guid, _ = self.guid(node, where, "theme", cb_name, name)
             theme = Theme(
                 name=name,
-                definition=self.text(node, "definition", where, required=True),
+                definition=self.text(node, "definition", where, required=True, empty="warning"),
                 central_concept=self.text(node, "central_concept", where),
                 origin=origin or "inductive",
                 codes=[],
