@@ -200,6 +200,8 @@ def sets_element(codebook: Codebook, namespace: str = CODEBOOK_NS) -> ET.Element
     if not codebook.themes:
         return None
     guid_of = {fold(c.name): c.guid for c in codebook.codes}
+    # Codebook.xsd's MemberCode has `guid`; Project.xsd's (a CodeRefType) has `targetGUID`.
+    ref_attr = "targetGUID" if namespace == PROJECT_NS else "guid"
     sets = ET.Element(_q(namespace, "Sets"))
     for theme in codebook.themes:
         el = ET.SubElement(sets, _q(namespace, "Set"), {"guid": theme.guid, "name": theme.name})
@@ -209,7 +211,7 @@ def sets_element(codebook: Codebook, namespace: str = CODEBOOK_NS) -> ET.Element
         for name in theme.codes:
             guid = guid_of.get(fold(name))
             if guid:
-                ET.SubElement(el, _q(namespace, "MemberCode"), {"guid": guid})
+                ET.SubElement(el, _q(namespace, "MemberCode"), {ref_attr: guid})
     return sets
 
 
@@ -482,10 +484,11 @@ def read_qdc(
         fields = parse_theme_description((descs[0].text or "") if descs else "")
         members = []
         for mc in _children(el, "MemberCode"):
-            mg = _GUID.match((_attr(mc, "guid") or "").strip())
+            ref = (_attr(mc, "guid") or _attr(mc, "targetGUID") or "").strip()
+            mg = _GUID.match(ref)
             code = guids.get(mg.group(1).lower()) if mg else None
             if code is None:
-                notes.append(f"set {tname!r} names a code GUID that is not in the codebook ({_attr(mc, 'guid')}): dropped")
+                notes.append(f"set {tname!r} names a code GUID that is not in the codebook ({ref}): dropped")
             elif code.name not in members:
                 members.append(code.name)
         dropped = [c for c in el if _local(c.tag) in ("membersource", "membernote")]
