@@ -1,34 +1,285 @@
 """Re-anchoring codings when a transcript gets a new revision.
 
-Placeholder until the store issue's re-anchoring lands: codings are relocated only when their
-quote occurs exactly once in the new text; all others become ``orphaned`` (never deleted), and
-every move is an audit event.
+Researchers correct transcripts after coding has started (typos, further anonymisation). A
+coding points at code-point offsets in one revision, so a new revision must carry every coding
+over, or say plainly that it could not:
+
+1. **exact**: the old quote occurs verbatim in the new text (once; if several times, the
+   occurrence nearest the old relative position is taken);
+2. **fuzzy**: otherwise the best alignment found with rapidfuzz, accepted when its similarity
+   (``fuzz.ratio`` of the old quote and the new span, 0..1) reaches :data:`FUZZY_THRESHOLD`;
+3. **orphaned**: otherwise the coding keeps pointing at its old revision (so its quote still
+   verifies), its status becomes ``orphaned`` and the best candidate spans are recorded for a
+   person to resolve (``rta orphans``).
+
+Nothing is deleted; every move and every orphaning is an audit event with the old and new spans.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rta.errors import RtaError
 from rta.fsutil import sha256_text
 
+FUZZY_THRESHOLD = 0.85
+"""Minimum similarity for a fuzzy re-anchoring to be accepted without a person."""
 
-def reanchor_codings(store, transcript_id: str, old_revision: int, new_revision: int, coder: str | None) -> None:
+MIN_FUZZY_LENGTH = 12
+"""Quotes shorter than this are only relocated exactly: a fuzzy match of a few characters is
+a guess, not an anchor."""
+
+_SNAP = 15  # how far (code points) span ends may move while refining an alignment
+
+
+@dataclass
+class Candidate:
+    """A span of a text that resembles a quote, with its similarity (0..1)."""
+
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    similarity: float
+    text: str
+
+
+@dataclass
+class AnchorResult:
+    """What happened to one coding when its transcript was revised."""
+
+    coding_id: int
+    method: str  # 'exact' | 'fuzzy' | 'orphaned'
+    old: tuple[int, int, int]  # revision, start, end
+    new: tuple[int, int, int] | None
+    similarity: float | None
+    candidates: list[Candidate]
+
+
+def lines_of(text: str, start: int, end: int) -> tuple[int, int]:
+    """1-based first and last line of ``text[start:end]`` (end exclusive)."""
+    line_start = text.count("\n", 0, start) + 1
+    return line_start, line_start + text.count("\n", start, max(start, end - 1))
+
+
+def exact_occurrences(text: str, quote: str) -> list[int]:
+    """Start offsets of every (possibly overlapping) verbatim occurrence of ``quote``."""
+    found, pos = [], text.find(quote)
+    while pos != -1 and quote:
+        found.append(pos)
+        pos = text.find(quote, pos + 1)
+    return found
+
+
+def _boundaries(text: str, around: int, lo: int, hi: int, is_start: bool) -> list[int]:
+    """Word-boundary positions within ``_SNAP`` of ``around`` (inside ``lo..hi``)."""
+    out = {max(lo, min(hi, around))}
+    for pos in range(max(lo, around - _SNAP), min(hi, around + _SNAP) + 1):
+        if is_start:
+            if pos == lo or (text[pos - 1].isspace() and pos < hi and not text[pos].isspace()):
+                out.add(pos)
+        elif pos == hi or (pos > lo and not text[pos - 1].isspace() and text[pos].isspace()):
+            out.add(pos)
+    return sorted(out)
+
+
+def _refine(quote: str, text: str, start: int, end: int, lo: int, hi: int) -> tuple[int, int, float]:
+    """Move the ends of an alignment to nearby word boundaries where the span resembles the
+    quote most (a corrected word changes the quote's length)."""
+    from rapidfuzz import fuzz
+
+    best = (start, end, fuzz.ratio(quote, text[start:end]))
+    for s in _boundaries(text, start, lo, hi, True):
+        for e in _boundaries(text, end, lo, hi, False):
+            if e - s < 1:
+                continue
+            score = fuzz.ratio(quote, text[s:e])
+            if score > best[2] or (score == best[2] and abs(s - start) + abs(e - end) < abs(best[0] - start) + abs(best[1] - end)):
+                best = (s, e, score)
+    return best[0], best[1], best[2] / 100.0
+
+
+def fuzzy_candidates(
+    quote: str, text: str, regions: list[tuple[int, int]] | None = None, limit: int = 3
+) -> list[Candidate]:
+    """The spans of ``text`` most like ``quote``, best first, each searched within one region
+    (e.g. a speaker turn) and across the whole text; overlapping finds are merged."""
+    from rapidfuzz import fuzz
+
+    if not quote.strip() or not text:
+        return []
+    spans = list(regions or []) + [(0, len(text))]
+    found: list[Candidate] = []
+    for lo, hi in spans:
+        if hi <= lo:
+            continue
+        region = text[lo:hi]
+        if len(quote) >= len(region):
+            s, e = lo, hi
+        else:
+            al = fuzz.partial_ratio_alignment(quote, region)
+            if al is None:
+                continue
+            s, e = lo + al.dest_start, lo + al.dest_end
+        s, e, sim = _refine(quote, text, s, e, lo, hi)
+        if any(not (e <= c.start or s >= c.end) for c in found):
+            # keep the better of overlapping finds
+            overlapping = [c for c in found if not (e <= c.start or s >= c.end)]
+            if all(sim > c.similarity for c in overlapping):
+                found = [c for c in found if c not in overlapping]
+            else:
+                continue
+        ls, le = lines_of(text, s, e)
+        found.append(Candidate(s, e, ls, le, round(sim, 4), text[s:e]))
+    found.sort(key=lambda c: (-c.similarity, c.start))
+    return found[:limit]
+
+
+def relocate(
+    quote: str, old_start: int, old_len: int, new_text: str, regions: list[tuple[int, int]] | None = None,
+    threshold: float = FUZZY_THRESHOLD,
+) -> tuple[str, tuple[int, int] | None, float | None, list[Candidate]]:
+    """Where ``quote`` (at ``old_start`` in a text of length ``old_len``) stands in ``new_text``.
+
+    Returns (method, span or None, similarity, candidates)."""
+    hits = exact_occurrences(new_text, quote)
+    if hits:
+        expected = old_start / max(old_len, 1) * len(new_text)
+        start = min(hits, key=lambda h: (abs(h - expected), h))
+        return "exact", (start, start + len(quote)), 1.0, []
+    candidates = fuzzy_candidates(quote, new_text, regions)
+    if candidates and len(quote) >= MIN_FUZZY_LENGTH and candidates[0].similarity >= threshold:
+        best = candidates[0]
+        return "fuzzy", (best.start, best.end), best.similarity, candidates
+    return "orphaned", None, candidates[0].similarity if candidates else None, candidates
+
+
+def reanchor_codings(store, transcript_id: str, old_revision: int, new_revision: int, coder: str | None) -> list[AnchorResult]:
+    """Carry the active codings of ``old_revision`` over to ``new_revision`` (inside the
+    caller's transaction): exact, else fuzzy, else orphaned with candidates. Logs each."""
     old_text = store.transcript_text(transcript_id, old_revision)
     new_text = store.transcript_text(transcript_id, new_revision)
+    turns = store.conn.execute(
+        "SELECT n, start, end FROM turns WHERE transcript_id = ? AND revision = ? ORDER BY n",
+        (transcript_id, new_revision),
+    ).fetchall()
+    regions = [(t["start"], t["end"]) for t in turns]
     rows = store.conn.execute(
-        "SELECT * FROM codings WHERE transcript_id = ? AND revision = ? AND status = 'active'",
+        "SELECT * FROM codings WHERE transcript_id = ? AND revision = ? AND status = 'active' ORDER BY id",
         (transcript_id, old_revision),
     ).fetchall()
+    results: list[AnchorResult] = []
     for row in rows:
         quote = old_text[row["start"] : row["end"]]
-        first = new_text.find(quote)
-        if first != -1 and new_text.find(quote, first + 1) == -1:
-            start, end = first, first + len(quote)
+        old = (old_revision, row["start"], row["end"])
+        method, span, similarity, candidates = relocate(quote, row["start"], len(old_text), new_text, regions)
+        if span is not None:
+            start, end = span
+            new_quote = new_text[start:end]
+            line_start, line_end = lines_of(new_text, start, end)
+            turn = next((t["n"] for t in turns if t["start"] <= start < max(t["end"], t["start"] + 1)), None)
+            digest = sha256_text(new_quote)
             store.conn.execute(
-                "UPDATE codings SET revision=?, start=?, end=?, line_start=?, line_end=?, quote_sha256=? WHERE id=?",
-                (new_revision, start, end, new_text.count("\n", 0, start) + 1,
-                 new_text.count("\n", 0, max(start, end - 1)) + 1, sha256_text(quote), row["id"]),
+                "UPDATE codings SET revision=?, start=?, end=?, line_start=?, line_end=?, turn_n=?, quote_sha256=?, "
+                "anchor_similarity=?, anchor_candidates=NULL WHERE id=?",
+                (new_revision, start, end, line_start, line_end, turn, digest,
+                 None if method == "exact" else similarity, row["id"]),
             )
-            store.log_event("coding.reanchored", {"coding": row["id"], "old": [old_revision, row["start"], row["end"]],
-                                                  "new": [new_revision, start, end], "method": "exact", "similarity": 1.0}, coder)
+            store.log_event(
+                "coding.reanchored",
+                {"coding": row["id"], "transcript": transcript_id, "method": method, "similarity": similarity,
+                 "old": list(old), "new": [new_revision, start, end], "old_sha256": row["quote_sha256"],
+                 "quote_sha256": digest},
+                coder,
+            )
+            results.append(AnchorResult(row["id"], method, old, (new_revision, start, end), similarity, candidates))
         else:
-            store.conn.execute("UPDATE codings SET status='orphaned' WHERE id=?", (row["id"],))
-            store.log_event("coding.orphaned", {"coding": row["id"], "old": [old_revision, row["start"], row["end"]]}, coder)
+            payload_candidates = [asdict(c) for c in candidates]
+            store.conn.execute(
+                "UPDATE codings SET status='orphaned', anchor_candidates=? WHERE id=?",
+                (json.dumps({"revision": new_revision, "candidates": payload_candidates}, ensure_ascii=False), row["id"]),
+            )
+            store.log_event(
+                "coding.orphaned",
+                {"coding": row["id"], "transcript": transcript_id, "old": list(old), "new_revision": new_revision,
+                 "best_similarity": similarity,
+                 "candidates": [[new_revision, c["start"], c["end"], c["similarity"]] for c in payload_candidates]},
+                coder,
+            )
+            results.append(AnchorResult(row["id"], "orphaned", old, None, similarity, candidates))
+    return results
+
+
+@dataclass
+class Orphan:
+    """An orphaned coding with its old quote and the best candidate spans in the current text."""
+
+    coding_id: int
+    transcript_id: str
+    old_revision: int
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    code: str
+    coder: str
+    quote: str
+    candidate_revision: int | None
+    candidates: list[Candidate]
+
+
+def orphans(store) -> list[Orphan]:
+    """Codings that lost their anchor and wait for a person to resolve them."""
+    out = []
+    for row in store.conn.execute("SELECT * FROM codings WHERE status = 'orphaned' ORDER BY transcript_id, id"):
+        text = store.transcript_text(row["transcript_id"], row["revision"])
+        data: dict[str, Any] = json.loads(row["anchor_candidates"] or "{}")
+        out.append(Orphan(
+            row["id"], row["transcript_id"], row["revision"], row["start"], row["end"], row["line_start"],
+            row["line_end"], row["code"], row["coder"], text[row["start"]:row["end"]], data.get("revision"),
+            [Candidate(**c) for c in data.get("candidates", [])],
+        ))
+    return out
+
+
+def resolve_orphan(store, coding_id: int, candidate: int | None, coder: str | None, reason: str | None = None) -> None:
+    """A person's decision on an orphan: anchor it to candidate number ``candidate`` (1-based)
+    of the current revision, or remove it (``candidate`` None). Inside a transaction."""
+    row = store.conn.execute("SELECT * FROM codings WHERE id = ?", (coding_id,)).fetchone()
+    if row is None or row["status"] != "orphaned":
+        raise RtaError(f"coding {coding_id} is not orphaned", hint="see 'rta orphans'")
+    if candidate is None:
+        store.conn.execute("UPDATE codings SET status='removed' WHERE id=?", (coding_id,))
+        store.log_event("coding.removed", {"coding": coding_id, "reason": reason or "orphan not re-anchored"}, coder)
+        return
+    data = json.loads(row["anchor_candidates"] or "{}")
+    cands = data.get("candidates", [])
+    current = store.transcript_row(row["transcript_id"])["revision"]
+    if not (1 <= candidate <= len(cands)) or data.get("revision") != current:
+        raise RtaError(
+            f"coding {coding_id} has no candidate {candidate} in the current revision {current}",
+            hint="see 'rta orphans'; or code the span anew with 'rta code' and remove the orphan",
+        )
+    c = cands[candidate - 1]
+    text = store.transcript_text(row["transcript_id"], current)
+    start, end = c["start"], c["end"]
+    line_start, line_end = lines_of(text, start, end)
+    turn = store.conn.execute(
+        "SELECT n FROM turns WHERE transcript_id=? AND revision=? AND start<=? AND ?<MAX(end,start+1) ORDER BY n LIMIT 1",
+        (row["transcript_id"], current, start, start),
+    ).fetchone()
+    digest = sha256_text(text[start:end])
+    store.conn.execute(
+        "UPDATE codings SET status='active', revision=?, start=?, end=?, line_start=?, line_end=?, turn_n=?, "
+        "quote_sha256=?, anchor_similarity=?, anchor_candidates=NULL WHERE id=?",
+        (current, start, end, line_start, line_end, turn["n"] if turn else None, digest, c["similarity"], coding_id),
+    )
+    store.log_event(
+        "coding.reanchored",
+        {"coding": coding_id, "transcript": row["transcript_id"], "method": "manual", "similarity": c["similarity"],
+         "old": [row["revision"], row["start"], row["end"]], "new": [current, start, end],
+         "old_sha256": row["quote_sha256"], "quote_sha256": digest, "reason": reason},
+        coder,
+    )

@@ -36,6 +36,8 @@ class Coding:
     suggestion_id: int | None
     memo: str | None
     quote_sha256: str
+    anchor_similarity: float | None = None
+    anchor_candidates: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> "Coding":
@@ -156,3 +158,286 @@ def get_coding(store: Store, coding_id: int) -> Coding:
     if row is None:
         raise RtaError(f"no coding with id {coding_id}", hint="see 'rta codings'")
     return Coding.from_row(row)
+
+
+# --------------------------------------------------------------------------------------------
+# Choosing a span: lines, a turn, or a quote
+
+
+def latest_codebook_version(store: Store) -> int | None:
+    """The id of the most recently imported codebook version, or None before any import."""
+    row = store.conn.execute("SELECT MAX(id) AS id FROM codebook_versions").fetchone()
+    return int(row["id"]) if row and row["id"] is not None else None
+
+
+def _current_revision(store: Store, transcript_id: str) -> int:
+    row = store.transcript_row(transcript_id)
+    if row is None:
+        known = [r["id"] for r in store.conn.execute("SELECT id FROM transcripts ORDER BY id")]
+        from rta.codebook import did_you_mean
+
+        guess = did_you_mean(transcript_id, known)
+        raise RtaError(
+            f"no transcript '{transcript_id}' in this project",
+            hint=f"did you mean {guess}?" if guess else "see 'rta transcripts'",
+        )
+    return int(row["revision"])
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def span_for_lines(store: Store, transcript_id: str, first: int, last: int) -> tuple[int, int]:
+    """Code-point span of lines ``first..last`` (1-based, inclusive) of the current revision,
+    without speaker labels and surrounding blanks: what ``rta code --lines A-B`` codes."""
+    revision = _current_revision(store, transcript_id)
+    text = store.transcript_text(transcript_id, revision)
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    if not (1 <= first <= last <= len(starts)):
+        raise RtaError(
+            f"lines {first}-{last} are outside transcript '{transcript_id}' ({len(starts)} lines)",
+            hint="give --lines A-B with 1 <= A <= B <= the last line (see 'rta codings' or the file)",
+        )
+    start = starts[first - 1]
+    end = starts[last] - 1 if last < len(starts) else len(text)
+    # A turn whose text begins on the first line: skip its label ('S1: ').
+    for t in store.conn.execute(
+        "SELECT start, end, line_start, line_end FROM turns WHERE transcript_id=? AND revision=? "
+        "AND line_start <= ? AND line_end >= ? ORDER BY n",
+        (transcript_id, revision, last, first),
+    ):
+        if t["line_start"] == first and t["start"] > start:
+            start = t["start"]
+            break
+    turns = store.conn.execute(
+        "SELECT start, end FROM turns WHERE transcript_id=? AND revision=? AND end > ? AND start < ? ORDER BY n",
+        (transcript_id, revision, start, end),
+    ).fetchall()
+    if not turns:
+        raise RtaError(
+            f"lines {first}-{last} of '{transcript_id}' hold no speaker turn (front matter or blank lines)",
+            hint="give the lines of what an informant says",
+        )
+    start, end = max(start, turns[0]["start"]), min(end, turns[-1]["end"])
+    start, end = _trim(text, start, end)
+    if start >= end:
+        raise RtaError(f"lines {first}-{last} of '{transcript_id}' hold no text to code")
+    return start, end
+
+
+def span_for_turn(store: Store, transcript_id: str, n: int) -> tuple[int, int]:
+    """Code-point span of turn ``n`` (1-based) of the current revision."""
+    revision = _current_revision(store, transcript_id)
+    row = store.conn.execute(
+        "SELECT start, end FROM turns WHERE transcript_id=? AND revision=? AND n=?", (transcript_id, revision, n)
+    ).fetchone()
+    if row is None:
+        count = store.conn.execute(
+            "SELECT COUNT(*) FROM turns WHERE transcript_id=? AND revision=?", (transcript_id, revision)
+        ).fetchone()[0]
+        raise RtaError(f"transcript '{transcript_id}' has no turn {n} (it has {count})", hint="turns are numbered from 1")
+    return int(row["start"]), int(row["end"])
+
+
+@dataclass
+class QuoteSearch:
+    """Where a typed quote stands in a transcript: verbatim spans, or the closest candidates."""
+
+    exact: list[tuple[int, int]]
+    candidates: list[Any]  # rta.anchor.Candidate, best first, when nothing matched verbatim
+
+
+def find_quote(
+    store: Store, transcript_id: str, quote: str, within: tuple[int, int] | None = None, limit: int = 3,
+    min_similarity: float = 0.6,
+) -> QuoteSearch:
+    """Find ``quote`` in the current revision: verbatim (line breaks and runs of spaces in the
+    text may be typed as single spaces), else the ``limit`` closest spans (rapidfuzz), so a
+    person can confirm one; a guess is never taken silently."""
+    import re
+    import unicodedata
+
+    from rta.anchor import fuzzy_candidates
+
+    revision = _current_revision(store, transcript_id)
+    text = store.transcript_text(transcript_id, revision)
+    words = unicodedata.normalize("NFC", quote).split()
+    if not words:
+        raise RtaError("the quote is empty", hint='give --quote "the words as they stand in the transcript"')
+    lo, hi = within or (0, len(text))
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
+    exact = [(m.start(), m.end()) for m in pattern.finditer(text, lo, hi)]
+    if exact:
+        return QuoteSearch(exact, [])
+    regions = [
+        (max(lo, r["start"]), min(hi, r["end"]))
+        for r in store.conn.execute(
+            "SELECT start, end FROM turns WHERE transcript_id=? AND revision=? ORDER BY n", (transcript_id, revision)
+        )
+        if r["end"] > lo and r["start"] < hi
+    ]
+    sub = text[:hi]
+    cands = [c for c in fuzzy_candidates(" ".join(words), sub, regions or [(lo, hi)], limit=limit + 2)
+             if c.start >= lo and c.similarity >= min_similarity]
+    return QuoteSearch([], cands[:limit])
+
+
+# --------------------------------------------------------------------------------------------
+# Decisions on existing codings
+
+
+def uncode(store: Store, coding_id: int, coder: str, reason: str | None = None) -> Coding:
+    """Remove a coding as a logged decision: its status becomes ``removed``, the row and its
+    history stay. Inside a transaction."""
+    coding = get_coding(store, coding_id)
+    if coding.status == "removed":
+        raise RtaError(f"coding {coding_id} is already removed", hint="see 'rta log' for when and why")
+    store.conn.execute("UPDATE codings SET status='removed' WHERE id=?", (coding_id,))
+    store.log_event(
+        "coding.removed",
+        {"coding": coding_id, "transcript": coding.transcript_id, "code": coding.code,
+         "previous_status": coding.status, "reason": reason},
+        coder,
+    )
+    return get_coding(store, coding_id)
+
+
+def recode(store: Store, coding_id: int, code: str, coder: str, codebook_version: int, reason: str | None = None) -> Coding:
+    """Move a coding to another code (of ``codebook_version``), keeping its span and history."""
+    coding = get_coding(store, coding_id)
+    if coding.status != "active":
+        raise RtaError(f"coding {coding_id} is {coding.status}; only active codings can be recoded",
+                       hint="see 'rta orphans' for orphaned codings")
+    new_code = check_code(store, codebook_version, code)
+    if new_code == coding.code and codebook_version == coding.codebook_version:
+        raise RtaError(f"coding {coding_id} already has code '{new_code}'")
+    store.conn.execute("UPDATE codings SET code=?, codebook_version=? WHERE id=?", (new_code, codebook_version, coding_id))
+    store.log_event(
+        "coding.recoded",
+        {"coding": coding_id, "transcript": coding.transcript_id, "old_code": coding.code, "code": new_code,
+         "old_codebook_version": coding.codebook_version, "codebook_version": codebook_version, "reason": reason},
+        coder,
+    )
+    return get_coding(store, coding_id)
+
+
+# --------------------------------------------------------------------------------------------
+# Listing codings with their quote and source
+
+
+@dataclass
+class CodingView:
+    """A coding as people read it: the decision plus its quote, speaker and themes."""
+
+    id: int
+    transcript_id: str
+    revision: int
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    turn_n: int | None
+    code: str
+    themes: list[str]
+    codebook_version: int | None
+    coder: str
+    created: str
+    status: str
+    origin: str
+    memo: str | None
+    quote: str
+    quote_sha256: str
+    speaker: str | None
+    informant: str | None
+    role: str | None
+    group: str | None
+    anchor_similarity: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def theme_map(store: Store) -> dict[str, list[str]]:
+    """Code name -> theme names. Themes built in the project (``themes``/``theme_codes``,
+    discarded ones left out) win; before any are built, the latest codebook's themes count."""
+    from rta.norsk import sort_no
+
+    mapping: dict[str, list[str]] = {}
+    rows = store.conn.execute(
+        "SELECT t.name, tc.code FROM themes t JOIN theme_codes tc ON tc.theme_id = t.id WHERE t.status != 'discarded'"
+    ).fetchall()
+    if store.conn.execute("SELECT COUNT(*) FROM themes").fetchone()[0]:
+        for r in rows:
+            mapping.setdefault(r["code"], []).append(r["name"])
+    else:
+        row = store.conn.execute("SELECT content FROM codebook_versions ORDER BY id DESC LIMIT 1").fetchone()
+        if row is not None:
+            from rta.codebook import parse_codebook
+
+            codebook, _problems = parse_codebook(row["content"])
+            if codebook is not None:
+                for theme in codebook.themes:
+                    for code in theme.codes:
+                        mapping.setdefault(code, []).append(theme.name)
+    return {k: sort_no(set(v)) for k, v in mapping.items()}
+
+
+def query_codings(
+    store: Store,
+    code: str | None = None,
+    informant: str | None = None,
+    role: str | None = None,
+    theme: str | None = None,
+    transcript: str | None = None,
+    status: str | None = "active",
+    themes: dict[str, list[str]] | None = None,
+) -> list[CodingView]:
+    """Codings with their quote and source, filtered; ``status`` None means every status.
+    ``role`` is a role key (e.g. ``skoleeier``); names are compared case-insensitively."""
+    from rta.informants import squash
+
+    themes = theme_map(store) if themes is None else themes
+    sql = (
+        "SELECT c.*, t.speaker, t.informant, t.role, t.grp FROM codings c "
+        "LEFT JOIN turns t ON t.transcript_id = c.transcript_id AND t.revision = c.revision AND t.n = c.turn_n WHERE 1=1"
+    )
+    args: list[Any] = []
+    if status:
+        sql += " AND c.status = ?"
+        args.append(status)
+    if code:
+        sql += " AND c.code = ? COLLATE NOCASE"
+        args.append(code)
+    if transcript:
+        sql += " AND c.transcript_id = ?"
+        args.append(transcript)
+    if role:
+        sql += " AND t.role = ? COLLATE NOCASE"
+        args.append(role)
+    sql += " ORDER BY c.transcript_id, c.start, c.id"
+    theme_key = theme.casefold() if theme else None
+    texts: dict[tuple[str, int], str] = {}
+    out: list[CodingView] = []
+    for r in store.conn.execute(sql, args):
+        if informant and squash(r["informant"] or "").casefold() != squash(informant).casefold():
+            continue
+        code_themes = themes.get(r["code"], [])
+        if theme_key and theme_key not in {t.casefold() for t in code_themes}:
+            continue
+        key = (r["transcript_id"], r["revision"])
+        if key not in texts:
+            texts[key] = store.transcript_text(*key)
+        out.append(CodingView(
+            r["id"], r["transcript_id"], r["revision"], r["start"], r["end"], r["line_start"], r["line_end"],
+            r["turn_n"], r["code"], code_themes, r["codebook_version"], r["coder"], r["created"], r["status"],
+            r["origin"], r["memo"], texts[key][r["start"]:r["end"]], r["quote_sha256"], r["speaker"],
+            r["informant"], r["role"], r["grp"], r["anchor_similarity"],
+        ))
+    return out

@@ -133,6 +133,7 @@ CREATE TABLE codings (
     memo TEXT,
     quote_sha256 TEXT NOT NULL,         -- sha256 of text[start:end] of the stored revision
     anchor_similarity REAL,             -- set when re-anchored fuzzily after a revision
+    anchor_candidates TEXT,             -- JSON: best candidate spans recorded when orphaned
     FOREIGN KEY (transcript_id, revision) REFERENCES transcript_revisions(transcript_id, revision)
 );
 CREATE INDEX codings_code ON codings(code);

@@ -1,3 +1,375 @@
-"""Commands: coding (see rta.cli.app for the groups)."""
+"""Commands: code, uncode, recode, codings, memo add, memos, journal, log, audit, orphans,
+export quotes, export qdpx.
 
-from rta.cli.app import app  # noqa: F401
+Heavy libraries (rapidfuzz, openpyxl, xmlschema) are imported inside the library calls."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from rta.cli.app import app, echo, export_app, journal_app, memo_app, open_project
+from rta.errors import AuditFailure, RtaError
+
+
+def _short(text: str, limit: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _parse_lines(spec: str) -> tuple[int, int]:
+    a, sep, b = spec.partition("-")
+    try:
+        first = int(a)
+        last = int(b) if sep else first
+    except ValueError:
+        raise RtaError(f"cannot read --lines '{spec}'", hint="write --lines 40-44 (or --lines 40 for one line)") from None
+    if first > last:
+        raise RtaError(f"--lines {spec}: the first line is after the last", hint="write --lines A-B with A <= B")
+    return first, last
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+@app.command()
+def code(
+    transcript: str = typer.Argument(..., help="Transcript id (see 'rta transcripts')."),
+    code_name: str = typer.Option(..., "--code", "-c", help="Code from the project's codebook."),
+    lines: Optional[str] = typer.Option(None, "--lines", "-l", help="Lines A-B of the transcript (1-based, inclusive)."),
+    turn: Optional[int] = typer.Option(None, "--turn", "-t", help="Speaker turn number (1-based)."),
+    quote: Optional[str] = typer.Option(None, "--quote", "-q", help="The exact words to code (with --lines: search only there)."),
+    memo: Optional[str] = typer.Option(None, "--memo", "-m", help="Why: a memo stored with the coding."),
+    coder: Optional[str] = typer.Option(None, help="Who codes (default: $RTA_CODER or rta.toml)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Accept the closest match when --quote is not found verbatim."),
+) -> None:
+    """Code a span of a transcript: by lines, by turn, or by quoting it. A quote not found
+    verbatim is never coded silently: the closest matches are shown for confirmation."""
+    from rta.coding import (create_coding, ensure_codebook_version, find_quote, get_coding, span_for_lines,
+                            span_for_turn)
+
+    chosen = sum(x is not None for x in (turn, quote)) + (lines is not None and quote is None)
+    if chosen != 1:
+        raise RtaError("say what to code with exactly one of --lines, --turn or --quote (--lines may narrow --quote)",
+                       hint='e.g. rta code k1-skoleeier --lines 40-44 --code Tid')
+    project = open_project()
+    store = project.store
+    who = project.coder(coder)
+    if quote is not None:
+        within = span_for_lines(store, transcript, *_parse_lines(lines)) if lines else None
+        found = find_quote(store, transcript, quote, within=within)
+        if len(found.exact) > 1:
+            text = store.transcript_text(transcript)
+            where = ", ".join(f"line {text.count(chr(10), 0, s) + 1}" for s, _ in found.exact)
+            raise RtaError(f"the quote occurs {len(found.exact)} times in '{transcript}' ({where})",
+                           hint="add --lines A-B to say which one, or quote more words")
+        if found.exact:
+            start, end = found.exact[0]
+        else:
+            if not found.candidates:
+                raise RtaError(f"the quote is not in '{transcript}' and nothing close was found",
+                               hint="copy the words from the transcript, or use --lines/--turn")
+            echo(f"not found verbatim in '{transcript}'. Closest matches:", err=True)
+            for i, c in enumerate(found.candidates, start=1):
+                echo(f"  [{i}] lines {c.line_start}-{c.line_end}, similarity {c.similarity:.2f}: «{_short(c.text, 90)}»",
+                     err=True)
+            if yes:
+                pick = 1
+                echo("--yes: coding [1]", err=True)
+            elif _interactive():
+                answer = typer.prompt(f"Code which one? [1-{len(found.candidates)}, n = none]", default="n")
+                if not answer.strip().isdigit() or not 1 <= int(answer) <= len(found.candidates):
+                    echo("nothing coded")
+                    sys.exit(1)
+                pick = int(answer)
+            else:
+                raise RtaError("the quote was not found verbatim; refusing to code a guess without confirmation",
+                               hint="re-run with the exact words, or with --yes to code match [1]")
+            start, end = found.candidates[pick - 1].start, found.candidates[pick - 1].end
+    elif turn is not None:
+        start, end = span_for_turn(store, transcript, turn)
+    else:
+        start, end = span_for_lines(store, transcript, *_parse_lines(lines or ""))
+    with store.transaction():
+        version = ensure_codebook_version(store, project.codebook_path, who)
+        coding_id = create_coding(store, transcript, start, end, code_name, who, version, memo=memo)
+        coding = get_coding(store, coding_id)
+    quoted = store.transcript_text(transcript, coding.revision)[coding.start:coding.end]
+    echo(f"coded #{coding_id} {coding.code}: {transcript} lines {coding.line_start}-{coding.line_end} "
+         f"«{_short(quoted)}» ({who})")
+
+
+@app.command()
+def uncode(
+    coding_id: int = typer.Argument(..., help="Coding id (see 'rta codings')."),
+    reason: Optional[str] = typer.Option(None, help="Why: kept in the audit log."),
+    coder: Optional[str] = typer.Option(None, help="Who decides (default: $RTA_CODER or rta.toml)."),
+) -> None:
+    """Remove a coding as a logged decision (the history stays; nothing is deleted)."""
+    from rta.coding import uncode as do_uncode
+
+    project = open_project()
+    with project.store.transaction():
+        coding = do_uncode(project.store, coding_id, project.coder(coder), reason)
+    echo(f"removed #{coding.id} {coding.code} ({coding.transcript_id} lines {coding.line_start}-{coding.line_end})")
+
+
+@app.command()
+def recode(
+    coding_id: int = typer.Argument(..., help="Coding id (see 'rta codings')."),
+    code_name: str = typer.Option(..., "--code", "-c", help="The new code."),
+    reason: Optional[str] = typer.Option(None, help="Why: kept in the audit log."),
+    coder: Optional[str] = typer.Option(None, help="Who decides (default: $RTA_CODER or rta.toml)."),
+) -> None:
+    """Move a coding to another code, keeping its span and its history."""
+    from rta.coding import ensure_codebook_version, get_coding, recode as do_recode
+
+    project = open_project()
+    who = project.coder(coder)
+    with project.store.transaction():
+        old = get_coding(project.store, coding_id).code
+        version = ensure_codebook_version(project.store, project.codebook_path, who)
+        coding = do_recode(project.store, coding_id, code_name, who, version, reason)
+    echo(f"recoded #{coding.id}: {old} -> {coding.code}")
+
+
+def _role_key(project, role: str | None) -> str | None:
+    if role is None:
+        return None
+    for r in project.registry.roles:
+        if role.casefold() in (r.key.casefold(), r.name.casefold()):
+            return r.key
+    names = ", ".join(r.name for r in project.registry.roles)
+    raise RtaError(f"unknown role '{role}'", hint=f"use one of {names}")
+
+
+@app.command()
+def codings(
+    code_name: Optional[str] = typer.Option(None, "--code", "-c", help="Only this code."),
+    informant: Optional[str] = typer.Option(None, "--informant", "-i", help="Only this informant code (e.g. S1, 'R 2.1')."),
+    role: Optional[str] = typer.Option(None, "--role", "-r", help="Only this role (e.g. Skoleeier)."),
+    theme: Optional[str] = typer.Option(None, "--theme", help="Only codes belonging to this theme."),
+    transcript: Optional[str] = typer.Option(None, "--transcript", help="Only this transcript."),
+    status: str = typer.Option("active", help="active, removed, orphaned or all."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """List codings with their quote and source (transcript, lines, informant)."""
+    from rta.coding import query_codings
+
+    if status not in ("active", "removed", "orphaned", "all"):
+        raise RtaError(f"unknown status '{status}'", hint="use active, removed, orphaned or all")
+    if fmt not in ("table", "json"):
+        raise RtaError(f"unknown format '{fmt}'", hint="use table or json")
+    project = open_project()
+    rows = query_codings(project.store, code=code_name, informant=informant, role=_role_key(project, role),
+                         theme=theme, transcript=transcript, status=None if status == "all" else status)
+    if fmt == "json":
+        echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        echo("no codings match")
+        return
+    for r in rows:
+        echo(f"#{r.id:<5} {r.transcript_id}:{r.line_start}-{r.line_end}  {r.informant or '-':6} {r.code:18} "
+             f"«{_short(r.quote, 60)}»" + ("" if r.status == "active" else f"  [{r.status}]"))
+    echo(f"{len(rows)} coding(s)")
+
+
+# -- memos and journal ---------------------------------------------------------------------
+
+
+@memo_app.command("add")
+def memo_add(
+    text: str = typer.Argument(..., help="The memo."),
+    on: str = typer.Option(..., "--on", help="coding:ID, code:NAME, theme:NAME or transcript:ID."),
+    coder: Optional[str] = typer.Option(None, help="Who writes (default: $RTA_CODER or rta.toml)."),
+) -> None:
+    """Write a memo on a coding, code, theme or transcript (stamped with the phase)."""
+    from rta.memos import add_memo, parse_target
+
+    kind, target = parse_target(on)
+    project = open_project()
+    with project.store.transaction():
+        memo = add_memo(project.store, kind, target, text, project.coder(coder))
+    echo(f"memo #{memo.id} on {memo.target_kind} {memo.target} (phase {memo.phase})")
+
+
+@journal_app.command("add")
+def journal_add(
+    text: str = typer.Argument(..., help="The journal entry."),
+    coder: Optional[str] = typer.Option(None, help="Who writes (default: $RTA_CODER or rta.toml)."),
+) -> None:
+    """Add a reflexive journal entry (stamped with the phase)."""
+    from rta.memos import add_memo
+
+    project = open_project()
+    with project.store.transaction():
+        memo = add_memo(project.store, "journal", None, text, project.coder(coder))
+    echo(f"journal entry #{memo.id} (phase {memo.phase})")
+
+
+@journal_app.command("list")
+def journal_list() -> None:
+    """Show the journal, oldest first."""
+    from rta.memos import list_memos
+
+    for m in list_memos(open_project().store, kind="journal"):
+        echo(f"#{m.id} {m.created} phase {m.phase} ({m.coder}): {m.text}")
+
+
+@app.command()
+def memos(
+    fmt: str = typer.Option("table", "--format", help="table, md (Markdown) or json."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of the screen."),
+) -> None:
+    """List memos and journal entries, or export them as Markdown."""
+    from rta.fsutil import atomic_write_text
+    from rta.memos import list_memos, memos_markdown
+
+    if fmt not in ("table", "md", "json"):
+        raise RtaError(f"unknown format '{fmt}'", hint="use table, md or json")
+    store = open_project().store
+    if fmt == "md":
+        body = memos_markdown(store)
+    elif fmt == "json":
+        body = json.dumps([m.to_dict() for m in list_memos(store)], ensure_ascii=False, indent=2) + "\n"
+    else:
+        items = list_memos(store)
+        body = "".join(f"#{m.id} {m.created} phase {m.phase} {m.target_kind}"
+                       f"{':' + m.target if m.target else ''} ({m.coder}): {_short(m.text, 80)}\n" for m in items)
+        body = body or "no memos yet\n"
+    if output:
+        atomic_write_text(output, body)
+        echo(f"wrote {output}")
+    else:
+        typer.echo(body, nl=False)
+
+
+# -- audit trail ---------------------------------------------------------------------------
+
+
+@app.command()
+def log(
+    since: Optional[str] = typer.Option(None, help="Only events at or after this time (ISO, e.g. 2026-11-01)."),
+    coder: Optional[str] = typer.Option(None, help="Only this coder's decisions."),
+    kind: Optional[str] = typer.Option(None, help="Only this kind of event, e.g. coding.removed."),
+    fmt: str = typer.Option("table", "--format", help="table or jsonl."),
+) -> None:
+    """Show the audit log: every decision, who made it, when, in which phase."""
+    if fmt not in ("table", "jsonl"):
+        raise RtaError(f"unknown format '{fmt}'", hint="use table or jsonl")
+    events = open_project().store.events(since=since, coder=coder, kind=kind)
+    for e in events:
+        if fmt == "jsonl":
+            echo(json.dumps({"seq": e.seq, "ts": e.ts, "coder": e.coder, "phase": e.phase, "kind": e.kind,
+                             "payload": e.payload, "prev_hash": e.prev_hash, "hash": e.hash}, ensure_ascii=False))
+        else:
+            detail = ", ".join(f"{k}={v}" for k, v in e.payload.items() if v not in (None, "", []))
+            echo(f"{e.seq:5} {e.ts} {e.coder or '-':10} p{e.phase or '-'} {e.kind:20} {_short(detail, 90)}")
+
+
+@app.command()
+def audit(
+    report: Optional[Path] = typer.Option(None, "--report", help="Also check every quote of this built HTML report."),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+) -> None:
+    """Verify the audit chain, transcript hashes, every coding's quote hash and code, and
+    (with --report) a built report's quotes. Exits 1 on any failure."""
+    from rta.audit import audit as run_audit, verify_report_html
+
+    project = open_project()
+    result = run_audit(project.store)
+    if report is not None:
+        checked = verify_report_html(project, report)
+        result.checked.update(checked.checked)
+        result.failures.extend(checked.failures)
+    if fmt == "json":
+        echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(result.to_text(), nl=False)
+    if not result.ok:
+        raise AuditFailure(f"audit found {len(result.failures)} failure(s)",
+                           hint="see each failure's cause above; 'rta log' shows the recorded decisions")
+
+
+@app.command()
+def orphans(
+    resolve: Optional[int] = typer.Option(None, "--resolve", help="Coding id of an orphan to resolve."),
+    candidate: Optional[int] = typer.Option(None, "--candidate", help="With --resolve: anchor to this candidate number."),
+    remove: bool = typer.Option(False, "--remove", help="With --resolve: remove the coding instead."),
+    reason: Optional[str] = typer.Option(None, help="Why: kept in the audit log."),
+    coder: Optional[str] = typer.Option(None, help="Who decides (default: $RTA_CODER or rta.toml)."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """List codings that lost their anchor after a transcript revision, with the old quote and
+    the best candidate spans; --resolve ID --candidate N (or --remove) decides one."""
+    from rta.anchor import orphans as list_orphans, resolve_orphan
+
+    project = open_project()
+    store = project.store
+    if resolve is not None:
+        if (candidate is None) == (not remove):
+            raise RtaError("with --resolve give either --candidate N or --remove")
+        with store.transaction():
+            resolve_orphan(store, resolve, None if remove else candidate, project.coder(coder), reason)
+        echo(f"coding #{resolve} " + ("removed" if remove else f"anchored to candidate {candidate}"))
+        return
+    items = list_orphans(store)
+    if fmt == "json":
+        from dataclasses import asdict
+
+        echo(json.dumps([asdict(o) for o in items], ensure_ascii=False, indent=2))
+        return
+    if not items:
+        echo("no orphaned codings")
+        return
+    for o in items:
+        echo(f"#{o.coding_id} {o.code} in {o.transcript_id} (was rev {o.old_revision} lines {o.line_start}-{o.line_end}, "
+             f"coded by {o.coder})")
+        echo(f"    old quote: «{_short(o.quote, 100)}»")
+        for i, c in enumerate(o.candidates, start=1):
+            echo(f"    [{i}] rev {o.candidate_revision} lines {c.line_start}-{c.line_end}, similarity {c.similarity:.2f}: "
+                 f"«{_short(c.text, 90)}»")
+        if not o.candidates:
+            echo("    no candidate span found")
+    echo(f"{len(items)} orphaned coding(s); resolve with: rta orphans --resolve ID --candidate N (or --remove)")
+
+
+# -- exports -------------------------------------------------------------------------------
+
+
+@export_app.command("quotes")
+def export_quotes_cmd(
+    fmt: str = typer.Option("csv", "--format", help="csv, xlsx or jsonl."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output file (default: quotes.FORMAT)."),
+    all_statuses: bool = typer.Option(False, "--all", help="Include removed and orphaned codings (with their status)."),
+) -> None:
+    """The quote table: one row per coding with source, informant, code, themes and hash."""
+    from rta.exports import export_quotes
+
+    project = open_project()
+    out = output or Path(f"quotes.{fmt}")
+    n = export_quotes(project.store, fmt, out, role_name=project.registry.role_name,
+                      status=None if all_statuses else "active")
+    echo(f"wrote {n} quote(s) to {out}")
+
+
+@export_app.command("qdpx")
+def export_qdpx_cmd(
+    output: Path = typer.Argument(..., help="The .qdpx file to write."),
+) -> None:
+    """A REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA, QualCoder: validated against
+    Project.xsd before it is written."""
+    from rta.qdpx import export_qdpx
+
+    project = open_project()
+    s = export_qdpx(project.store, output, role_name=project.registry.role_name)
+    echo(f"wrote {output}: {s.sources} source(s), {s.selections} coded selection(s), {s.codes} code(s), "
+         f"{s.cases} case(s), {s.users} user(s), {s.notes} note(s)")
+    if s.skipped:
+        echo(f"  {s.skipped} orphaned or outdated coding(s) left out (see 'rta orphans')")
