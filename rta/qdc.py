@@ -101,7 +101,8 @@ def theme_description(theme: Theme) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """Line breaks become spaces (list items and header values are one line each)."""
+    return re.sub(r"\s*\n\s*", " ", str(text)).strip()
 
 
 def _parse_sections(text: str, headers: list[str]) -> tuple[str, dict[str, list[str]]]:
@@ -299,13 +300,57 @@ def validate_xml(source: str | Path | bytes, xsd_path: str | Path | None = None)
     except ET.ParseError as exc:
         return [Problem(f"not well-formed XML: {exc}", label, exc.position[0] if exc.position else None)]
     problems = []
+    lines = _element_lines(data)
     for err in schema.iter_errors(data.decode("utf-8", errors="replace")):
-        line = getattr(err, "sourceline", None)
         path = getattr(err, "path", None)
+        line = getattr(err, "sourceline", None) or _line_of(path, lines)
         reason = err.reason or str(err)
         problems.append(Problem(f"{reason}" + (f" (at {path})" if path else ""), label, line, "see the REFI-QDA schema"))
     del root
     return problems
+
+
+def _element_lines(data: bytes) -> dict[str, int]:
+    """Map of element paths as xmlschema writes them (``/CodeBook/Codes/Code[2]``, the index
+    only where siblings share a name) to 1-based lines: ElementTree keeps no line numbers."""
+    import xml.parsers.expat
+    from collections import Counter
+
+    parser = xml.parsers.expat.ParserCreate(namespace_separator="}")
+    root: dict = {"children": []}
+    stack = [root]
+
+    def start(name: str, attrs: dict) -> None:
+        node = {"tag": name.rsplit("}", 1)[-1], "line": parser.CurrentLineNumber, "children": []}
+        stack[-1]["children"].append(node)
+        stack.append(node)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = lambda name: stack.pop()
+    try:
+        parser.Parse(data, True)
+    except xml.parsers.expat.ExpatError:
+        return {}
+    out: dict[str, int] = {}
+
+    def walk(node: dict, prefix: str) -> None:
+        counts = Counter(c["tag"] for c in node["children"])
+        seen: Counter = Counter()
+        for child in node["children"]:
+            seen[child["tag"]] += 1
+            seg = child["tag"] + (f"[{seen[child['tag']]}]" if counts[child["tag"]] > 1 else "")
+            out[f"{prefix}/{seg}"] = child["line"]
+            walk(child, f"{prefix}/{seg}")
+
+    walk(root, "")
+    return out
+
+
+def _line_of(path: str | None, lines: dict[str, int]) -> int | None:
+    if not path:
+        return None
+    local = "/".join(seg.rsplit(":", 1)[-1] for seg in path.split("/"))
+    return lines.get(local) or lines.get(re.sub(r"\[1\]", "", local))
 
 
 # --------------------------------------------------------------------------------------------

@@ -99,9 +99,15 @@ def test_project_namespace_codebook_has_no_sets_and_sets_element_is_separate(ref
 
 
 def test_validate_xml_reports_schema_problems(codebook_xsd: Path) -> None:
-    bad = b'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes><Code name="x" isCodable="true"/></Codes><Sets/></CodeBook>'
+    bad = (
+        b'<CodeBook xmlns="urn:QDA-XML:codebook:1.0">\n<Codes>\n<Code name="x" isCodable="true"/>\n'
+        b'<Code guid="e0000000-0000-4000-8000-000000000001" name="y" isCodable="true" color="red"/>\n'
+        b"</Codes>\n<Sets/>\n</CodeBook>"
+    )
     problems = validate_xml(bad, codebook_xsd)
-    assert problems and all(p.severity == "error" for p in problems)
+    assert all(p.severity == "error" for p in problems)
+    assert [p.line for p in problems] == [3, 4, 6]  # ElementTree has no lines: rta maps them back
+    assert "guid" in problems[0].message
     assert validate_xml(b"<CodeBook", codebook_xsd)[0].message.startswith("not well-formed")
 
 
