@@ -186,7 +186,29 @@ class Project:
                 results.append(self._store_transcript(path, transcript, who, revise))
         return results
 
-    def _store_transcript(self, path: Path, transcript: Transcript, coder: str, revise: bool) -> AddResult:
+    def add_revision_text(
+        self, transcript_id: str, text: str, coder: str | None = None, note: str | None = None
+    ) -> AddResult:
+        """Store an edited text (e.g. pseudonymised by ``rta anonymise apply``) as a new revision
+        of a transcript already in the project, through the same path as :meth:`add_files`, so
+        its codings are re-anchored. Joins the caller's transaction if there is one."""
+        from rta.transcripts import parse_text
+
+        row = self.store.transcript_row(transcript_id)
+        if row is None:
+            raise RtaError(f"no transcript '{transcript_id}' in this project", hint="see 'rta transcripts'")
+        path = Path(row["source_path"]) if row["source_path"] else Path(transcript_id)
+        transcript = parse_text(text, self.registry, path=path, default_id=transcript_id)
+        if transcript.id != transcript_id:
+            raise RtaError(f"the new text's id '{transcript.id}' is not '{transcript_id}'", path=path, line=1,
+                           hint="keep the front matter `id:` unchanged")
+        with self.store.transaction():
+            self.store.sync_informants(self.registry)
+            return self._store_transcript(path, transcript, self.coder(coder), True, note=note)
+
+    def _store_transcript(
+        self, path: Path, transcript: Transcript, coder: str, revise: bool, note: str | None = None
+    ) -> AddResult:
         store = self.store
         row = store.transcript_row(transcript.id)
         source = str(path.resolve())
@@ -209,7 +231,7 @@ class Project:
                 "INSERT OR IGNORE INTO informants(code, role, grp, attributes, position) VALUES (?,?,?,?,?)",
                 (informant.code, informant.role, informant.group, "{}", 10_000),
             )
-        revision = store.insert_revision(transcript, source, coder)
+        revision = store.insert_revision(transcript, source, coder, note)
         status = "added" if revision == 1 else "revised"
         payload = {"transcript": transcript.id, "revision": revision, "sha256": transcript.sha256, "source": source}
         store.log_event("transcript.added" if revision == 1 else "transcript.revised", payload, coder)

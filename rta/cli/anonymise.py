@@ -1,3 +1,168 @@
-"""Commands: anonymise (see rta.cli.app for the groups)."""
+"""Commands: anonymise check / apply / reverse.
 
-from rta.cli.app import app  # noqa: F401
+``check`` guards a pipeline: exit 1 when anything is flagged, 0 when clean, 2 on bad input.
+spaCy is imported inside the commands only (``rta --help`` stays fast).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from rta.cli.app import anonymise_app, echo, open_project, project_dir_option
+from rta.errors import RtaError
+
+_PIPELINE_HELP = (
+    "spaCy pipeline for the NER: 'auto' (rta.toml [nlp] pipeline: nb_core_news_*, then the bundled "
+    "nb_rta, then blank nb), a package name or folder, or 'none' for patterns, lists and the heuristic only."
+)
+
+
+def _check_format(fmt: str) -> str:
+    if fmt not in ("table", "json"):
+        raise RtaError(f"unknown format '{fmt}'", hint="use --format table or --format json")
+    return fmt
+
+
+def _maybe_project():
+    """The current project when there is one (for its registry and lists), else None."""
+    from rta.project import Project, find_project_root
+
+    explicit = project_dir_option()
+    if explicit is None and find_project_root() is None:
+        return None
+    return Project.open(explicit)
+
+
+def _pipeline_for(name: Optional[str], project: Any) -> tuple[Any, str, bool]:
+    from rta.anonymise import has_ner, load_check_pipeline, pipeline_name
+
+    pin = name or (project.config.pipeline if project is not None else "auto")
+    nlp = load_check_pipeline(pin, project.root if project is not None else None)
+    return nlp, pipeline_name(nlp), has_ner(nlp)
+
+
+def _warn_no_ner(label: str) -> None:
+    echo(
+        f"warning: pipeline '{label}' has no NER: names are found only by patterns, the deny-list and the "
+        "capitalisation heuristic. Install nb_core_news_sm or use the bundled nb_rta for NER.",
+        err=True,
+    )
+
+
+@anonymise_app.command("check")
+def check(
+    transcripts: Optional[List[Path]] = typer.Argument(
+        None, help="Transcript files to check (default: every transcript in the current project)."
+    ),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+    pipeline: Optional[str] = typer.Option(None, "--pipeline", help=_PIPELINE_HELP),
+    allow: Optional[List[str]] = typer.Option(None, "--allow", help="Extra term never to flag (repeatable)."),
+    deny: Optional[List[str]] = typer.Option(None, "--deny", help="Extra name always to flag (repeatable)."),
+) -> None:
+    """List likely identifiers left in transcripts (names, places, organisations, e-mails, phone
+    and national identity numbers, dates of birth, deny-listed names) with file, line, text and
+    why. Exit 1 when anything is flagged, 0 when clean, 2 on bad input."""
+    from rta.anonymise import check_files, check_project
+    from rta.informants import default_registry
+
+    _check_format(fmt)
+    project = _maybe_project() if transcripts else open_project()
+    nlp, label, ner = _pipeline_for(pipeline, project)
+    if not ner:
+        _warn_no_ner(label)
+    if transcripts:
+        registry = project.registry if project is not None else default_registry()
+        allow_terms = [*(project.config.allow if project else []), *(allow or [])]
+        deny_terms = [*(project.config.deny if project else []), *(deny or [])]
+        results = check_files(transcripts, registry, nlp, allow_terms, deny_terms)
+    else:
+        if allow or deny:
+            project.config.allow = [*project.config.allow, *(allow or [])]
+            project.config.deny = [*project.config.deny, *(deny or [])]
+        results = check_project(project, nlp)
+    flags = [f for r in results for f in r.flags]
+    if fmt == "json":
+        echo(json.dumps({
+            "pipeline": label, "ner": ner,
+            "transcripts": [{"transcript": r.transcript, "path": r.path, "flags": len(r.flags)} for r in results],
+            "flags": [f.to_dict() for f in flags],
+        }, ensure_ascii=False, indent=2))
+    else:
+        echo(f"pipeline: {label} ({'with NER' if ner else 'no NER: patterns, lists and heuristic only'})")
+        if flags:
+            width = max(len(f"{(f.path if transcripts else f.transcript) or f.transcript}:{f.line}") for f in flags)
+            echo(f"{'where':{width}}  {'kind':8} {'method':22} {'text':30} why")
+            for f in flags:
+                where = f"{(f.path if transcripts else f.transcript) or f.transcript}:{f.line}"
+                shown = f.text.replace("\n", " ")
+                echo(f"{where:{width}}  {f.kind:8} {f.method:22} {shown:30} {f.reason}")
+        per = ", ".join(f"{r.transcript} {len(r.flags)}" for r in results if r.flags)
+        echo(f"{len(flags)} likely identifier(s) in {sum(1 for r in results if r.flags)} of {len(results)} transcript(s)"
+             + (f": {per}" if per else ""))
+        if flags:
+            echo("fix them in the source files, add false alarms to rta.toml [anonymise] allow, "
+                 "or pseudonymise with 'rta anonymise apply --key FILE_OUTSIDE_THE_PROJECT'")
+    if flags:
+        sys.exit(1)
+
+
+@anonymise_app.command("apply")
+def apply_cmd(
+    transcript_ids: Optional[List[str]] = typer.Argument(None, help="Transcript ids (default: all in the project)."),
+    key: Path = typer.Option(..., "--key", help="Key file (.json, .yaml) OUTSIDE the project; extended if it exists."),
+    style: str = typer.Option("default", "--style", help="default ([PERSON 1], [STED 2]) or study (X [navn på sted])."),
+    pipeline: Optional[str] = typer.Option(None, "--pipeline", help=_PIPELINE_HELP),
+    coder: Optional[str] = typer.Option(None, help="Who applies it (default: $RTA_CODER or rta.toml)."),
+) -> None:
+    """Replace flagged and deny-listed identifiers with consistent placeholders, store the
+    results as new transcript revisions (codings are re-anchored) and write the key (original ->
+    placeholder) to a file outside the project. Review 'rta anonymise check' first: every flag
+    is replaced."""
+    from rta.anonymise import STYLES, apply_to_project, key_outside_project
+
+    if style not in STYLES:
+        raise RtaError(f"unknown style '{style}'", hint="use --style default or --style study")
+    project = open_project()
+    key_outside_project(key, project.root)  # refuse before loading any model
+    nlp, label, ner = _pipeline_for(pipeline, project)
+    if not ner:
+        _warn_no_ner(label)
+    results, full_key = apply_to_project(project, key, transcript_ids or None, style, nlp, coder)
+    changed = [r for r in results if r.replacements]
+    for r in results:
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(r.by_kind.items()))
+        echo(f"{r.transcript:26} {r.replacements:4} replacement(s){'  (' + kinds + ')' if kinds else ''}")
+    echo(f"{len(changed)} transcript(s) revised; key with {len(full_key.entries)} entries written to {key}")
+    echo("keep the key outside the project and out of shared folders: it re-identifies the informants")
+
+
+@anonymise_app.command("reverse")
+def reverse_cmd(
+    textfile: Path = typer.Argument(..., help="A pseudonymised text (e.g. a transcript exported after apply)."),
+    key: Path = typer.Option(..., "--key", help="The key file 'rta anonymise apply' wrote."),
+    transcript: Optional[str] = typer.Option(None, help="Transcript id (default: front matter id, else file name)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
+) -> None:
+    """Restore the original text of a pseudonymised file with its key."""
+    import re
+
+    from rta.anonymise import load_key, reverse
+    from rta.fsutil import atomic_write_text
+    from rta.transcripts import read_text
+
+    text = read_text(textfile)
+    tid = transcript
+    if tid is None:
+        m = re.match(r"---\n(?:.*\n)*?id:[ \t]*(\S+)[ \t]*\n", text)
+        tid = m.group(1) if m else textfile.stem
+    restored = reverse(text, load_key(key), tid)
+    if output is None:
+        sys.stdout.write(restored)
+    else:
+        atomic_write_text(output, restored)
+        echo(f"restored text written to {output}")

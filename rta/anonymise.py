@@ -1,0 +1,805 @@
+"""Anonymisation check and pseudonymisation of transcripts.
+
+Transcripts are supposed to be anonymised before they reach ``rta``, but people slip: a
+colleague's full name, the real town, a phone number. :func:`check_text` lists every likely
+identifier left in a transcript's turns, each with the reason it was flagged:
+
+* ``ner``: PER / LOC / GPE_LOC / GPE_ORG / ORG names from the loaded spaCy pipeline's NER
+  (only when the pipeline has an ``ner`` component);
+* ``pattern``: e-mail addresses, Norwegian phone numbers, national identity numbers
+  (fødselsnummer / D-number with both mod-11 check digits and a valid date) and dates of birth
+  near words such as *født* or *fødselsdato*;
+* ``deny-list``: names the project lists in ``rta.toml`` ``[anonymise] deny``;
+* ``heuristic``: capitalised words in mid-sentence that are not common words, informant codes,
+  interviewer labels or allowed terms. It works without any NER model.
+
+Never flagged: informant codes, interviewer labels, anything inside square brackets and the
+placeholders before them (``X [navn på kommune]``), the built-in allow-list of institutional
+terms (:data:`DEFAULT_ALLOW`) and the project's allow-list.
+
+:func:`apply` replaces flagged identifiers with consistent placeholders (``[PERSON 1]`` or the
+study's ``X [navn på sted]`` style) and returns a :class:`Key` that maps originals to
+placeholders; :func:`reverse` restores the original text from the key. The key re-identifies
+people, so :func:`apply_to_project` refuses to write it inside the project folder.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from rta.errors import RtaError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rta.informants import Registry
+    from rta.project import Project
+
+KEY_FORMAT = "rta-anonymise-key"
+KEY_VERSION = 1
+
+NER_KINDS = ("PER", "LOC", "GPE_LOC", "GPE_ORG", "ORG")
+"""NorNE entity types that identify people, places and organisations (PROD, EVT, DRV, MISC
+rarely identify anyone in these interviews and are not flagged)."""
+
+DEFAULT_ALLOW: tuple[str, ...] = (
+    # institutions and programmes that identify no one
+    "Statsforvalteren", "Statsforvaltaren", "Fylkesmannen", "Udir", "Utdanningsdirektoratet",
+    "UH", "UH-sektoren", "PPT", "PP-tjenesten", "Kunnskapsdepartementet", "KD", "KS", "NAV", "Nav",
+    "Stortinget", "Regjeringen", "Kommunedirektøren", "oppfølgingsordningen", "Oppfølgingsordningen",
+    "ordningen", "Kunnskapsløftet", "LK20", "LK06", "Fagfornyelsen", "Dekomp", "Rekomp",
+    "Kompetanseløftet", "Skoleporten", "Ungdata", "Elevundersøkelsen", "Forfasen", "forfasen",
+    "Gjennomføringsfasen", "gjennomføringsfasen", "Korona", "Covid", "Covid-19", "Teams", "Zoom",
+    "Skype", "Excel", "Word", "OneNote", "Padlet", "Kahoot", "Norge", "Norden", "Skandinavia",
+    "Europa", "OECD", "PISA", "TIMSS", "PIRLS", "IKT", "SFO", "KOSTRA", "GSI",
+)
+"""Terms that are never flagged: institutions, programmes and tools named in every interview of
+this kind. Extend per project with ``rta.toml`` ``[anonymise] allow``."""
+
+# Words that are capitalised mid-sentence in transcripts for reasons other than being a name
+# (quoted speech without punctuation, fillers, pronouns). Lower case; matched case-insensitively.
+COMMON_WORDS: frozenset[str] = frozenset(
+    """
+    eh ehm øh mm mhm hm hmm ja jo nei nja joa ok okei altså liksom sånn så og men eller for at
+    jeg du hen han hun vi dere dem de det den denne dette disse man en ei et noen ingen alle
+    hva hvem hvor hvordan hvorfor når hvis om da nå her der ikke også bare litt mye godt vel
+    i på til fra med av ved under over etter før mellom hos mot uten gjennom
+    meg deg seg oss dykk eg ho me dei kva korleis kvifor ikkje berre
+    mandag tirsdag onsdag torsdag fredag lørdag søndag
+    januar februar mars april mai juni juli august september oktober november desember
+    herregud gud takk hei ha
+    """.split()
+)
+
+_WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[\w'’]+)*")
+_CODE_TAIL = re.compile(r"[ ]?\d+(?:\.\d+)?")
+_BRACKETS = re.compile(r"\[[^\[\]\n]*\]")
+# 'X [navn på kommune]', 'Y [navn på skole]': a placeholder letter (or letter+digit) before a bracket.
+_PLACEHOLDER_LETTER = re.compile(r"(?<![\w])[A-ZÆØÅ]\d?(?=[ \t]*\[)")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w])")
+_SEP = r"[ \u00a0.\-]?"
+_PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)47[ \u00a0\-]?)?"
+    r"(?:[2-9]\d{2}[ \u00a0.\-]\d{2}[ \u00a0.\-]\d{3}"  # 412 55 390
+    r"|[2-9]\d[ \u00a0.\-]\d{2}[ \u00a0.\-]\d{2}[ \u00a0.\-]\d{2}"  # 41 25 53 90
+    r"|[2-9]\d{3}[ \u00a0.\-]\d{4}"  # 4125 5390
+    r"|[2-9]\d{7})"  # 41255390
+    r"(?![\w]|[ \u00a0.\-]\d)"
+)
+_FNR = re.compile(r"(?<![\w])(\d{6})[ \u00a0]?(\d{5})(?![\w])")
+_MONTHS = (
+    "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|okt|nov|des"
+)
+_DATE = (
+    r"(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})"
+    rf"|\d{{1,2}}\.?[ \u00a0](?:{_MONTHS})\.?(?:[ \u00a0]\d{{4}})?"
+    r"|\d{4}-\d{2}-\d{2})"
+)
+_DOB = re.compile(
+    rf"(?i)\b(?:født|fødd|fødselsdato|fødselsdag|f\.)\b[^\n.!?]{{0,25}}?(?P<date>{_DATE}|(?<=i )\d{{4}})(?![\w])"
+)
+
+
+@dataclass
+class Flag:
+    """A likely identifier in a transcript: where it is, what it is and why it was flagged."""
+
+    transcript: str | None
+    path: str | None
+    line: int
+    start: int
+    end: int
+    text: str
+    kind: str  # PER, LOC, GPE_LOC, GPE_ORG, ORG, NAME, EMAIL, PHONE, FNR, DOB
+    method: str  # 'ner:<pipeline>', 'pattern', 'deny-list', 'heuristic'
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_PRIORITY = {"pattern": 0, "ner": 1, "deny-list": 2, "heuristic": 3}
+
+
+# -- national identity numbers ---------------------------------------------------------------
+_W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
+_W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def fnr_check_digits(first9: str) -> str | None:
+    """The two mod-11 check digits of a Norwegian identity number's first nine digits, or None
+    when no valid number starts with them (a check digit would be 10)."""
+    digits = [int(c) for c in first9]
+    k1 = 11 - sum(w * d for w, d in zip(_W1, digits)) % 11
+    k1 = 0 if k1 == 11 else k1
+    if k1 == 10:
+        return None
+    k2 = 11 - sum(w * d for w, d in zip(_W2, [*digits, k1])) % 11
+    k2 = 0 if k2 == 11 else k2
+    if k2 == 10:
+        return None
+    return f"{k1}{k2}"
+
+
+def _birth_year(yy: int, individual: int) -> int | None:
+    if individual <= 499:
+        return 1900 + yy
+    if individual <= 749 and yy >= 54:
+        return 1800 + yy
+    if individual >= 500 and yy <= 39:
+        return 2000 + yy
+    if individual >= 900 and yy >= 40:
+        return 1900 + yy
+    return None
+
+
+def fnr_kind(number: str) -> str | None:
+    """'fødselsnummer', 'D-nummer' or 'H-nummer' when ``number`` (11 digits) is a valid
+    Norwegian identity number (both check digits and a real date), else None."""
+    if not re.fullmatch(r"\d{11}", number):
+        return None
+    if fnr_check_digits(number[:9]) != number[9:]:
+        return None
+    day, month, yy, individual = int(number[0:2]), int(number[2:4]), int(number[4:6]), int(number[6:9])
+    kind = "fødselsnummer"
+    if day > 40:
+        day, kind = day - 40, "D-nummer"
+    elif month > 40:
+        month, kind = month - 40, "H-nummer"
+    year = _birth_year(yy, individual)
+    if year is None:
+        return None
+    try:
+        date(year, month, day)
+    except ValueError:
+        return None
+    return kind
+
+
+# -- the check -------------------------------------------------------------------------------
+def _casefold_set(terms: Iterable[str]) -> set[str]:
+    return {t.strip().casefold() for t in terms if t and t.strip()}
+
+
+def _term_regex(terms: Iterable[str]) -> re.Pattern[str] | None:
+    cleaned = sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True)
+    if not cleaned:
+        return None
+    body = "|".join(r"\s+".join(re.escape(w) for w in t.split()) for t in cleaned)
+    return re.compile(rf"(?<![\w])(?:{body})(?![\w])", re.IGNORECASE)
+
+
+def _excluded_spans(text: str) -> list[tuple[int, int]]:
+    """Brackets and the placeholder letters before them: never identifiers."""
+    spans = [(m.start(), m.end()) for m in _BRACKETS.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _PLACEHOLDER_LETTER.finditer(text)]
+    return spans
+
+
+def _overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(s < end and start < e for s, e in spans)
+
+
+@dataclass
+class _Context:
+    registry: Any
+    allow_words: set[str]
+    allow_re: re.Pattern[str] | None
+    vocabulary: set[str]
+    interviewer_extra: list[str] = field(default_factory=list)
+
+    def is_code(self, word: str) -> bool:
+        if self.registry is None:
+            return False
+        if self.registry.is_interviewer(word, self.interviewer_extra):
+            return True
+        return self.registry.informant(word) is not None or bool(self.registry.matching_roles(word))
+
+    def is_harmless(self, word: str) -> bool:
+        """True for a word that is no identifier even when capitalised."""
+        folded = word.casefold().strip("'’")
+        if folded in self.allow_words or folded in COMMON_WORDS or self.is_code(word):
+            return True
+        if "-" in word:
+            parts = [p for p in word.split("-") if p]
+            return all(p.islower() or self.is_harmless(p) for p in parts)
+        if word.islower():
+            return True
+        # a word the transcripts also use in lower case is a common word capitalised
+        return folded in self.vocabulary and not word.isupper()
+
+
+def text_vocabulary(texts: Iterable[str]) -> set[str]:
+    """Lower-case words used in ``texts``: a capitalised word that also occurs in lower case
+    is a common word (sentence start, emphasis), not a name."""
+    vocab: set[str] = set()
+    for text in texts:
+        vocab.update(w for w in _WORD.findall(text) if w.islower())
+    return vocab
+
+
+def _sentence_initial(text: str, pos: int, region_start: int) -> bool:
+    i = pos - 1
+    while i >= region_start and text[i] in " \t\u00a0\n":
+        if text[i] == "\n" and _line_is_paragraph_start(text, i):
+            return True
+        i -= 1
+    if i < region_start:
+        return True
+    return text[i] in ".!?:;«»\"“”'‘([{…–—-)]"
+
+
+def _line_is_paragraph_start(text: str, newline: int) -> bool:
+    """A word after a blank line starts a paragraph; after a plain line break it continues."""
+    j = newline - 1
+    while j >= 0 and text[j] in " \t":
+        j -= 1
+    return j < 0 or text[j] == "\n"
+
+
+def _heuristic_flags(text: str, start: int, end: int, ctx: _Context) -> list[tuple[int, int, str, str]]:
+    """Runs of capitalised words in mid-sentence that are not harmless."""
+    found = []
+    words = []
+    for m in _WORD.finditer(text, start, end):
+        code = _CODE_TAIL.match(text, m.end(), end)
+        if len(m.group()) == 1 or (code and ctx.is_code(m.group() + code.group())):
+            continue  # a single letter, or an informant code written 'R 2.1'
+        words.append((m.start(), m.end(), m.group()))
+    i = 0
+    while i < len(words):
+        s, e, w = words[i]
+        if not w[0].isupper():
+            i += 1
+            continue
+        run = [(s, e, w)]
+        j = i + 1
+        while j < len(words) and words[j][2][0].isupper() and text[run[-1][1]:words[j][0]] in (" ", "-"):
+            run.append(words[j])
+            j += 1
+        i = j
+        # drop harmless words at the edges ('Og Hamar', 'Hamar Og')
+        initial = _sentence_initial(text, run[0][0], start)
+        while run and ctx.is_harmless(run[0][2]):
+            run.pop(0)
+            initial = False
+        while run and ctx.is_harmless(run[-1][2]):
+            run.pop()
+        if not run:
+            continue
+        suspicious = [k for k, (_, _, word) in enumerate(run) if not ctx.is_harmless(word) and (k > 0 or not initial)]
+        if not suspicious:
+            continue
+        rs, re_ = run[0][0], run[-1][1]
+        if len(run) >= 2:
+            found.append((rs, re_, "PER", "capitalised words in mid-sentence: likely a person's name"))
+        else:
+            found.append((rs, re_, "NAME", "capitalised word in mid-sentence that is not a common word"))
+    return found
+
+
+def _pattern_flags(text: str, start: int, end: int) -> list[tuple[int, int, str, str]]:
+    found = []
+    chunk = text[start:end]
+    for m in _EMAIL.finditer(chunk):
+        found.append((start + m.start(), start + m.end(), "EMAIL", "e-mail address"))
+    for m in _FNR.finditer(chunk):
+        kind = fnr_kind(m.group(1) + m.group(2))
+        if kind:
+            found.append((start + m.start(), start + m.end(), "FNR", f"{kind} with valid check digits and date"))
+    for m in _PHONE.finditer(chunk):
+        found.append((start + m.start(), start + m.end(), "PHONE", "Norwegian phone number (8 digits)"))
+    for m in _DOB.finditer(chunk):
+        found.append((start + m.start("date"), start + m.end("date"), "DOB", "date of birth (after 'født'/'fødselsdato')"))
+    return found
+
+
+def _ner_flags(pipeline: Any, text: str, regions: list[tuple[int, int]], ctx: _Context) -> list[tuple[int, int, str, str]]:
+    if pipeline is None or "ner" not in getattr(pipeline, "pipe_names", ()):
+        return []
+    found = []
+    # line breaks inside a turn are layout, not sentence ends: same length keeps the offsets
+    chunks = [text[s:e].replace("\n", " ") for s, e in regions]
+    enable = [name for name in pipeline.pipe_names if name in ("tok2vec", "ner", "transformer")]
+    with pipeline.select_pipes(enable=enable):
+        docs = list(pipeline.pipe(chunks, batch_size=32))
+    for (rs, _re), doc in zip(regions, docs):
+        for ent in doc.ents:
+            if ent.label_ not in NER_KINDS:
+                continue
+            s, e = rs + ent.start_char, rs + ent.end_char
+            # trim punctuation and spaces the entity may have swallowed
+            while s < e and not text[s].isalnum():
+                s += 1
+            while e > s and not text[e - 1].isalnum():
+                e -= 1
+            words = _WORD.findall(text[s:e])
+            capitalised = [w for w in words if w[0].isupper()]
+            if not capitalised or all(ctx.is_harmless(w) for w in capitalised):
+                continue
+            if ctx.allow_re and ctx.allow_re.fullmatch(text[s:e]):
+                continue
+            found.append((s, e, ent.label_, f"named entity {ent.label_}"))
+    return found
+
+
+def pipeline_name(pipeline: Any) -> str:
+    """A short name for a loaded pipeline (for flags and reports)."""
+    if pipeline is None:
+        return "none"
+    meta = getattr(pipeline, "meta", {}) or {}
+    name = meta.get("name") or "pipeline"
+    lang = meta.get("lang") or ""
+    full = name if name.startswith(f"{lang}_") or not lang else f"{lang}_{name}"
+    return f"{full}-{meta['version']}" if meta.get("version") else full
+
+
+def has_ner(pipeline: Any) -> bool:
+    """Whether a pipeline can find names itself (else only patterns, lists and the heuristic run)."""
+    return pipeline is not None and "ner" in getattr(pipeline, "pipe_names", ())
+
+
+def check_text(
+    text: str,
+    registry: "Registry | None",
+    pipeline: Any = None,
+    allow: Iterable[str] = (),
+    deny: Iterable[str] = (),
+    *,
+    transcript: str | None = None,
+    path: str | None = None,
+    regions: Sequence[tuple[int, int]] | None = None,
+    vocabulary: set[str] | None = None,
+    interviewer: Sequence[str] = (),
+    default_allow: bool = True,
+) -> list[Flag]:
+    """Every likely identifier in ``text``, sorted by position.
+
+    ``regions`` limits the check to spans of ``text`` (a transcript's turns, so speaker labels
+    and front matter are skipped); by default, when ``text`` parses as a transcript against
+    ``registry``, its turns are used, else the whole text. ``vocabulary`` is the set of
+    lower-case words of the corpus (defaults to the words of ``text``).
+    """
+    if regions is None:
+        regions, interviewer = _turn_regions(text, registry, interviewer)
+    allow_terms = [*(DEFAULT_ALLOW if default_allow else ()), *allow]
+    ctx = _Context(
+        registry=registry,
+        allow_words=_casefold_set(t for t in allow_terms if len(t.split()) == 1),
+        allow_re=_term_regex(allow_terms),
+        vocabulary=vocabulary if vocabulary is not None else text_vocabulary([text]),
+        interviewer_extra=list(interviewer),
+    )
+    excluded = _excluded_spans(text)
+    allowed = [(m.start(), m.end()) for m in ctx.allow_re.finditer(text)] if ctx.allow_re else []
+    candidates: list[tuple[int, int, str, str, str]] = []  # start, end, kind, method, reason
+    for rs, re_ in regions:
+        candidates += [(s, e, k, "pattern", r) for s, e, k, r in _pattern_flags(text, rs, re_)]
+    method_ner = f"ner:{pipeline_name(pipeline)}"
+    candidates += [(s, e, k, method_ner, r) for s, e, k, r in _ner_flags(pipeline, text, list(regions), ctx)]
+    deny_re = _term_regex(deny)
+    if deny_re:
+        for rs, re_ in regions:
+            for m in deny_re.finditer(text, rs, re_):
+                candidates.append((m.start(), m.end(), "NAME", "deny-list", "on the project's deny-list"))
+    for rs, re_ in regions:
+        candidates += [(s, e, k, "heuristic", r) for s, e, k, r in _heuristic_flags(text, rs, re_, ctx)]
+
+    def rank(c: tuple[int, int, str, str, str]) -> tuple[int, int, int]:
+        return (_PRIORITY[c[3].split(":")[0]], -(c[1] - c[0]), c[0])
+
+    accepted: list[tuple[int, int, str, str, str]] = []
+    for cand in sorted(candidates, key=rank):
+        s, e, _kind, method, _reason = cand
+        if method != "deny-list" and (_overlaps(s, e, excluded) or _overlaps(s, e, allowed)):
+            continue
+        if _overlaps(s, e, [(a[0], a[1]) for a in accepted]):
+            continue
+        accepted.append(cand)
+    accepted.sort()
+    return [
+        Flag(transcript, path, text.count("\n", 0, s) + 1, s, e, text[s:e], kind, method, reason)
+        for s, e, kind, method, reason in accepted
+    ]
+
+
+def _turn_regions(text: str, registry: Any, interviewer: Sequence[str]) -> tuple[list[tuple[int, int]], list[str]]:
+    if registry is not None:
+        from rta.transcripts import parse_text
+
+        try:
+            parsed = parse_text(text, registry)
+        except RtaError:
+            pass
+        else:
+            extra = [*interviewer]
+            if parsed.metadata.get("interviewer"):
+                extra.append(str(parsed.metadata["interviewer"]))
+            return [(t.start, t.end) for t in parsed.turns], extra
+    return [(0, len(text))], list(interviewer)
+
+
+# -- pipelines -------------------------------------------------------------------------------
+def load_check_pipeline(name: str | None = "auto", root: Path | None = None) -> Any:
+    """The spaCy pipeline the check uses, NER included: ``'none'`` for patterns, lists and the
+    heuristic only; else the pipeline :func:`rta.nlp.choose_pipeline` picks (``nb_core_news_*``,
+    then the bundled ``nb_rta``, then the embedded blank ``nb``, which has no NER) or a pinned
+    package name / folder. Loaded once per process."""
+    if name is not None and name.strip().lower() in ("none", "off", ""):
+        return None
+    from rta.nlp import choose_pipeline
+
+    source, target = choose_pipeline(name or "auto", root)
+    return _load_with_ner(source, target)
+
+
+@functools.cache
+def _load_with_ner(source: str, target: str) -> Any:
+    from rta.nlp import EMBEDDED, embedded_pipeline
+
+    if source == EMBEDDED:
+        return embedded_pipeline()
+    import spacy
+
+    try:
+        return spacy.load(target)
+    except Exception as exc:  # broken or incompatible pipeline: say which and what to do
+        raise RtaError(f"could not load the spaCy pipeline '{target}': {exc}",
+                       hint="use --pipeline none (patterns and lists only) or pin another pipeline") from None
+
+
+# -- pseudonymisation ------------------------------------------------------------------------
+PLACEHOLDER_WORDS = {
+    "PER": "PERSON", "NAME": "NAVN", "LOC": "STED", "GPE_LOC": "STED", "GPE_ORG": "ORG", "ORG": "ORG",
+    "PHONE": "TELEFON", "EMAIL": "E-POST", "FNR": "FNR", "DOB": "DATO",
+}
+STUDY_NOUNS = {
+    "PER": "person", "NAME": "navn", "LOC": "sted", "GPE_LOC": "sted", "GPE_ORG": "kommune",
+    "ORG": "organisasjon", "PHONE": "telefonnummer", "EMAIL": "e-postadresse", "FNR": "fødselsnummer",
+    "DOB": "dato",
+}
+_STUDY_LETTERS = "XYZWVUTSRQ"
+STYLES = ("default", "study")
+
+
+@dataclass
+class KeyEntry:
+    """One original identifier and the placeholder that replaces it everywhere."""
+
+    original: str
+    placeholder: str
+    kind: str
+
+
+@dataclass
+class Key:
+    """Originals -> placeholders, plus the exact forms of originals that were broken over a
+    line (so :func:`reverse` restores them byte for byte). It re-identifies people: keep it
+    outside the project and out of version control."""
+
+    style: str = "default"
+    entries: list[KeyEntry] = field(default_factory=list)
+    variants: dict[str, list[list[Any]]] = field(default_factory=dict)  # transcript -> [placeholder, n, surface]
+
+    def placeholder_for(self, original: str) -> str | None:
+        canon = _canon(original)
+        for entry in self.entries:
+            if entry.original == canon:
+                return entry.placeholder
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": KEY_FORMAT, "version": KEY_VERSION, "style": self.style,
+                "entries": [asdict(e) for e in self.entries], "variants": self.variants}
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str | Path | None = None) -> "Key":
+        if not isinstance(data, dict) or data.get("format") != KEY_FORMAT:
+            raise RtaError("not an rta anonymisation key", path=path, hint="pass the key file 'rta anonymise apply' wrote")
+        entries = []
+        for i, raw in enumerate(data.get("entries") or []):
+            if not isinstance(raw, dict) or not {"original", "placeholder", "kind"} <= set(raw):
+                raise RtaError(f"key entry {i + 1} needs original, placeholder and kind", path=path)
+            entries.append(KeyEntry(_canon(str(raw["original"])), str(raw["placeholder"]), str(raw["kind"])))
+        return cls(str(data.get("style") or "default"), entries, dict(data.get("variants") or {}))
+
+
+def _canon(text: str) -> str:
+    return " ".join(text.split())
+
+
+def load_key(path: str | Path) -> Key:
+    """Read a key written by :func:`save_key` (JSON, or YAML for .yaml/.yml)."""
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RtaError("key file not found", path=path, hint="give the key file 'rta anonymise apply' wrote") from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(raw)
+        else:
+            data = json.loads(raw)
+    except (ValueError, Exception) as exc:  # json.JSONDecodeError, yaml.YAMLError
+        line = getattr(exc, "lineno", None) or getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise RtaError(f"cannot read the key: {exc}", path=path, line=line) from None
+    return Key.from_dict(data, path)
+
+
+def save_key(key: Key, path: str | Path) -> None:
+    """Write the key atomically as JSON (or YAML when the name ends in .yaml/.yml)."""
+    from rta.fsutil import atomic_write_text
+
+    path = Path(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        body = yaml.safe_dump(key.to_dict(), allow_unicode=True, sort_keys=False)
+    else:
+        body = json.dumps(key.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    atomic_write_text(path, body)
+
+
+def _make_placeholder(kind: str, n: int, style: str) -> str:
+    if style == "study":
+        letter = _STUDY_LETTERS[(n - 1) % len(_STUDY_LETTERS)]
+        round_ = (n - 1) // len(_STUDY_LETTERS)
+        return f"{letter}{round_ + 1 if round_ else ''} [navn på {STUDY_NOUNS.get(kind, 'navn')}]"
+    return f"[{PLACEHOLDER_WORDS.get(kind, 'NAVN')} {n}]"
+
+
+def _new_placeholder(key: Key, kind: str, style: str, taken: set[str], texts: Sequence[str]) -> str:
+    n = 1
+    while True:
+        candidate = _make_placeholder(kind, n, style)
+        if candidate not in taken and not any(candidate in t for t in texts):
+            return candidate
+        n += 1
+
+
+@dataclass
+class ApplyResult:
+    """One transcript's pseudonymised text and what was replaced (counts only)."""
+
+    transcript: str
+    text: str
+    replacements: int
+    by_kind: dict[str, int]
+
+
+def apply(
+    texts: dict[str, str],
+    flags: dict[str, list[Flag]],
+    key: Key | None = None,
+    style: str = "default",
+    regions: dict[str, list[tuple[int, int]]] | None = None,
+) -> tuple[list[ApplyResult], Key]:
+    """Replace flagged identifiers in ``texts`` (transcript id -> text) with placeholders.
+
+    The same original (whitespace-collapsed) always gets the same placeholder, across texts and
+    across runs when an earlier ``key`` is given; every other occurrence of a keyed original
+    inside ``regions`` (whole words, same case) is replaced too, so a name the check caught once
+    is replaced everywhere. Returns the new texts and the extended key.
+    """
+    if style not in STYLES:
+        raise RtaError(f"unknown placeholder style '{style}'", hint=f"use one of {', '.join(STYLES)}")
+    key = key or Key(style=style)
+    taken = {e.placeholder for e in key.entries}
+    originals = list(texts.values())
+    for tid in texts:
+        for flag in flags.get(tid, []):
+            if key.placeholder_for(flag.text) is None:
+                placeholder = _new_placeholder(key, flag.kind, style, taken, originals)
+                key.entries.append(KeyEntry(_canon(flag.text), placeholder, flag.kind))
+                taken.add(placeholder)
+    by_original = {e.original: e for e in key.entries}
+    results = []
+    for tid, text in texts.items():
+        spans: list[tuple[int, int]] = [(f.start, f.end) for f in flags.get(tid, [])]
+        limits = (regions or {}).get(tid) or [(0, len(text))]
+        extra_re = _term_regex_exact(by_original)
+        if extra_re:
+            for rs, re_ in limits:
+                for m in extra_re.finditer(text, rs, re_):
+                    if not _overlaps(m.start(), m.end(), spans) and not _overlaps(m.start(), m.end(), _excluded_spans(text)):
+                        spans.append((m.start(), m.end()))
+        spans.sort()
+        out, pos, counts, seen = [], 0, {}, {}
+        variants = []
+        for s, e in spans:
+            if s < pos:
+                continue
+            surface = text[s:e]
+            entry = by_original[_canon(surface)]
+            out.append(text[pos:s])
+            out.append(entry.placeholder)
+            index = seen.get(entry.placeholder, 0)
+            seen[entry.placeholder] = index + 1
+            if surface != entry.original:
+                variants.append([entry.placeholder, index, surface])
+            counts[entry.kind] = counts.get(entry.kind, 0) + 1
+            pos = e
+        out.append(text[pos:])
+        if variants:
+            key.variants[tid] = variants
+        results.append(ApplyResult(tid, "".join(out), sum(counts.values()), counts))
+    return results, key
+
+
+def _term_regex_exact(by_original: dict[str, KeyEntry]) -> re.Pattern[str] | None:
+    terms = sorted(by_original, key=len, reverse=True)
+    if not terms:
+        return None
+    body = "|".join(r"\s+".join(re.escape(w) for w in t.split()) for t in terms)
+    return re.compile(rf"(?<![\w@.+-])(?:{body})(?![\w])")
+
+
+def reverse(text: str, key: Key, transcript: str | None = None) -> str:
+    """Restore the original text from a pseudonymised one with its key (the inverse of
+    :func:`apply`; ``transcript`` selects the exact forms of originals broken over lines)."""
+    by_placeholder = {e.placeholder: e.original for e in key.entries}
+    if not by_placeholder:
+        return text
+    variants = {(p, int(n)): s for p, n, s in key.variants.get(transcript or "", [])}
+    pattern = re.compile("|".join(re.escape(p) for p in sorted(by_placeholder, key=len, reverse=True)))
+    seen: dict[str, int] = {}
+
+    def restore(m: re.Match[str]) -> str:
+        p = m.group()
+        n = seen.get(p, 0)
+        seen[p] = n + 1
+        return variants.get((p, n), by_placeholder[p])
+
+    return pattern.sub(restore, text)
+
+
+# -- projects --------------------------------------------------------------------------------
+@dataclass
+class TranscriptCheck:
+    """The flags of one transcript, checked from a file or from the project store."""
+
+    transcript: str
+    path: str | None
+    flags: list[Flag]
+
+
+def _project_sources(project: "Project", ids: Sequence[str] | None = None) -> list[tuple[str, str, str | None, list[tuple[int, int]], str | None]]:
+    store = project.store
+    rows = list(store.conn.execute("SELECT id, source_path, metadata FROM transcripts ORDER BY id"))
+    known = {r["id"]: r for r in rows}
+    wanted = list(ids) if ids else list(known)
+    for tid in wanted:
+        if tid not in known:
+            raise RtaError(f"no transcript '{tid}' in this project", hint="see 'rta transcripts'")
+    out = []
+    for tid in wanted:
+        text = store.transcript_text(tid)
+        turns = store.current_turns(tid)
+        meta = json.loads(known[tid]["metadata"] or "{}")
+        out.append((tid, text, known[tid]["source_path"], [(t["start"], t["end"]) for t in turns], meta.get("interviewer")))
+    return out
+
+
+def check_project(project: "Project", pipeline: Any = None, ids: Sequence[str] | None = None) -> list[TranscriptCheck]:
+    """Check the current revision of the project's transcripts (all, or ``ids``)."""
+    sources = _project_sources(project, ids)
+    vocab = text_vocabulary(text for _, text, _, _, _ in sources)
+    results = []
+    for tid, text, source, regions, interviewer in sources:
+        flags = check_text(text, project.registry, pipeline, project.config.allow, project.config.deny,
+                           transcript=tid, path=source, regions=regions, vocabulary=vocab,
+                           interviewer=[interviewer] if interviewer else [])
+        results.append(TranscriptCheck(tid, source, flags))
+    return results
+
+
+def check_files(paths: Sequence[str | Path], registry: "Registry", pipeline: Any = None,
+                allow: Iterable[str] = (), deny: Iterable[str] = ()) -> list[TranscriptCheck]:
+    """Check transcript files on disk (parsed first: a bad file raises RtaError naming it)."""
+    from rta.transcripts import parse_file
+
+    parsed = [parse_file(p, registry) for p in paths]
+    vocab = text_vocabulary(t.text for t in parsed)
+    allow, deny = list(allow), list(deny)
+    results = []
+    for t in parsed:
+        interviewer = [str(t.metadata["interviewer"])] if t.metadata.get("interviewer") else []
+        flags = check_text(t.text, registry.with_declared(t.declared), pipeline, allow, deny,
+                           transcript=t.id, path=str(t.path), regions=[(x.start, x.end) for x in t.turns],
+                           vocabulary=vocab, interviewer=interviewer)
+        results.append(TranscriptCheck(t.id, str(t.path), flags))
+    return results
+
+
+def unresolved_flags(project: "Project", pipeline: Any = "auto") -> dict[str, int]:
+    """Transcript id -> number of likely identifiers still in its current revision, so reports
+    can warn before quoting it. ``pipeline`` is a loaded pipeline, a name for
+    :func:`load_check_pipeline` ('auto', 'none', ...) or None for patterns and lists only."""
+    if isinstance(pipeline, str):
+        pipeline = load_check_pipeline(pipeline)
+    return {c.transcript: len(c.flags) for c in check_project(project, pipeline)}
+
+
+def key_outside_project(key_path: str | Path, project_root: str | Path) -> Path:
+    """The key path, resolved; RtaError when it lies inside the project folder (the key
+    re-identifies people and the project folder is what gets shared and archived)."""
+    resolved = Path(key_path).expanduser().resolve()
+    root = Path(project_root).resolve()
+    if resolved == root or resolved.is_relative_to(root):
+        raise RtaError(
+            "the key file must be outside the project folder: it re-identifies the informants",
+            path=key_path,
+            hint=f"write it somewhere only you can read, outside {root}, e.g. ~/rta-keys/{root.name}.json",
+        )
+    if resolved.is_dir():
+        raise RtaError("the key path is a folder", path=key_path, hint="name a file, e.g. key.json")
+    if resolved.suffix.lower() not in (".json", ".yaml", ".yml"):
+        raise RtaError("the key file must end in .json, .yaml or .yml", path=key_path)
+    return resolved
+
+
+def apply_to_project(
+    project: "Project",
+    key_path: str | Path,
+    ids: Sequence[str] | None = None,
+    style: str = "default",
+    pipeline: Any = None,
+    coder: str | None = None,
+) -> tuple[list[ApplyResult], Key]:
+    """Pseudonymise the project's transcripts: check, replace, store each changed text as a new
+    revision (codings are re-anchored), log 'anonymise.applied' with counts only, and write the
+    key atomically outside the project. All in one store transaction: the key is written last
+    inside it, so a failure leaves both the store and the key file as they were."""
+    resolved = key_outside_project(key_path, project.root)
+    key = load_key(resolved) if resolved.exists() else Key(style=style)
+    checks = check_project(project, pipeline, ids)
+    sources = {tid: (text, regions) for tid, text, _, regions, _ in _project_sources(project, ids)}
+    texts = {tid: text for tid, (text, _) in sources.items()}
+    results, key = apply(texts, {c.transcript: c.flags for c in checks}, key, style,
+                         {tid: regions for tid, (_, regions) in sources.items()})
+    who = project.coder(coder)
+    store = project.store
+    from rta.fsutil import sha256_text
+
+    with store.transaction():
+        for result in results:
+            if not result.replacements:
+                continue
+            added = project.add_revision_text(result.transcript, result.text, coder=who,
+                                              note=f"anonymise apply: {result.replacements} replacement(s)")
+            store.log_event(
+                "anonymise.applied",
+                {"transcript": result.transcript, "revision": added.revision, "replacements": result.replacements,
+                 "by_kind": result.by_kind, "style": style, "key_entries": len(key.entries),
+                 "sha256": sha256_text(result.text)},
+                who,
+            )
+        save_key(key, resolved)
+    return results, key

@@ -1,0 +1,196 @@
+"""The anonymisation check on single sentences: patterns, identity numbers, names, allowed terms."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rta.anonymise import Flag, check_text, fnr_check_digits, fnr_kind
+from rta.informants import default_registry
+
+REG = default_registry()
+
+# -- identity numbers computed here with the published mod-11 algorithm (no real person's number)
+W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
+W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def make_fnr(born: date, individual: int, d_number: bool = False) -> str | None:
+    """An 11-digit identity number with valid check digits, or None when the individual number
+    gives a check digit of 10 (no valid number exists)."""
+    day = born.day + (40 if d_number else 0)
+    nine = f"{day:02d}{born.month:02d}{born.year % 100:02d}{individual:03d}"
+    digits = [int(c) for c in nine]
+    k1 = (11 - sum(w * d for w, d in zip(W1, digits)) % 11) % 11
+    if k1 == 10:
+        return None
+    k2 = (11 - sum(w * d for w, d in zip(W2, [*digits, k1])) % 11) % 11
+    if k2 == 10:
+        return None
+    return f"{nine}{k1}{k2}"
+
+
+def first_valid(born: date, start: int, d_number: bool = False) -> str:
+    for individual in range(start, start + 100):
+        number = make_fnr(born, individual, d_number)
+        if number:
+            return number
+    raise AssertionError("no valid number in range")
+
+
+def flags_of(text: str, **kw) -> list[Flag]:
+    return check_text(text, REG, None, **kw)
+
+
+def kinds(text: str, **kw) -> list[tuple[str, str]]:
+    return [(f.text, f.kind) for f in flags_of(text, **kw)]
+
+
+def test_check_digits_match_the_algorithm_in_the_test() -> None:
+    number = first_valid(date(1985, 3, 12), 123)
+    assert fnr_check_digits(number[:9]) == number[9:]
+    assert fnr_kind(number) == "fødselsnummer"
+
+
+@pytest.mark.parametrize(
+    "born, individual",
+    [(date(1985, 3, 12), 123), (date(1902, 2, 28), 10), (date(2005, 12, 31), 500), (date(1960, 6, 1), 910)],
+)
+def test_valid_national_identity_number_is_flagged(born: date, individual: int) -> None:
+    number = first_valid(born, individual)
+    found = flags_of(f"S1: Nummeret mitt er {number}, skriv det ned.")
+    assert [(f.text, f.kind, f.method) for f in found] == [(number, "FNR", "pattern")]
+    assert "fødselsnummer" in found[0].reason
+
+
+def test_valid_d_number_is_flagged_as_identity_number() -> None:
+    number = first_valid(date(1990, 7, 15), 200, d_number=True)
+    assert int(number[:2]) == 55
+    found = flags_of(f"S1: D-nummeret er {number}.")
+    assert [(f.text, f.kind) for f in found] == [(number, "FNR")]
+    assert "D-nummer" in found[0].reason
+
+
+def test_identity_number_written_with_a_space_is_flagged() -> None:
+    number = first_valid(date(1975, 1, 9), 300)
+    spaced = f"{number[:6]} {number[6:]}"
+    assert kinds(f"S1: Det står {spaced} på arket.") == [(spaced, "FNR")]
+
+
+def test_eleven_digits_with_wrong_check_digits_are_not_flagged() -> None:
+    number = first_valid(date(1985, 3, 12), 123)
+    wrong = number[:10] + str((int(number[10]) + 1) % 10)
+    assert fnr_kind(wrong) is None
+    assert flags_of(f"S1: Saksnummeret var {wrong} i arkivet.") == []
+
+
+def test_eleven_digits_with_valid_check_digits_but_no_real_date_are_not_flagged() -> None:
+    # day 32 of month 13 has check digits computable, but is no date
+    nine = "321385123"
+    check = fnr_check_digits(nine)
+    if check is None:
+        nine = "321385124"
+        check = fnr_check_digits(nine)
+    assert check is not None
+    assert fnr_kind(nine + check) is None
+    assert flags_of(f"S1: Referansen {nine}{check} gjelder prosjektet.") == []
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["412 55 390", "41 25 53 90", "41255390", "4125 5390", "+47 412 55 390", "0047 41255390", "+4741255390", "22 33 44 55"],
+)
+def test_norwegian_phone_numbers_are_flagged(phone: str) -> None:
+    assert kinds(f"S1: Ring meg på {phone} i morgen.") == [(phone, "PHONE")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["S1: Vi fikk 2 000 000 kroner i 2021.", "S1: Det var 120 elever og 14 lærere.", "S1: Kl. 08.30 startet møtet.",
+     "S1: Budsjettet var 12 500 000."],
+)
+def test_ordinary_numbers_are_not_phone_numbers(text: str) -> None:
+    assert flags_of(text) == []
+
+
+def test_email_address_is_flagged() -> None:
+    assert kinds("S1: Send det til ola.nordmann@kommune.no så ordner hen det.") == [
+        ("ola.nordmann@kommune.no", "EMAIL")
+    ]
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("S1: Hen er født 12.03.1975 og har jobbet her lenge.", "12.03.1975"),
+        ("S1: Fødselsdato: 3. mars 1980, står det i papirene.", "3. mars 1980"),
+        ("S1: Hen ble født i 1968, tror jeg.", "1968"),
+    ],
+)
+def test_date_of_birth_near_fodt_is_flagged(sentence: str, expected: str) -> None:
+    assert kinds(sentence) == [(expected, "DOB")]
+
+
+def test_a_date_without_birth_words_is_not_a_date_of_birth() -> None:
+    assert flags_of("S1: Møtet var 12.03.2021 på rådhuset.") == []
+
+
+def test_two_capitalised_words_mid_sentence_are_flagged_as_a_person() -> None:
+    found = flags_of("S1: Vi snakket med Kari Nordmann om det.")
+    assert [(f.text, f.kind, f.method) for f in found] == [("Kari Nordmann", "PER", "heuristic")]
+
+
+def test_single_capitalised_place_mid_sentence_is_flagged() -> None:
+    assert kinds("S1: Jeg jobbet i Drammen før jeg kom hit.") == [("Drammen", "NAME")]
+
+
+def test_sentence_initial_words_and_capitalised_common_words_are_not_flagged() -> None:
+    text = "S1: Det var bra. Og så kom vi i gang. «Hva gjør vi nå?» spurte vi. Eh, det var fint.\nS1: Ja."
+    assert flags_of(text) == []
+
+
+def test_allowed_institutional_terms_are_not_flagged() -> None:
+    text = ("S1: Vi hadde møter med Statsforvalteren, Udir og Utdanningsdirektoratet, og veiledere fra UH.\n"
+            "PPT var med, og Kunnskapsdepartementet sendte brev om oppfølgingsordningen.")
+    assert flags_of(text) == []
+
+
+def test_informant_codes_and_interviewer_labels_are_not_flagged() -> None:
+    text = "I: Hva sa R1.1 om det?\nS1: Både Va og Vb og R 2.1 var enige, sa Intervjuer."
+    assert flags_of(text) == []
+
+
+def test_placeholders_and_brackets_are_not_flagged() -> None:
+    text = ("S1: Jeg er fra X [navn på kommune] og jobbet på Y [navn på skole] med [Ola Hansen] og "
+            "veilederne [fra X [navn på UH]].")
+    assert flags_of(text) == []
+
+
+def test_project_allow_list_silences_a_term() -> None:
+    text = "S1: Vi brukte Lesesenteret sine materialer."
+    assert kinds(text) == [("Lesesenteret", "NAME")]
+    assert flags_of(text, allow=["Lesesenteret"]) == []
+
+
+def test_deny_list_flags_names_anywhere_even_at_sentence_start() -> None:
+    text = "S1: Solbakken var skolen vår. Vi likte solbakken."
+    found = flags_of(text, deny=["Solbakken"])
+    assert [(f.text, f.method) for f in found] == [("Solbakken", "deny-list"), ("solbakken", "deny-list")]
+
+
+def test_flags_carry_line_offsets_and_text() -> None:
+    text = "---\nid: t\n---\nI: Hei.\nS1: Jeg bodde i Drammen.\nRing 412 55 390 en gang."
+    found = check_text(text, REG, transcript="t", path="t.txt")
+    assert [f.line for f in found] == [5, 6]
+    for f in found:
+        assert text[f.start:f.end] == f.text and f.transcript == "t" and f.path == "t.txt"
+
+
+def test_speaker_labels_and_front_matter_are_not_checked() -> None:
+    text = "---\nid: t\ninterviewer: Intervjuer\n---\nIntervjuer: Hvordan gikk det?\nS1: Det gikk fint."
+    assert check_text(text, REG) == []
+
+
+def test_plain_text_without_a_registry_is_checked_whole() -> None:
+    assert [(f.text, f.kind) for f in check_text("Vi møtte Per Hansen der.", None)] == [("Per Hansen", "PER")]
