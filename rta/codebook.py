@@ -871,6 +871,7 @@ def fix_guids(path: str | Path) -> tuple[str, int]:
     if root is None or root.kind != "map":
         raise RtaError("cannot add GUIDs: the file does not parse", path=path, problems=parser.problems)
     lines = text.splitlines(keepends=True)
+    nl = "\r\n" if "\r\n" in text else "\n"  # keep the file's line ends
     inserts: list[tuple[int, str]] = []  # (0-based line index to insert after, text)
     filled = 0  # new GUIDs are random uuid4: they stay stable because they are written down
     for key in ("codes", "themes"):
@@ -890,7 +891,7 @@ def fix_guids(path: str | Path) -> tuple[str, int]:
             if "guid" in item.value:  # `guid:` present but empty: fill in place
                 gline = item.key_lines["guid"] - 1
                 indent = re.match(r"[\s-]*", lines[gline]).group(0)
-                newline = "\n" if lines[gline].endswith("\n") else ""
+                newline = nl if lines[gline].endswith("\n") else ""
                 lines[gline] = f"{indent}guid: {uuid.uuid4()}{newline}"
                 filled += 1
                 continue
@@ -899,10 +900,10 @@ def fix_guids(path: str | Path) -> tuple[str, int]:
             if name_value.line - 1 != name_line:
                 raise RtaError("cannot add a guid after a multi-line name", path=path, line=name_line + 1)
             column = len(lines[name_line]) - len(lines[name_line].lstrip(" -"))
-            inserts.append((name_line, " " * column + f"guid: {uuid.uuid4()}\n"))
+            inserts.append((name_line, " " * column + f"guid: {uuid.uuid4()}{nl}"))
     for index, new in sorted(inserts, reverse=True):
         if not lines[index].endswith("\n"):
-            lines[index] += "\n"
+            lines[index] += nl
         lines.insert(index + 1, new)
     return "".join(lines), len(inserts) + filled
 

@@ -162,6 +162,13 @@ def test_fix_guids_writes_guids_keeping_comments(tmp_path: Path) -> None:
     assert fix_guids(path)[1] == 0
 
 
+def test_fix_guids_keeps_crlf_line_ends(tmp_path: Path) -> None:
+    path = tmp_path / "cb.yaml"
+    path.write_bytes((CB / "no_guids.yaml").read_bytes().replace(b"\n", b"\r\n"))
+    text, added = fix_guids(path)
+    assert added == 3 and text.count("\r\n") == text.count("\n")
+
+
 # -- validation: each kind of problem, with its line -----------------------------------------
 
 

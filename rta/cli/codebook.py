@@ -149,12 +149,13 @@ def _table(codebook) -> str:
         f"{codebook.name}: {len(codes)} codes, {len(themes)} themes (sha256 {codebook.sha256[:12]})",
         "",
     ]
-    header = f"{'CODE':<{w_name}}  {'THEMES':<{w_theme}}  " + ("PARENT  " if has_parent else "") + "LABEL"
+    w_parent = max([6] + [len(c.parent or "") for c in codes])
+    header = f"{'CODE':<{w_name}}  {'THEMES':<{w_theme}}  " + (f"{'PARENT':<{w_parent}}  " if has_parent else "") + "LABEL"
     lines.append(header)
     for c in codes:
         row = f"{c.name:<{w_name}}  {', '.join(codebook.themes_of(c.name)):<{w_theme}}  "
         if has_parent:
-            row += f"{c.parent or '':<6}  "
+            row += f"{c.parent or '':<{w_parent}}  "
         lines.append((row + _cell(c.label, 60)).rstrip())
     if themes:
         from rta.norsk import sort_no
