@@ -1,0 +1,121 @@
+"""REFI-QDA project export: valid against the standard's Project.xsd, and every selection's
+code-point offsets select exactly the coded text in the exported source files."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+import zipfile
+
+import pytest
+
+from rta.errors import RtaError
+from rta.qdc import validate_xml
+from rta.qdpx import read_qdpx_selections
+from test_store_fixtures import code_quote, run_cli
+
+NS = {"q": "urn:QDA-XML:project:1.0"}
+QUOTES = {
+    "Tid": ("mini-skoleleder", "Tid er alltid en utfordring."),
+    "Støtte": ("mini-skoleleder", "vi fikk god støtte fra X [navn på UH]"),
+    "Brudd": ("mini-skoleeier", "det ble et brudd i arbeidet"),
+}
+
+
+@pytest.fixture
+def exported(project, tmp_path, capsys):
+    ids = {code: code_quote(project, t, q, code, memo="hvorfor" if code == "Tid" else None)
+           for code, (t, q) in QUOTES.items()}
+    run_cli(capsys, project.root, "memo", "add", "--on", "code:Tid", "Tid er en knapp ressurs")
+    run_cli(capsys, project.root, "memo", "add", "--on", "theme:Kapasitet", "Deduktivt valgt")
+    run_cli(capsys, project.root, "journal", "add", "Første gjennomlesning")
+    run_cli(capsys, project.root, "uncode", str(ids["Brudd"]))
+    out = tmp_path / "prosjekt.qdpx"
+    code, stdout, err = run_cli(capsys, project.root, "export", "qdpx", str(out))
+    assert code == 0, err
+    return project, out
+
+
+def test_project_qde_validates_against_the_shared_project_xsd(exported, refi_qda_dir):
+    _, out = exported
+    with zipfile.ZipFile(out) as zf:
+        qde = zf.read("project.qde")
+    assert validate_xml(qde, refi_qda_dir / "Project.xsd") == []
+
+
+def test_selection_offsets_select_the_coded_text_in_the_unzipped_sources(exported):
+    project, out = exported
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        root = ET.fromstring(zf.read("project.qde"))
+        sources = {}
+        for src in root.iterfind("q:Sources/q:TextSource", NS):
+            guid = src.get("guid")
+            assert src.get("plainTextPath") == f"internal://{guid}.txt" and f"sources/{guid}.txt" in names
+            sources[src.get("name")] = (src, zf.read(f"sources/{guid}.txt").decode("utf-8"))
+    codes = {c.get("guid"): c.get("name") for c in root.iter(f"{{{NS['q']}}}Code")}
+    found = {}
+    for name, (src, text) in sources.items():
+        assert text == project.store.transcript_text(name)
+        for sel in src.iterfind("q:PlainTextSelection", NS):
+            start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+            code = codes[sel.find("q:Coding/q:CodeRef", NS).get("targetGUID")]
+            found[code] = (name, text[start:end])
+    assert found == {k: v for k, v in QUOTES.items() if k != "Brudd"}  # the removed coding is left out
+    assert {s["text"] for s in read_qdpx_selections(out)} == {QUOTES["Tid"][1], QUOTES["Støtte"][1]}
+
+
+def test_informants_become_cases_with_role_and_group_variables(exported):
+    _, out = exported
+    root = ET.fromstring(zipfile.ZipFile(out).read("project.qde"))
+    variables = {v.get("guid"): v.get("name") for v in root.iterfind("q:Variables/q:Variable", NS)}
+    cases = {}
+    for case in root.iterfind("q:Cases/q:Case", NS):
+        values = {variables[vv.find("q:VariableRef", NS).get("targetGUID")]: vv.find("q:TextValue", NS).text
+                  for vv in case.iterfind("q:VariableValue", NS)}
+        cases[case.get("name")] = (values, len(case.findall("q:SourceRef", NS)), len(case.findall("q:SelectionRef", NS)))
+    assert cases == {"S1": ({"Rolle": "Skoleeier", "Gruppe": "kommune 1"}, 1, 0),
+                     "R2.1": ({"Rolle": "Skoleleder", "Gruppe": "kommune 2"}, 1, 2)}
+
+
+def test_users_codebook_themes_and_memos_are_exported(exported):
+    _, out = exported
+    root = ET.fromstring(zipfile.ZipFile(out).read("project.qde"))
+    assert [u.get("name") for u in root.iterfind("q:Users/q:User", NS)] == ["tester"]
+    assert len([c for c in root.iter(f"{{{NS['q']}}}Code")]) == 42
+    assert sorted(s.get("name") for s in root.iterfind("q:Sets/q:Set", NS)) == ["Kapasitet", "Kommunikasjon", "Kontinuitet"]
+    notes = {n.get("guid"): n.find("q:PlainTextContent", NS).text for n in root.iterfind("q:Notes/q:Note", NS)}
+    assert sorted(notes.values()) == ["Deduktivt valgt", "Første gjennomlesning", "Tid er en knapp ressurs", "hvorfor"]
+    tid = next(c for c in root.iter(f"{{{NS['q']}}}Code") if c.get("name") == "Tid")
+    assert notes[tid.find("q:NoteRef", NS).get("targetGUID")] == "Tid er en knapp ressurs"
+    kapasitet = next(s for s in root.iterfind("q:Sets/q:Set", NS) if s.get("name") == "Kapasitet")
+    assert notes[kapasitet.find("q:MemberNote", NS).get("targetGUID")] == "Deduktivt valgt"
+    assert notes[root.find("q:NoteRef", NS).get("targetGUID")] == "Første gjennomlesning"
+
+
+def test_exporting_twice_gives_the_same_guids(exported, tmp_path, capsys):
+    project, out = exported
+    again = tmp_path / "igjen.qdpx"
+    run_cli(capsys, project.root, "export", "qdpx", str(again))
+    assert [s["selection"] for s in read_qdpx_selections(out)] == [s["selection"] for s in read_qdpx_selections(again)]
+
+
+def test_lenient_reading_accepts_capitalised_folders_bom_and_crlf(tmp_path):
+    qde = ('\ufeff<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="x">'
+           '<CodeBook><Codes><Code guid="11111111-1111-1111-1111-111111111111" name="Tid" isCodable="true"/></Codes></CodeBook>'
+           '<Sources><TextSource guid="22222222-2222-2222-2222-222222222222" name="a" plainTextPath="internal://a.txt">'
+           '<PlainTextSelection guid="33333333-3333-3333-3333-333333333333" startPosition="6" endPosition="9">'
+           '<Coding guid="44444444-4444-4444-4444-444444444444"><CodeRef targetGUID="{11111111-1111-1111-1111-111111111111}"/>'
+           '</Coding></PlainTextSelection></TextSource></Sources></Project>').encode("utf-8")
+    path = tmp_path / "annet.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", qde)
+        zf.writestr("Sources/a.txt", "\ufeffI: ja\r\nS1: Tid er knapp".encode("utf-8"))
+    (sel,) = read_qdpx_selections(path)
+    assert (sel["text"], sel["codes"]) == ("S1:", ["Tid"])
+
+
+def test_a_file_that_is_not_a_qdpx_is_refused(tmp_path):
+    path = tmp_path / "feil.qdpx"
+    path.write_text("ikke en zip", encoding="utf-8")
+    with pytest.raises(RtaError, match="cannot open as a .qdpx"):
+        read_qdpx_selections(path)
