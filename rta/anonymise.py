@@ -81,7 +81,7 @@ _BRACKETS = re.compile(r"\[[^\[\]\n]*\]")
 # 'X [navn på kommune]', 'Y [navn på skole]': a placeholder letter (or letter+digit) before a bracket.
 _PLACEHOLDER_LETTER = re.compile(r"(?<![\w])[A-ZÆØÅ]\d?(?=[ \t]*\[)")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w])")
-_SEP = r"[ \u00a0.\-]?"
+_URL = re.compile(r"(?:https?://|www\.)\S+")
 _PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)47[ \u00a0\-]?)?"
     r"(?:[2-9]\d{2}[ \u00a0.\-]\d{2}[ \u00a0.\-]\d{3}"  # 412 55 390
@@ -220,18 +220,19 @@ class _Context:
             return True
         return self.registry.informant(word) is not None or bool(self.registry.matching_roles(word))
 
-    def is_harmless(self, word: str) -> bool:
-        """True for a word that is no identifier even when capitalised."""
+    def is_harmless(self, word: str, strict: bool = False) -> bool:
+        """True for a word that is no identifier even when capitalised. ``strict`` ignores the
+        corpus vocabulary (a name such as 'Per' may also be used as a common word)."""
         folded = word.casefold().strip("'’")
         if folded in self.allow_words or folded in COMMON_WORDS or self.is_code(word):
             return True
         if "-" in word:
             parts = [p for p in word.split("-") if p]
-            return all(p.islower() or self.is_harmless(p) for p in parts)
+            return all(p.islower() or self.is_harmless(p, strict) for p in parts)
         if word.islower():
             return True
         # a word the transcripts also use in lower case is a common word capitalised
-        return folded in self.vocabulary and not word.isupper()
+        return not strict and folded in self.vocabulary and not word.isupper()
 
 
 def text_vocabulary(texts: Iterable[str]) -> set[str]:
@@ -239,6 +240,7 @@ def text_vocabulary(texts: Iterable[str]) -> set[str]:
     is a common word (sentence start, emphasis), not a name."""
     vocab: set[str] = set()
     for text in texts:
+        text = _URL.sub(" ", _EMAIL.sub(" ", text))
         vocab.update(w for w in _WORD.findall(text) if w.islower())
     return vocab
 
@@ -285,10 +287,10 @@ def _heuristic_flags(text: str, start: int, end: int, ctx: _Context) -> list[tup
         i = j
         # drop harmless words at the edges ('Og Hamar', 'Hamar Og')
         initial = _sentence_initial(text, run[0][0], start)
-        while run and ctx.is_harmless(run[0][2]):
+        while run and ctx.is_harmless(run[0][2], strict=True):
             run.pop(0)
             initial = False
-        while run and ctx.is_harmless(run[-1][2]):
+        while run and ctx.is_harmless(run[-1][2], strict=True):
             run.pop()
         if not run:
             continue
@@ -626,9 +628,10 @@ def apply(
         limits = (regions or {}).get(tid) or [(0, len(text))]
         extra_re = _term_regex_exact(by_original)
         if extra_re:
+            excluded = _excluded_spans(text)
             for rs, re_ in limits:
                 for m in extra_re.finditer(text, rs, re_):
-                    if not _overlaps(m.start(), m.end(), spans) and not _overlaps(m.start(), m.end(), _excluded_spans(text)):
+                    if not _overlaps(m.start(), m.end(), spans) and not _overlaps(m.start(), m.end(), excluded):
                         spans.append((m.start(), m.end()))
         spans.sort()
         out, pos, counts, seen = [], 0, {}, {}

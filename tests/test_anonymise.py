@@ -194,3 +194,13 @@ def test_speaker_labels_and_front_matter_are_not_checked() -> None:
 
 def test_plain_text_without_a_registry_is_checked_whole() -> None:
     assert [(f.text, f.kind) for f in check_text("Vi møtte Per Hansen der.", None)] == [("Per Hansen", "PER")]
+
+
+def test_a_first_name_that_is_also_a_common_word_stays_with_the_surname() -> None:
+    text = "S1: Det kostet 50 kroner per elev. Vi møtte Per Dahl der."
+    assert kinds(text) == [("Per Dahl", "PER")]
+
+
+def test_words_in_email_addresses_do_not_make_a_name_a_common_word() -> None:
+    text = "S1: Vi snakket med Kari Solheim, kari@skole.no, om det."
+    assert kinds(text) == [("Kari Solheim", "PER"), ("kari@skole.no", "EMAIL")]
