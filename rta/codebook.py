@@ -536,6 +536,12 @@ class _Parser:
         for key in ("keywords", "lemmas", "phrases"):
             items = self.strings(child, key, f"the indicators of {where}")
             for term, line in items:
+                if key != "phrases" and " " in term:
+                    self.warn(
+                        f"{key[:-1]} {term!r} of {where} has several words", line,
+                        "keywords and lemmas are single words (matched by lemma and inside compounds); "
+                        "list multi-word cues under `phrases`",
+                    )
                 if " " not in term and len(fold(term)) <= SHORT_INDICATOR:
                     self.warn(
                         f"indicator {term!r} of {where} is very short", line,

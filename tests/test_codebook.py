@@ -249,6 +249,7 @@ def test_empty_indicators_and_short_terms_are_warnings_not_errors() -> None:
     ws = warnings(path)
     assert any(w.line == 6 and "empty indicator list" in w.message for w in ws)
     assert any(w.line == 10 and "'rom'" in w.message and "very short" in w.message for w in ws)
+    assert any(w.line == 11 and "'rom for'" in w.message and "phrases" in w.hint for w in ws)
     load_codebook(path)  # loads despite warnings
 
 
@@ -375,7 +376,7 @@ def test_cli_validate_invalid_exits_2_and_names_file_and_line(capsys) -> None:
 
 def test_cli_validate_with_warnings_exits_0(capsys) -> None:
     code, out, _ = run(["codebook", "validate", str(CB / "warn_empty_indicators.yaml")], capsys)
-    assert code == 0 and "warning: " in out and "3 warning(s)" in out
+    assert code == 0 and "warning: " in out and "4 warning(s)" in out
 
 
 def test_cli_validate_fix_guids(tmp_path: Path, capsys) -> None:
