@@ -1,3 +1,343 @@
-"""Commands: nlp (see rta.cli.app for the groups)."""
+"""Commands: doctor, suggest, review, evaluate, export suggestions (the NLP assistant).
 
-from rta.cli.app import app  # noqa: F401
+spaCy and the matcher are imported inside the commands only, so ``rta --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from rta.cli.app import app, echo, export_app, open_project
+from rta.errors import RtaError
+
+EXPORT_FIELDS = ("id", "transcript", "speaker", "role", "group", "start", "end", "line_start", "line_end",
+                 "text", "code", "themes", "score", "method", "evidence", "pipeline", "status")
+KEYS_HELP = "[a]ccept [r]eject [s]kip re[c]ode [w]iden [n]arrow [m]emo [u]ndo [q]uit"
+
+
+@app.command()
+def doctor() -> None:
+    """Show the Norwegian NLP pipeline in use, its version, components and accuracy, and how
+    to get a better one."""
+    from rta.nlp import BETTER_HINT, PACKAGES, choose_pipeline, is_installed, load_pipeline
+
+    pin, root = "auto", None
+    try:
+        project = open_project()
+        pin, root = project.config.pipeline, project.root
+        echo(f"project: {project.root} ([nlp] pipeline = \"{pin}\")")
+    except RtaError:
+        echo("no project here: showing the automatic choice")
+    source, target = choose_pipeline(pin, root)
+    _nlp, info = load_pipeline(pin, root)
+    echo(f"pipeline:   {info.name}")
+    echo(f"version:    {info.version}")
+    echo(f"source:     {info.source}" + (f" ({info.path})" if info.path else ""))
+    echo(f"components: {', '.join(info.components)}")
+    if info.scores:
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in info.scores.items() if isinstance(v, float))
+        echo(f"scores:     {shown} ({info.scores.get('set', 'meta.json')})")
+    else:
+        echo("scores:     none (no accuracy figures in this pipeline)")
+    echo("installed:  " + ", ".join(f"{p} {'yes' if is_installed(p) else 'no'}" for p in PACKAGES))
+    if source != "package":
+        echo(f"hint: {BETTER_HINT}")
+
+
+@app.command()
+def suggest(
+    transcript: Optional[str] = typer.Option(None, "--transcript", help="Only this transcript id."),
+    code: Optional[List[str]] = typer.Option(None, "--code", help="Only this code (repeatable)."),
+    min_score: float = typer.Option(0.0, "--min-score", help="Store only candidates scoring at least this (0-1)."),
+    from_examples: bool = typer.Option(False, "--from-examples", help="Also propose turns resembling accepted codings and codebook examples (TF-IDF over lemmas)."),
+    window: int = typer.Option(0, "--window", help="Sentences either side of the matching sentence to include."),
+    coder: Optional[str] = typer.Option(None, help="Who runs it (default: $RTA_CODER or rta.toml)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Propose candidate codings from the codebook's indicators. Re-running adds only new
+    candidates and keeps earlier decisions; nothing counts as a coding until reviewed."""
+    import click
+
+    from rta.suggest import SuggestOptions, run_suggest
+
+    project = open_project()
+    options = SuggestOptions(window=window, min_score=min_score, codes=list(code) if code else None,
+                             transcript=transcript, from_examples=from_examples)
+    state: dict = {}
+
+    def on_start(words: int) -> None:
+        if not quiet:
+            state["bar"] = click.progressbar(length=max(1, words), label="reading turns", file=sys.stderr)
+            state["bar"].__enter__()
+
+    def progress(words: int) -> None:
+        if "bar" in state:
+            state["bar"].update(words)
+
+    try:
+        result = run_suggest(project, options, coder=coder, progress=progress, on_start=on_start)
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+    methods = ", ".join(f"{m} {n}" for m, n in sorted(result.by_method.items())) or "none"
+    echo(f"read {result.turns} informant turns ({result.words} words) with {result.pipeline}")
+    echo(f"{result.candidates} candidates for {len(result.codes)} codes: {result.new} new, {result.existing} already there")
+    echo(f"by method: {methods}")
+    echo("next: rta review")
+
+
+def _read_key(prompt: str) -> str:
+    """One key: a keypress on a terminal, else the first letter of a line (scripts, tests).
+    End of input means quit."""
+    import click
+
+    if sys.stdin.isatty():
+        click.echo(prompt, nl=False)
+        key = click.getchar()
+        click.echo(key)
+        return key.lower()
+    click.echo(prompt, nl=False)
+    line = sys.stdin.readline()
+    if not line:
+        return "q"
+    click.echo(line.strip())
+    return (line.strip()[:1] or " ").lower()
+
+
+def _read_line(prompt: str) -> str:
+    import click
+
+    click.echo(prompt, nl=False)
+    line = sys.stdin.readline()
+    if not sys.stdin.isatty():
+        click.echo(line.rstrip("\n"))
+    return line.strip()
+
+
+def _show(store, codebook, sug, done: int, total: int) -> None:
+    from rta.review import context_lines
+
+    role = sug.role or "?"
+    echo("")
+    echo(f"[{done + 1}/{total}] suggestion {sug.id}: {sug.code}  score {sug.score:.2f}  ({sug.method}, {sug.pipeline})")
+    echo(f"{sug.transcript_id}  {sug.informant or sug.speaker} ({role}{', ' + sug.group if sug.group else ''})  "
+         f"lines {sug.line_start}-{sug.line_end} of turn {sug.turn_n}")
+    try:
+        definition = codebook.code(sug.code).definition
+    except Exception:
+        definition = "(not in the current codebook)"
+    echo(f"definition: {' '.join(definition.split())}")
+    echo("evidence:   " + "; ".join(f"{e.get('token')} ~ {e.get('indicator')} ({e.get('method')})" for e in sug.evidence))
+    for line in context_lines(store, sug):
+        echo("  | " + line)
+
+
+@app.command()
+def review(
+    accept: Optional[List[str]] = typer.Option(None, "--accept", help="Accept these suggestion ids (repeatable or comma-separated)."),
+    reject: Optional[List[str]] = typer.Option(None, "--reject", help="Reject these suggestion ids (repeatable or comma-separated)."),
+    accept_above: Optional[float] = typer.Option(None, "--accept-above", help="Accept every pending suggestion scoring at least this."),
+    code: Optional[str] = typer.Option(None, "--code", help="Only suggestions of this code."),
+    transcript: Optional[str] = typer.Option(None, "--transcript", help="Only suggestions in this transcript."),
+    min_score: Optional[float] = typer.Option(None, "--min-score", help="Interactive: only suggestions scoring at least this."),
+    coder: Optional[str] = typer.Option(None, help="Who decides (default: $RTA_CODER or rta.toml)."),
+) -> None:
+    """Review suggestions: interactively (keys a/r/s/c/w/n/m/u/q), or in batch with
+    --accept/--reject/--accept-above. Every decision is logged with the coder."""
+    from rta import review as rv
+    from rta.coding import ensure_codebook_version
+
+    project = open_project()
+    store = project.store
+    who = project.coder(coder)
+    if code:
+        from rta.codebook import load_codebook
+
+        code = load_codebook(project.codebook_path).code(code).name
+    batch = bool(accept or reject or accept_above is not None)
+    if batch:
+        ids_accept = _ids(accept)
+        ids_reject = _ids(reject)
+        with store.transaction():
+            version = ensure_codebook_version(store, project.codebook_path, who)
+            done_a = [rv.accept(store, i, who, version) for i in ids_accept]
+            for i in ids_reject:
+                rv.reject(store, i, who)
+            above = rv.accept_above(store, accept_above, who, version, code) if accept_above is not None else []
+        echo(f"accepted {len(done_a) + len(above)}, rejected {len(ids_reject)} (coder {who})")
+        return
+    from rta.codebook import load_codebook
+
+    codebook = load_codebook(project.codebook_path)
+    queue = rv.list_suggestions(store, "suggested", code=code, transcript=transcript, min_score=min_score)
+    if not queue:
+        echo("nothing to review: no pending suggestions (run 'rta suggest' first)")
+        return
+    total = len(queue)
+    pos = 0
+    history: list[int] = []  # positions of decided suggestions, for undo
+    counts = {"accepted": 0, "rejected": 0, "recoded": 0, "skipped": 0}
+    while pos < len(queue):
+        sug = rv.get_suggestion(store, queue[pos].id)
+        if sug.status != "suggested":
+            pos += 1
+            continue
+        _show(store, codebook, sug, pos, total)
+        key = _read_key(KEYS_HELP + " > ")
+        try:
+            if key == "q":
+                break
+            with store.transaction():
+                if key == "a":
+                    version = ensure_codebook_version(store, project.codebook_path, who)
+                    coding_id = rv.accept(store, sug.id, who, version)
+                    echo(f"accepted: coding {coding_id}")
+                    counts["accepted"] += 1
+                    history.append(pos)
+                    pos += 1
+                elif key == "r":
+                    rv.reject(store, sug.id, who)
+                    echo("rejected")
+                    counts["rejected"] += 1
+                    history.append(pos)
+                    pos += 1
+                elif key == "s":
+                    rv.skip(store, sug.id, who)
+                    counts["skipped"] += 1
+                    pos += 1
+                elif key == "c":
+                    new_code = _read_line("code: ")
+                    if new_code:
+                        version = ensure_codebook_version(store, project.codebook_path, who)
+                        coding_id = rv.recode(store, sug.id, new_code, who, version)
+                        echo(f"recoded to {new_code}: coding {coding_id}")
+                        counts["recoded"] += 1
+                        history.append(pos)
+                        pos += 1
+                elif key in ("w", "n"):
+                    start, end = rv.change_span(store, sug.id, who, "widen" if key == "w" else "narrow")
+                    echo(f"span now {start}-{end}")
+                elif key == "m":
+                    text = _read_line("memo: ")
+                    if text:
+                        rv.add_memo(store, sug.id, text, who)
+                        echo("memo saved")
+                elif key == "u":
+                    undone = rv.undo_last(store, who)
+                    if undone is None:
+                        echo("nothing to undo")
+                    else:
+                        echo(f"undone: {undone['kind']} of suggestion {undone['suggestion']}")
+                        back = next((i for i in range(len(queue)) if queue[i].id == undone["suggestion"]), None)
+                        if back is not None:
+                            pos = back
+                        elif undone["kind"] != "suggestion.memo":
+                            queue.insert(pos, rv.get_suggestion(store, int(undone["suggestion"])))
+                else:
+                    echo(f"unknown key '{key}': {KEYS_HELP}")
+        except RtaError as exc:
+            echo(str(exc), err=True)
+    left = len(rv.list_suggestions(store, "suggested", code=code, transcript=transcript, min_score=min_score))
+    echo(f"accepted {counts['accepted']}, rejected {counts['rejected']}, recoded {counts['recoded']}, "
+         f"skipped {counts['skipped']}; {left} still pending (progress is saved)")
+
+
+def _ids(values: Optional[List[str]]) -> list[int]:
+    out: list[int] = []
+    for value in values or []:
+        for part in value.replace(",", " ").split():
+            try:
+                out.append(int(part))
+            except ValueError:
+                raise RtaError(f"'{part}' is not a suggestion id", hint="ids are numbers, see 'rta export suggestions'") from None
+    return out
+
+
+@app.command()
+def evaluate(
+    code: Optional[str] = typer.Option(None, "--code", help="Only this code."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """How good is the assistant: per code, the share of final codings a suggestion
+    anticipated (recall), the acceptance rate, and codes whose suggestions are mostly rejected."""
+    from rta.evaluate import evaluate as run, format_table
+
+    if fmt not in ("table", "json"):
+        raise RtaError(f"unknown format '{fmt}'", hint="use --format table or --format json")
+    project = open_project()
+    ev = run(project.store, code)
+    if fmt == "json":
+        echo(json.dumps(ev.to_dict(), ensure_ascii=False, indent=2))
+    elif not ev.codes:
+        echo("no suggestions and no codings yet: run 'rta suggest' and 'rta review' first")
+    else:
+        echo(format_table(ev))
+
+
+def suggestion_records(store, status: Optional[str] = None, codebook_path: Optional[Path] = None) -> list[dict]:
+    """Export records with exactly :data:`EXPORT_FIELDS` (offsets into the normalised text).
+    Themes come from the project's themes, else the imported codebook, else the codebook file."""
+    from rta.coding import theme_map
+    from rta.review import list_suggestions
+
+    themes = theme_map(store)
+    if not themes and codebook_path is not None and Path(codebook_path).is_file():
+        from rta.codebook import load_codebook
+
+        cb = load_codebook(codebook_path)
+        themes = {c.name: cb.themes_of(c.name) for c in cb.codes}
+    texts: dict = {}
+    out = []
+    for s in list_suggestions(store, status):
+        key = (s.transcript_id, s.revision)
+        if key not in texts:
+            texts[key] = store.transcript_text(*key)
+        out.append({
+            "id": s.id, "transcript": s.transcript_id, "speaker": s.informant or s.speaker, "role": s.role,
+            "group": s.group, "start": s.start, "end": s.end, "line_start": s.line_start, "line_end": s.line_end,
+            "text": texts[key][s.start:s.end], "code": s.code, "themes": themes.get(s.code, []), "score": s.score,
+            "method": s.method, "evidence": s.evidence, "pipeline": s.pipeline, "status": s.status,
+        })
+    return out
+
+
+@export_app.command("suggestions")
+def export_suggestions(
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file (default: stdout)."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only suggested, accepted or rejected."),
+) -> None:
+    """One record per suggestion: id, transcript, speaker, role, group, start, end,
+    line_start, line_end, text, code, themes, score, method, evidence, pipeline, status."""
+    from rta.fsutil import atomic_write_text
+
+    if fmt not in ("jsonl", "csv"):
+        raise RtaError(f"unknown format '{fmt}'", hint="use --format jsonl or --format csv")
+    if status not in (None, "suggested", "accepted", "rejected"):
+        raise RtaError(f"unknown status '{status}'", hint="use suggested, accepted or rejected")
+    project = open_project()
+    records = suggestion_records(project.store, status, project.codebook_path)
+    if fmt == "jsonl":
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    else:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(EXPORT_FIELDS), lineterminator="\n")
+        writer.writeheader()
+        for r in records:
+            row = dict(r)
+            row["themes"] = "; ".join(r["themes"])
+            row["evidence"] = json.dumps(r["evidence"], ensure_ascii=False)
+            writer.writerow(row)
+        text = buf.getvalue()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        atomic_write_text(output, text)
+        echo(f"wrote {len(records)} suggestions to {output}", err=True)

@@ -1,0 +1,305 @@
+"""Reviewing suggestions: a person's decisions on the assistant's candidates.
+
+Only here does a suggestion become a coding, and only through
+:func:`rta.coding.create_coding` (``origin='suggested'``, with the suggestion id). Every
+decision (accept, reject, skip, recode, widen, narrow, memo, undo) is an audit event with the
+coder, inside the caller's transaction, so it can be traced and undone.
+
+Recode means "right passage, wrong code": the suggestion is marked rejected (its code was
+wrong, which is what ``rta evaluate`` should count) and a coding with the new code is created
+from its span, linked to the suggestion.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from rta.coding import check_code, create_coding, uncode
+from rta.errors import RtaError
+from rta.store import Store, now
+
+DECISION_KINDS = (
+    "suggestion.accepted", "suggestion.rejected", "suggestion.recoded", "suggestion.span_changed",
+    "suggestion.memo", "suggestion.skipped",
+)
+UNDOABLE = ("suggestion.accepted", "suggestion.rejected", "suggestion.recoded", "suggestion.span_changed", "suggestion.memo")
+_SENTENCE_END = re.compile(r"[.!?…]+[»\")\]]*\s+")
+
+
+@dataclass
+class Suggestion:
+    """A stored suggestion with the turn it sits in (for showing it in context)."""
+
+    id: int
+    transcript_id: str
+    revision: int
+    turn_n: int | None
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    code: str
+    score: float
+    method: str
+    evidence: list[dict[str, Any]]
+    pipeline: str
+    status: str
+    coding_id: int | None
+    decided_by: str | None = None
+    speaker: str | None = None
+    informant: str | None = None
+    role: str | None = None
+    group: str | None = None
+    turn_start: int | None = None
+    turn_end: int | None = None
+    turn_line_start: int | None = None
+    turn_line_end: int | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Suggestion":
+        keys = row.keys()
+        data = {k: row[k] for k in cls.__dataclass_fields__ if k in keys and k != "evidence"}
+        data["evidence"] = json.loads(row["evidence"] or "[]")
+        return cls(**data)
+
+
+_SELECT = (
+    "SELECT s.*, t.speaker, t.informant, t.role, t.grp AS 'group', t.start AS turn_start, t.end AS turn_end, "
+    "t.line_start AS turn_line_start, t.line_end AS turn_line_end FROM suggestions s "
+    "LEFT JOIN turns t ON t.transcript_id = s.transcript_id AND t.revision = s.revision AND t.n = s.turn_n"
+)
+
+
+def get_suggestion(store: Store, suggestion_id: int) -> Suggestion:
+    """One suggestion by id; an RtaError naming the id when there is none."""
+    row = store.conn.execute(_SELECT + " WHERE s.id = ?", (suggestion_id,)).fetchone()
+    if row is None:
+        raise RtaError(f"no suggestion with id {suggestion_id}", hint="see 'rta export suggestions' or run 'rta review'")
+    return Suggestion.from_row(row)
+
+
+def list_suggestions(store: Store, status: str | None = "suggested", code: str | None = None,
+                     transcript: str | None = None, min_score: float | None = None) -> list[Suggestion]:
+    """Suggestions in review order: transcript, position, best score first."""
+    sql = _SELECT + " WHERE 1=1"
+    args: list[Any] = []
+    if status:
+        sql += " AND s.status = ?"
+        args.append(status)
+    if code:
+        sql += " AND s.code = ?"
+        args.append(code)
+    if transcript:
+        sql += " AND s.transcript_id = ?"
+        args.append(transcript)
+    if min_score is not None:
+        sql += " AND s.score >= ?"
+        args.append(min_score)
+    sql += " ORDER BY s.transcript_id, s.start, s.score DESC, s.id"
+    return [Suggestion.from_row(r) for r in store.conn.execute(sql, args)]
+
+
+def _pending(store: Store, suggestion_id: int) -> Suggestion:
+    sug = get_suggestion(store, suggestion_id)
+    if sug.status != "suggested":
+        raise RtaError(
+            f"suggestion {suggestion_id} is already {sug.status} (by {sug.decided_by or 'someone'})",
+            hint="undo that decision first ('u' in rta review), or pick another id",
+        )
+    return sug
+
+
+def latest_memo(store: Store, suggestion_id: int) -> str | None:
+    """The last memo written on a suggestion during review (carried into its coding)."""
+    row = store.conn.execute(
+        "SELECT payload FROM events WHERE kind = 'suggestion.memo' AND json_extract(payload, '$.suggestion') = ? "
+        "ORDER BY seq DESC LIMIT 1", (suggestion_id,)).fetchone()
+    if row is None:
+        return None
+    return json.loads(row["payload"]).get("text") or None
+
+
+def accept(store: Store, suggestion_id: int, coder: str, codebook_version: int, memo: str | None = None) -> int:
+    """Accept a suggestion: create its coding (origin 'suggested') and mark it accepted.
+    Returns the coding id. Must run inside a transaction."""
+    sug = _pending(store, suggestion_id)
+    memo = memo or latest_memo(store, suggestion_id)
+    coding_id = create_coding(store, sug.transcript_id, sug.start, sug.end, sug.code, coder, codebook_version,
+                              origin="suggested", suggestion_id=sug.id, memo=memo, revision=sug.revision)
+    store.conn.execute(
+        "UPDATE suggestions SET status='accepted', decided_by=?, decided_at=?, coding_id=? WHERE id=?",
+        (coder, now(), coding_id, sug.id))
+    store.log_event("suggestion.accepted", {"suggestion": sug.id, "code": sug.code, "coding": coding_id,
+                                             "score": sug.score, "method": sug.method}, coder)
+    return coding_id
+
+
+def reject(store: Store, suggestion_id: int, coder: str, reason: str | None = None) -> None:
+    """Reject a suggestion (it stays in the store, so a re-run never proposes it again)."""
+    sug = _pending(store, suggestion_id)
+    store.conn.execute("UPDATE suggestions SET status='rejected', decided_by=?, decided_at=? WHERE id=?",
+                       (coder, now(), sug.id))
+    store.log_event("suggestion.rejected", {"suggestion": sug.id, "code": sug.code, "reason": reason,
+                                             "score": sug.score, "method": sug.method}, coder)
+
+
+def skip(store: Store, suggestion_id: int, coder: str) -> None:
+    """Leave a suggestion for later (logged so the review session can be reconstructed)."""
+    sug = get_suggestion(store, suggestion_id)
+    store.log_event("suggestion.skipped", {"suggestion": sug.id, "code": sug.code}, coder)
+
+
+def recode(store: Store, suggestion_id: int, new_code: str, coder: str, codebook_version: int) -> int:
+    """Right passage, other code: reject the suggested code and code the span with
+    ``new_code`` (a coding with origin 'suggested' linked to the suggestion)."""
+    sug = _pending(store, suggestion_id)
+    new_code = check_code(store, codebook_version, new_code)
+    if new_code == sug.code:
+        return accept(store, suggestion_id, coder, codebook_version)
+    memo = latest_memo(store, suggestion_id)
+    coding_id = create_coding(store, sug.transcript_id, sug.start, sug.end, new_code, coder, codebook_version,
+                              origin="suggested", suggestion_id=sug.id, memo=memo, revision=sug.revision)
+    store.conn.execute(
+        "UPDATE suggestions SET status='rejected', decided_by=?, decided_at=?, coding_id=? WHERE id=?",
+        (coder, now(), coding_id, sug.id))
+    store.log_event("suggestion.recoded", {"suggestion": sug.id, "from": sug.code, "to": new_code,
+                                            "coding": coding_id}, coder)
+    return coding_id
+
+
+def sentence_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentences of ``text[start:end]`` (a turn) as absolute spans, trimmed of spaces."""
+    spans = []
+    pos = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        spans.append((pos, m.end()))
+        pos = m.end()
+    if pos < end:
+        spans.append((pos, end))
+    out = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            out.append((a, b))
+    return out
+
+
+def change_span(store: Store, suggestion_id: int, coder: str, direction: str) -> tuple[int, int]:
+    """Widen (one more sentence each side, within the turn) or narrow (one sentence less at
+    each end, at least one kept) a pending suggestion's span. Returns the new span."""
+    if direction not in ("widen", "narrow"):
+        raise ValueError(direction)
+    sug = _pending(store, suggestion_id)
+    text = store.transcript_text(sug.transcript_id, sug.revision)
+    t0 = sug.turn_start if sug.turn_start is not None else sug.start
+    t1 = sug.turn_end if sug.turn_end is not None else sug.end
+    sents = sentence_bounds(text, t0, t1)
+    inside = [i for i, (a, b) in enumerate(sents) if a < sug.end and sug.start < b]
+    if not inside:
+        return sug.start, sug.end
+    first, last = inside[0], inside[-1]
+    if direction == "widen":
+        first, last = max(0, first - 1), min(len(sents) - 1, last + 1)
+    elif last > first:
+        if last - first >= 2:
+            first, last = first + 1, last - 1
+        else:
+            last -= 1
+    start, end = sents[first][0], sents[last][1]
+    if (start, end) == (sug.start, sug.end):
+        return start, end
+    clash = store.conn.execute(
+        "SELECT id FROM suggestions WHERE transcript_id=? AND revision=? AND start=? AND end=? AND code=? AND method=? AND id != ?",
+        (sug.transcript_id, sug.revision, start, end, sug.code, sug.method, sug.id)).fetchone()
+    if clash:
+        raise RtaError(f"suggestion {clash['id']} already proposes {sug.code} for that span",
+                       hint=f"review suggestion {clash['id']} instead")
+    line_start = text.count("\n", 0, start) + 1
+    line_end = line_start + text.count("\n", start, max(start, end - 1))
+    store.conn.execute("UPDATE suggestions SET start=?, end=?, line_start=?, line_end=? WHERE id=?",
+                       (start, end, line_start, line_end, sug.id))
+    store.log_event("suggestion.span_changed", {
+        "suggestion": sug.id, "direction": direction, "old": [sug.start, sug.end, sug.line_start, sug.line_end],
+        "new": [start, end, line_start, line_end]}, coder)
+    return start, end
+
+
+def add_memo(store: Store, suggestion_id: int, text: str, coder: str) -> None:
+    """A memo on a suggestion: logged now, and carried into the coding if it is accepted."""
+    sug = get_suggestion(store, suggestion_id)
+    text = text.strip()
+    if not text:
+        raise RtaError("empty memo", hint="write a sentence about why, or press Enter to cancel")
+    store.log_event("suggestion.memo", {"suggestion": sug.id, "text": text}, coder)
+
+
+def _undone(store: Store) -> set[int]:
+    return {int(json.loads(r["payload"])["undoes"]) for r in store.conn.execute(
+        "SELECT payload FROM events WHERE kind = 'suggestion.undone'")}
+
+
+def undo_last(store: Store, coder: str) -> dict[str, Any] | None:
+    """Undo this coder's last review decision not yet undone: an accepted or recoded
+    suggestion's coding is removed (a status change, never a deletion) and the suggestion is
+    pending again; a rejection is lifted; a span change is reversed; a memo is withdrawn.
+    Returns the undone event's payload, or None when there is nothing to undo."""
+    undone = _undone(store)
+    placeholders = ",".join("?" for _ in UNDOABLE)
+    rows = store.conn.execute(
+        f"SELECT seq, kind, payload FROM events WHERE coder = ? AND kind IN ({placeholders}) ORDER BY seq DESC",
+        (coder, *UNDOABLE)).fetchall()
+    for row in rows:
+        if row["seq"] in undone:
+            continue
+        payload = json.loads(row["payload"])
+        sid = int(payload["suggestion"])
+        kind = row["kind"]
+        if kind in ("suggestion.accepted", "suggestion.recoded"):
+            coding = payload.get("coding")
+            if coding is not None:
+                status = store.conn.execute("SELECT status FROM codings WHERE id=?", (coding,)).fetchone()
+                if status and status["status"] == "active":
+                    uncode(store, int(coding), coder, reason=f"undo of review decision (event {row['seq']})")
+            store.conn.execute(
+                "UPDATE suggestions SET status='suggested', decided_by=NULL, decided_at=NULL, coding_id=NULL WHERE id=?", (sid,))
+        elif kind == "suggestion.rejected":
+            store.conn.execute(
+                "UPDATE suggestions SET status='suggested', decided_by=NULL, decided_at=NULL WHERE id=?", (sid,))
+        elif kind == "suggestion.span_changed":
+            start, end, ls, le = payload["old"]
+            store.conn.execute("UPDATE suggestions SET start=?, end=?, line_start=?, line_end=? WHERE id=?",
+                               (start, end, ls, le, sid))
+        elif kind == "suggestion.memo":
+            pass  # the memo event stays in the log; the undo event marks it withdrawn
+        store.log_event("suggestion.undone", {"undoes": row["seq"], "kind": kind, "suggestion": sid}, coder)
+        return {"kind": kind, **payload}
+    return None
+
+
+def accept_above(store: Store, threshold: float, coder: str, codebook_version: int, code: str | None = None) -> list[int]:
+    """Accept every pending suggestion scoring at least ``threshold`` (optionally one code)."""
+    if not (0.0 <= threshold <= 1.0):
+        raise RtaError(f"--accept-above must be between 0 and 1, got {threshold}")
+    accepted = []
+    for sug in list_suggestions(store, "suggested", code=code, min_score=threshold):
+        accepted.append(accept(store, sug.id, coder, codebook_version))
+    return accepted
+
+
+def context_lines(store: Store, sug: Suggestion, width: int = 100) -> list[str]:
+    """The suggestion inside its turn, the suggested span between [[ ]], for the terminal."""
+    text = store.transcript_text(sug.transcript_id, sug.revision)
+    t0 = sug.turn_start if sug.turn_start is not None else sug.start
+    t1 = sug.turn_end if sug.turn_end is not None else sug.end
+    before, span, after = text[t0:sug.start], text[sug.start:sug.end], text[sug.end:t1]
+    if len(before) > 300:
+        before = "..." + before[-300:]
+    if len(after) > 300:
+        after = after[:300] + "..."
+    return (before + "[[" + span + "]]" + after).splitlines()

@@ -1,0 +1,764 @@
+"""Candidate codings proposed from the codebook's indicators (and, on request, its examples).
+
+A suggestion is never a coding: it waits in the store (status ``suggested``) until a person
+accepts it in ``rta review``. This module only reads turns, matches and stores candidates.
+
+Matching routes (``method`` in each evidence item), all on informant turns only:
+
+``lemma``     the token's form or lemma equals an indicator or the indicator's lemma
+              (``forventningene`` -> ``forventning``);
+``folded``    equal after accent folding (``stotte``, ``okonomi``, ``forstaelse``: OCR and typing);
+``compound``  the indicator starts or ends a compound (``rolleforståelse``,
+              ``kapasitetsbyggingen`` with linking s/e, ``veilederrollen``); only indicators of
+              at least :data:`MIN_STEM` letters, and the other part must itself be a Norwegian
+              word (so ``kontrollen`` never reaches ``rolle``);
+``fuzzy``     an out-of-vocabulary token (a typo or OCR damage, never a real word such as
+              ``forvaltning``) close to an indicator of 7+ letters (rapidfuzz ratio >=
+              :data:`FUZZY_THRESHOLD`, computed in batches with ``process.cdist``);
+``phrase``    a multi-word indicator, word by word on forms or lemmas (``tar tid`` ~ ``tok tid``);
+``regex``     a codebook regular expression (case-insensitive) on the turn text;
+``examples``  (``--from-examples``) TF-IDF cosine similarity over lemmas between a turn and
+              the code's accepted codings and codebook examples.
+
+Policy for ambiguous words (see also the codebook's own indicator policy):
+
+* Short words never match inside compounds or fuzzily (``rom`` is not found in
+  ``klasserom`` or ``romantisk``; ``tid`` not in ``tidligere``).
+* ``rom`` (the code Rom: room for manoeuvre) counts only as *room for*: it must be followed
+  by ``for``/``til``, and a capitalised ``Rom`` inside a sentence is the city and never counts.
+  ``rom og cola`` (the drink) therefore never matches.
+* ``tid`` inside fixed expressions where it is not the resource (``hele tiden``, ``på tide``,
+  ``i tide``, ``til tider``, ``for tiden``, ``med tiden``, ``på den tiden``, ``fra tid til
+  annen``, ...) never counts, whatever route found it.
+
+Scores: each evidence item has a weight (regex .85, phrase .85, lemma .8, folded .7,
+compound .6, fuzzy .6 x similarity); a candidate's score is ``1 - prod(1 - w)`` over its
+distinct indicators, so more independent evidence means a higher score, always in [0, 1].
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from rta.errors import RtaError
+from rta.norsk import fold
+from rta.store import Store, now
+
+MIN_STEM = 5
+FUZZY_THRESHOLD = 85.0
+FUZZY_MIN_LEN = 7
+EXAMPLES_THRESHOLD = 0.25
+WEIGHTS = {"regex": 0.85, "phrase": 0.85, "lemma": 0.8, "folded": 0.7, "compound": 0.6, "fuzzy": 0.6, "examples": 1.0}
+METHOD_ORDER = ("regex", "phrase", "lemma", "folded", "compound", "fuzzy", "examples")
+# Inflection endings allowed after an indicator that ends a compound (veilederroll-en).
+_ENDINGS = ("", "e", "n", "en", "et", "er", "ene", "a", "ne", "s", "ens", "ets", "ers", "enes", "ernes", "erne")
+# Remainders that are inflection, not a second word (so veileder+ne is no compound).
+_INFLECTIONS = set(_ENDINGS) | {"ende", "ende", "ing", "ingen", "else", "elsen"}
+
+# Fixed expressions in which 'tid' is not time as a resource; tokens inside never count.
+FIXED_EXPRESSIONS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(p.split())
+    for p in (
+        "hele tiden", "på tide", "i tide", "til tider", "for tiden", "med tiden", "i tiden",
+        "på den tiden", "på den tid", "fra tid til annen", "tid om annen", "tid etter annen",
+        "i rett tid", "i god tid",
+    )
+)
+_FIXED_WORDS = {w for p in FIXED_EXPRESSIONS for w in p if w.startswith("tid")}
+# 'rom' counts only as 'room for': next word must be one of these.
+ROM_NEXT = {"for", "til"}
+
+
+@dataclass
+class Hit:
+    """One indicator matched by one token (before sense guards and aggregation)."""
+
+    code: str
+    indicator: str
+    method: str
+    weight: float
+
+
+@dataclass
+class Candidate:
+    """A proposed coding of ``text[start:end]`` with ``code``, before it is stored."""
+
+    transcript_id: str
+    revision: int
+    turn_n: int
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    code: str
+    score: float
+    method: str
+    evidence: list[dict[str, str]]
+    pipeline: str
+
+
+@dataclass
+class SuggestOptions:
+    """Knobs of a run; the defaults are what ``rta suggest`` uses."""
+
+    window: int = 0  # sentences either side of the matching sentence
+    min_score: float = 0.0
+    codes: list[str] | None = None
+    transcript: str | None = None
+    from_examples: bool = False
+    examples_threshold: float = EXAMPLES_THRESHOLD
+    fuzzy_threshold: float = FUZZY_THRESHOLD
+    batch_size: int = 256
+
+
+@dataclass
+class SuggestResult:
+    """What a run did (printed by the CLI, logged in the audit event)."""
+
+    turns: int = 0
+    words: int = 0
+    candidates: int = 0
+    new: int = 0
+    existing: int = 0
+    codes: list[str] = field(default_factory=list)
+    pipeline: str = ""
+    by_method: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Phrase:
+    code: str
+    indicator: str
+    words: list[frozenset[str]]
+    anchor: int
+
+
+@dataclass
+class TurnInput:
+    """An informant turn to read: where it is and its text."""
+
+    transcript_id: str
+    revision: int
+    n: int
+    start: int
+    text: str
+
+
+# ---------------------------------------------------------------------------------------
+# The indicator index
+
+
+class IndicatorIndex:
+    """Indicators of the codebook precomputed for lookup by token string: exact, folded,
+    compound prefix/suffix tables keyed by length, phrase anchors and compiled regexes.
+    ``classify`` is cached per string, so each distinct word is analysed once per run."""
+
+    def __init__(self, codebook: Any, lemma_of: Callable[[str], str], lexicon: Any = None,
+                 codes: Iterable[str] | None = None, fuzzy_threshold: float = FUZZY_THRESHOLD,
+                 stop_words: Iterable[str] = ()) -> None:
+        self.lemma_of = lemma_of
+        self.lexicon = lexicon if lexicon is not None else {}
+        self.fuzzy_threshold = fuzzy_threshold
+        wanted = {fold(c) for c in codes} if codes else None
+        self.exact: dict[str, list[tuple[str, str]]] = defaultdict(list)  # lowercase -> (code, indicator)
+        self.folded: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.prefix: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.suffix: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.fuzzy_terms: list[str] = []
+        self.fuzzy_refs: list[tuple[str, str]] = []
+        self.phrases: list[_Phrase] = []
+        self.anchors: dict[str, list[int]] = defaultdict(list)
+        self.regexes: list[tuple[str, str, re.Pattern[str]]] = []
+        self.codes: list[str] = []
+        stop = {fold(w) for w in stop_words}
+        for code in codebook.codes:
+            if wanted is not None and fold(code.name) not in wanted:
+                continue
+            self.codes.append(code.name)
+            ind = code.indicators
+            for term in [*ind.keywords, *ind.lemmas]:
+                term = term.strip()
+                if not term:
+                    continue
+                if len(term.split()) > 1:
+                    self._add_phrase(code.name, term, stop)
+                    continue
+                self._add_word(code.name, term)
+            for phrase in ind.phrases:
+                if phrase.strip():
+                    if len(phrase.split()) == 1:
+                        self._add_word(code.name, phrase.strip())
+                    else:
+                        self._add_phrase(code.name, phrase.strip(), stop)
+            for pattern in ind.regex:
+                try:
+                    self.regexes.append((code.name, pattern, re.compile(pattern, re.IGNORECASE)))
+                except re.error as exc:
+                    raise RtaError(
+                        f"code {code.name}: invalid regex indicator {pattern!r}: {exc}",
+                        path=getattr(codebook, "path", None), line=getattr(code, "line", None),
+                        hint="fix the regular expression in the codebook (rta codebook validate)",
+                    ) from None
+        self.prefix_lengths = sorted({len(k) for k in self.prefix}, reverse=True)
+        self.suffix_lengths = sorted({len(k) for k in self.suffix}, reverse=True)
+        self._cache: dict[str, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
+        self.combined = None
+        if self.regexes:
+            try:
+                self.combined = re.compile("|".join(f"(?:{p})" for _c, p, _r in self.regexes), re.IGNORECASE)
+            except re.error:  # e.g. numbered back-references: run them one by one
+                self.combined = None
+
+    # -- building -------------------------------------------------------------------------
+    def _add_word(self, code: str, term: str) -> None:
+        low = term.lower()
+        ref = (code, term)
+        forms = {low, self.lemma_of(low).lower()}
+        for form in forms:
+            if ref not in self.exact[form]:
+                self.exact[form].append(ref)
+            f = fold(form)
+            if ref not in self.folded[f]:
+                self.folded[f].append(ref)
+            if len(f) >= MIN_STEM:
+                if ref not in self.prefix[f]:
+                    self.prefix[f].append(ref)
+                if ref not in self.suffix[f]:
+                    self.suffix[f].append(ref)
+            if len(f) >= FUZZY_MIN_LEN and (f, ref) not in zip(self.fuzzy_terms, self.fuzzy_refs):
+                self.fuzzy_terms.append(f)
+                self.fuzzy_refs.append(ref)
+
+    def _add_phrase(self, code: str, phrase: str, stop: set[str]) -> None:
+        words = [w for w in re.findall(r"\w+", phrase.lower())]
+        if not words:
+            return
+        variants = [frozenset({fold(w), fold(self.lemma_of(w))}) for w in words]
+        # anchor on the longest word that is not a stop word (rarest, fewest checks)
+        order = sorted(range(len(words)), key=lambda i: (fold(words[i]) in stop, -len(words[i])))
+        anchor = order[0]
+        idx = len(self.phrases)
+        self.phrases.append(_Phrase(code, phrase, variants, anchor))
+        for v in variants[anchor]:
+            self.anchors[v].append(idx)
+
+    # -- lookup ---------------------------------------------------------------------------
+    def _word(self, part: str) -> bool:
+        """Is ``part`` a Norwegian word (a form in the lemma lexicon), allowing a linking s/e?"""
+        if len(part) < 3:
+            return False
+        if not self.lexicon:
+            return True
+        if part in self.lexicon:
+            return True
+        return len(part) > 3 and part[-1] in "se" and part[:-1] in self.lexicon
+
+    def classify(self, s: str) -> tuple[tuple[Hit, ...], tuple[int, ...]]:
+        """Indicator hits and phrase anchors for one lower-case token string (cached)."""
+        cached = self._cache.get(s)
+        if cached is not None:
+            return cached
+        hits: dict[tuple[str, str], Hit] = {}
+        forms = [s]
+        lemma = self.lemma_of(s)
+        if lemma and lemma != s:
+            forms.append(lemma.lower())
+        for form in forms:
+            for code, ind in self.exact.get(form, ()):
+                hits.setdefault((code, ind), Hit(code, ind, "lemma", WEIGHTS["lemma"]))
+        folded_forms = [fold(f) for f in forms]
+        for f in folded_forms:
+            for code, ind in self.folded.get(f, ()):
+                hits.setdefault((code, ind), Hit(code, ind, "folded", WEIGHTS["folded"]))
+        if not hits:
+            self._compounds(s, folded_forms[0], hits)
+        anchors: list[int] = []
+        for f in set(folded_forms):
+            anchors.extend(self.anchors.get(f, ()))
+        result = (tuple(hits.values()), tuple(sorted(set(anchors))))
+        self._cache[s] = result
+        return result
+
+    def _compounds(self, s: str, f: str, hits: dict[tuple[str, str], Hit]) -> None:
+        n = len(f)
+        if n < MIN_STEM + 3:
+            return
+        low_parts = s if len(s) == n else None  # lexicon is keyed by unfolded forms
+        for length in self.prefix_lengths:
+            if length > n - 3:
+                continue
+            refs = self.prefix.get(f[:length])
+            if not refs:
+                continue
+            rest = (low_parts or f)[length:]
+            if rest and rest[0] in "se" and len(rest) > 3 and not self._word(rest) and self._word(rest[1:]):
+                rest = rest[1:]
+            if rest in _INFLECTIONS or not self._word(rest):
+                continue
+            for code, ind in refs:
+                hits.setdefault((code, ind), Hit(code, ind, "compound", WEIGHTS["compound"]))
+        for ending in _ENDINGS:
+            if ending and not f.endswith(ending):
+                continue
+            stem = f[: n - len(ending)] if ending else f
+            for length in self.suffix_lengths:
+                if length > len(stem) - 3:
+                    continue
+                refs = self.suffix.get(stem[-length:])
+                if not refs:
+                    continue
+                head = (low_parts or f)[: len(stem) - length]
+                if not self._word(head):
+                    continue
+                for code, ind in refs:
+                    hits.setdefault((code, ind), Hit(code, ind, "compound", WEIGHTS["compound"]))
+
+    def fuzzy_batch(self, strings: list[str]) -> None:
+        """Fuzzy-match, in one rapidfuzz ``cdist`` call, the new strings that found nothing
+        else and are not Norwegian words (so only typos and OCR damage are fuzzed)."""
+        if not self.fuzzy_terms:
+            return
+        queries, owners = [], []
+        for s in strings:
+            hits, anchors = self.classify(s)
+            if hits or len(s) < FUZZY_MIN_LEN or not s.isalpha():
+                continue
+            if self.lexicon and (s in self.lexicon or self.lemma_of(s) != s):
+                continue
+            queries.append(fold(s))
+            owners.append(s)
+        if not queries:
+            return
+        from rapidfuzz import fuzz, process
+
+        matrix = process.cdist(queries, self.fuzzy_terms, scorer=fuzz.ratio,
+                               score_cutoff=self.fuzzy_threshold, workers=1)
+        import numpy as np
+
+        rows, cols = np.nonzero(matrix)
+        found: dict[str, dict[tuple[str, str], Hit]] = defaultdict(dict)
+        for r, c in zip(rows.tolist(), cols.tolist()):
+            code, ind = self.fuzzy_refs[c]
+            sim = float(matrix[r, c]) / 100.0
+            found[owners[r]].setdefault((code, ind), Hit(code, ind, "fuzzy", round(WEIGHTS["fuzzy"] * sim, 4)))
+        for s, hits in found.items():
+            _old, anchors = self._cache[s]
+            self._cache[s] = (tuple(hits.values()), anchors)
+
+
+# ---------------------------------------------------------------------------------------
+# Matching turns
+
+
+class Matcher:
+    """Reads turns with a spaCy pipeline and turns indicator hits into candidates."""
+
+    def __init__(self, nlp: Any, pipeline_label: str, codebook: Any, options: SuggestOptions | None = None) -> None:
+        from rta.nlp import lemma_table
+
+        self.nlp = nlp
+        self.pipeline_label = pipeline_label
+        self.options = options or SuggestOptions()
+        table = lemma_table()
+        self.table = table
+        stop = getattr(nlp.Defaults, "stop_words", set())
+        self.stop_words = {w.lower() for w in stop}
+
+        def lemma_of(word: str) -> str:
+            return table.get(word, word)
+
+        self.index = IndicatorIndex(codebook, lemma_of, table, self.options.codes, self.options.fuzzy_threshold, stop)
+        self.codebook = codebook
+        self._strings = nlp.vocab.strings
+        self._info: dict[int, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
+        self._fold: dict[int, str] = {}
+
+    # -- per-hash analysis ----------------------------------------------------------------
+    def _string(self, h: int) -> str:
+        return self._strings[h] if h else ""
+
+    def _classify_hashes(self, hashes: Iterable[int]) -> None:
+        new = [h for h in hashes if h not in self._info]
+        if not new:
+            return
+        strings = [self._string(h).lower() for h in new]
+        for s in strings:
+            self.index.classify(s)
+        self.index.fuzzy_batch(strings)
+        for h, s in zip(new, strings):
+            self._info[h] = self.index.classify(s)
+            self._fold[h] = fold(s)
+
+    def read(self, turns: list[TurnInput], progress: Callable[[int], None] | None = None) -> Iterable[tuple[TurnInput, Any]]:
+        """Yield ``(turn, doc)`` for informant turns, read with ``nlp.pipe`` in batches."""
+        texts = (t.text for t in turns)
+        for turn, doc in zip(turns, self.nlp.pipe(texts, batch_size=self.options.batch_size)):
+            yield turn, doc
+            if progress is not None:
+                progress(len(turn.text.split()))
+
+    def match_doc(self, turn: TurnInput, doc: Any) -> list[Candidate]:
+        """Candidates from one turn's doc (offsets shifted into the transcript)."""
+        import numpy as np
+        from spacy.attrs import IDX, LEMMA, LOWER, SENT_START
+
+        if len(doc) == 0:
+            return []
+        arr = doc.to_array([LOWER, LEMMA, SENT_START, IDX])
+        lowers = arr[:, 0]
+        lemmas = arr[:, 1]
+        uniq = set(lowers.tolist()) | set(lemmas.tolist())
+        uniq.discard(0)
+        self._classify_hashes(uniq)
+        info = self._info
+        triggered = [i for i, (lo, le) in enumerate(zip(lowers.tolist(), lemmas.tolist()))
+                     if (info[lo][0] or info[lo][1]) or (le and (info[le][0] or info[le][1]))]
+        sent_starts = np.flatnonzero(arr[:, 2] == 1)
+        if len(sent_starts) == 0 or sent_starts[0] != 0:
+            sent_starts = np.concatenate([[0], sent_starts])
+        sent_starts_list = sent_starts.tolist()
+        idx = arr[:, 3].tolist()
+        found: dict[tuple[str, int], dict[str, dict[str, str | float]]] = defaultdict(dict)
+
+        def sent_of(i: int) -> int:
+            return bisect_right(sent_starts_list, i) - 1
+
+        def add(code: str, i: int, indicator: str, token: str, method: str, weight: float) -> None:
+            # one evidence item per token position and code: a word listed both as keyword
+            # and lemma, or found by a phrase and a regex, counts once (its best route)
+            slot = found[(code, sent_of(i))]
+            prev = slot.get(i)
+            if prev is None or float(prev["weight"]) < weight:
+                slot[i] = {"indicator": indicator, "token": token, "method": method, "weight": weight}
+
+        for i in triggered:
+            lo, le = int(lowers[i]), int(lemmas[i])
+            hits = list(info[lo][0]) + (list(info[le][0]) if le and le != lo else [])
+            anchors = set(info[lo][1]) | (set(info[le][1]) if le and le != lo else set())
+            token = doc[i]
+            for hit in hits:
+                if self._guard(doc, i, i + 1, sent_starts_list):
+                    add(hit.code, i, hit.indicator, token.text, hit.method, hit.weight)
+            for p in anchors:
+                phrase = self.index.phrases[p]
+                first = i - phrase.anchor
+                last = first + len(phrase.words)
+                if first < 0 or last > len(doc):
+                    continue
+                if all(self._variants(lowers[j], lemmas[j]) & phrase.words[j - first] for j in range(first, last)):
+                    if self._guard(doc, first, last, sent_starts_list):
+                        add(phrase.code, first, phrase.indicator, doc[first:last].text, "phrase", WEIGHTS["phrase"])
+        if self.index.regexes and (self.index.combined is None or self.index.combined.search(turn.text)):
+            for code, pattern, rx in self.index.regexes:
+                for m in rx.finditer(turn.text):
+                    if m.end() <= m.start():
+                        continue
+                    first = max(0, bisect_right(idx, m.start()) - 1)
+                    last = max(first + 1, bisect_right(idx, m.end() - 1))
+                    if self._guard(doc, first, last, sent_starts_list):
+                        add(code, first, pattern, m.group(0), "regex", WEIGHTS["regex"])
+        return self._candidates(turn, doc, found, sent_starts_list, idx)
+
+    def _variants(self, lo: int, le: int) -> set[str]:
+        out = {self._fold[int(lo)]}
+        if le:
+            out.add(self._fold.get(int(le)) or fold(self._string(int(le))))
+        out.add(fold(self.table.get(self._string(int(lo)), "")))
+        return out
+
+    def _guard(self, doc: Any, first: int, last: int, sent_starts: list[int]) -> bool:
+        """The sense policy: False when a token in ``doc[first:last]`` is 'rom' not meaning
+        room-for, or 'tid' inside a fixed expression."""
+        for i in range(first, last):
+            tok = doc[i]
+            low = tok.lower_
+            if low == "rom":
+                sentence_start = i in sent_starts or (i > 0 and doc[i - 1].is_punct and doc[i - 1].text in ".!?:")
+                if tok.text[0].isupper() and not sentence_start:
+                    return False  # Rom the city
+                nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+                if nxt not in ROM_NEXT:
+                    return False  # rom as a physical room or the drink
+            elif low in _FIXED_WORDS and self._in_fixed_expression(doc, i):
+                return False
+        return True
+
+    @staticmethod
+    def _in_fixed_expression(doc: Any, i: int) -> bool:
+        low = doc[i].lower_
+        for expr in FIXED_EXPRESSIONS:
+            for k, word in enumerate(expr):
+                if word != low:
+                    continue
+                start = i - k
+                if start < 0 or start + len(expr) > len(doc):
+                    continue
+                if all(doc[start + j].lower_ == expr[j] for j in range(len(expr))):
+                    return True
+        return False
+
+    def _candidates(self, turn: TurnInput, doc: Any, found: dict, sent_starts: list[int], idx: list[int]) -> list[Candidate]:
+        if not found:
+            return []
+        window = max(0, self.options.window)
+        nsent = len(sent_starts)
+        text = turn.text
+        by_code: dict[str, list[tuple[int, int, dict]]] = defaultdict(list)
+        for (code, s), evidence in found.items():
+            by_code[code].append((max(0, s - window), min(nsent - 1, s + window), evidence))
+        out: list[Candidate] = []
+        for code, windows in by_code.items():
+            windows.sort(key=lambda w: w[0])
+            merged: list[list] = []
+            for a, b, ev in windows:
+                if merged and a <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], b)
+                    for key, item in ev.items():
+                        prev = merged[-1][2].get(key)
+                        if prev is None or prev["weight"] < item["weight"]:
+                            merged[-1][2][key] = item
+                else:
+                    merged.append([a, b, dict(ev)])
+            for a, b, ev in merged:
+                cstart = idx[sent_starts[a]]
+                cend = idx[sent_starts[b + 1]] if b + 1 < nsent else len(text)
+                while cend > cstart and text[cend - 1].isspace():
+                    cend -= 1
+                while cstart < cend and text[cstart].isspace():
+                    cstart += 1
+                if cend <= cstart:
+                    continue
+                items = sorted(ev.values(), key=lambda e: (METHOD_ORDER.index(e["method"]), e["indicator"]))
+                score = 1.0 - math.prod(1.0 - float(e["weight"]) for e in items)
+                best = max(items, key=lambda e: (float(e["weight"]), -METHOD_ORDER.index(e["method"])))
+                out.append(Candidate(
+                    transcript_id=turn.transcript_id, revision=turn.revision, turn_n=turn.n,
+                    start=turn.start + cstart, end=turn.start + cend, line_start=0, line_end=0,
+                    code=code, score=round(min(1.0, max(0.0, score)), 4), method=str(best["method"]),
+                    evidence=[{"indicator": e["indicator"], "token": e["token"], "method": e["method"]} for e in items],
+                    pipeline=self.pipeline_label,
+                ))
+        return out
+
+    # -- examples -------------------------------------------------------------------------
+    def lemma_bag(self, doc: Any) -> Counter:
+        """Folded lemmas of the content words of a doc (TF for the examples route)."""
+        bag: Counter = Counter()
+        for tok in doc:
+            if tok.is_punct or tok.is_space or tok.like_num:
+                continue
+            low = tok.lower_
+            if low in self.stop_words or len(low) < 3:
+                continue
+            lemma = tok.lemma_.lower() if tok.lemma_ and tok.lemma_ != tok.text else self.table.get(low, low)
+            bag[fold(lemma)] += 1
+        return bag
+
+
+def _tfidf(bags: list[Counter], df: Counter, ndocs: int) -> list[dict[str, float]]:
+    vectors = []
+    for bag in bags:
+        vec = {t: (1.0 + math.log(c)) * (math.log((1 + ndocs) / (1 + df[t])) + 1.0) for t, c in bag.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        vectors.append({t: v / norm for t, v in vec.items()})
+    return vectors
+
+
+def examples_candidates(matcher: Matcher, turns: list[TurnInput], bags: list[Counter],
+                        exemplars: dict[str, list[str]], coded: dict[str, list[tuple[str, int, int]]],
+                        threshold: float) -> list[Candidate]:
+    """Turns whose TF-IDF lemma vector is close (cosine >= threshold) to one of a code's
+    exemplars (accepted codings, codebook examples). Turns already coded with the code are
+    left out. The span is the whole turn."""
+    ex_meta: list[tuple[str, str]] = []
+    ex_texts: list[str] = []
+    for code, texts in exemplars.items():
+        for text in texts:
+            if text.strip():
+                ex_meta.append((code, text))
+                ex_texts.append(text)
+    if not ex_texts or not turns:
+        return []
+    ex_bags = [matcher.lemma_bag(doc) for doc in matcher.nlp.pipe(ex_texts, batch_size=64)]
+    df: Counter = Counter()
+    for bag in [*bags, *ex_bags]:
+        df.update(bag.keys())
+    ndocs = len(bags) + len(ex_bags)
+    turn_vecs = _tfidf(bags, df, ndocs)
+    ex_vecs = _tfidf(ex_bags, df, ndocs)
+    inverted: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for e, vec in enumerate(ex_vecs):
+        for t, w in vec.items():
+            inverted[t].append((e, w))
+    out: list[Candidate] = []
+    for turn, vec in zip(turns, turn_vecs):
+        acc: dict[int, float] = defaultdict(float)
+        for t, w in vec.items():
+            for e, we in inverted.get(t, ()):
+                acc[e] += w * we
+        best: dict[str, tuple[float, int]] = {}
+        for e, sim in acc.items():
+            code = ex_meta[e][0]
+            if sim >= threshold and sim > best.get(code, (0.0, -1))[0]:
+                best[code] = (sim, e)
+        end = turn.start + len(turn.text.rstrip())
+        for code, (sim, e) in best.items():
+            if any(t == turn.transcript_id and s < end and turn.start < en for t, s, en in coded.get(code, ())):
+                continue
+            shared = sorted(set(vec) & set(ex_vecs[e]), key=lambda t: -(vec[t] * ex_vecs[e][t]))[:5]
+            example = ex_meta[e][1]
+            out.append(Candidate(
+                transcript_id=turn.transcript_id, revision=turn.revision, turn_n=turn.n,
+                start=turn.start, end=end, line_start=0, line_end=0, code=code,
+                score=round(min(1.0, sim), 4), method="examples",
+                evidence=[{"indicator": "example: " + (example if len(example) <= 80 else example[:77] + "..."),
+                           "token": " ".join(shared), "method": "examples"}],
+                pipeline=matcher.pipeline_label,
+            ))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Running over a project
+
+
+def informant_turns(store: Store, transcript: str | None = None) -> list[TurnInput]:
+    """The current revision's informant turns (the interviewer's are never read)."""
+    if transcript is not None and store.transcript_row(transcript) is None:
+        raise RtaError(f"no transcript '{transcript}' in this project", hint="see 'rta transcripts'")
+    texts: dict[tuple[str, int], str] = {}
+    out: list[TurnInput] = []
+    for row in store.current_turns(transcript):
+        if row["informant"] is None:
+            continue
+        key = (row["transcript_id"], row["revision"])
+        if key not in texts:
+            texts[key] = store.transcript_text(*key)
+        out.append(TurnInput(row["transcript_id"], row["revision"], row["n"], row["start"],
+                             texts[key][row["start"]:row["end"]]))
+    return out
+
+
+def _lines(store: Store, candidates: list[Candidate]) -> None:
+    cache: dict[tuple[str, int], list[int]] = {}
+    for c in candidates:
+        key = (c.transcript_id, c.revision)
+        if key not in cache:
+            text = store.transcript_text(*key)
+            cache[key] = [m.start() for m in re.finditer("\n", text)]
+        newlines = cache[key]
+        c.line_start = bisect_right(newlines, c.start - 1) + 1 if c.start else 1
+        c.line_end = bisect_right(newlines, max(c.start, c.end - 1) - 1) + 1
+
+
+def generate(store: Store, turns: list[TurnInput], matcher: Matcher,
+             progress: Callable[[int], None] | None = None) -> list[Candidate]:
+    """All candidates for ``turns`` (indicator routes, plus examples if asked)."""
+    opts = matcher.options
+    candidates: list[Candidate] = []
+    bags: list[Counter] = []
+    for turn, doc in matcher.read(turns, progress):
+        candidates.extend(matcher.match_doc(turn, doc))
+        if opts.from_examples:
+            bags.append(matcher.lemma_bag(doc))
+    if opts.from_examples:
+        exemplars, coded = _exemplars(store, matcher.codebook, matcher.index.codes)
+        candidates.extend(examples_candidates(matcher, turns, bags, exemplars, coded, opts.examples_threshold))
+    candidates = [c for c in candidates if c.score >= opts.min_score]
+    _lines(store, candidates)
+    return candidates
+
+
+def _exemplars(store: Store, codebook: Any, codes: list[str]) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, int, int]]]]:
+    wanted = set(codes)
+    exemplars: dict[str, list[str]] = defaultdict(list)
+    coded: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+    for code in codebook.codes:
+        if code.name in wanted:
+            exemplars[code.name].extend(code.examples)
+    rows = store.conn.execute(
+        "SELECT c.code, c.transcript_id, c.revision, c.start, c.end FROM codings c "
+        "JOIN transcripts t ON t.id = c.transcript_id WHERE c.status = 'active'"
+    ).fetchall()
+    for r in rows:
+        if r["code"] not in wanted:
+            continue
+        text = store.transcript_text(r["transcript_id"], r["revision"])[r["start"]:r["end"]]
+        exemplars[r["code"]].append(text)
+        coded[r["code"]].append((r["transcript_id"], r["start"], r["end"]))
+    return dict(exemplars), dict(coded)
+
+
+def store_candidates(store: Store, candidates: list[Candidate]) -> tuple[int, int]:
+    """Insert candidates not already in the store; returns ``(new, existing)``.
+
+    Idempotent: a suggestion with the same transcript revision, span, code and method is
+    kept as it is (with its decision), and a span already decided for the code by any
+    method is not proposed again. Must run inside a transaction."""
+    decided = {
+        (r[0], r[1], r[2], r[3], r[4])
+        for r in store.conn.execute(
+            "SELECT transcript_id, revision, start, end, code FROM suggestions WHERE status != 'suggested'")
+    }
+    ts = now()
+    new = existing = 0
+    for c in candidates:
+        if (c.transcript_id, c.revision, c.start, c.end, c.code) in decided:
+            existing += 1
+            continue
+        cur = store.conn.execute(
+            "INSERT OR IGNORE INTO suggestions(transcript_id, revision, turn_n, start, end, line_start, line_end, "
+            "code, score, method, evidence, pipeline, status, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'suggested',?)",
+            (c.transcript_id, c.revision, c.turn_n, c.start, c.end, c.line_start, c.line_end, c.code, c.score,
+             c.method, json.dumps(c.evidence, ensure_ascii=False), c.pipeline, ts),
+        )
+        if cur.rowcount:
+            new += 1
+        else:
+            existing += 1
+    return new, existing
+
+
+def run_suggest(project: Any, options: SuggestOptions | None = None, coder: str | None = None,
+                progress: Callable[[int], None] | None = None,
+                on_start: Callable[[int], None] | None = None) -> SuggestResult:
+    """``rta suggest``: read the project's informant turns, match, store new candidates and
+    log the run, all in one transaction."""
+    from rta.codebook import load_codebook
+    from rta.nlp import load_pipeline
+
+    options = options or SuggestOptions()
+    codebook = load_codebook(project.codebook_path)
+    if options.codes:
+        options.codes = [codebook.code(c).name for c in options.codes]
+    if not (0.0 <= options.min_score <= 1.0):
+        raise RtaError(f"--min-score must be between 0 and 1, got {options.min_score}")
+    if options.window < 0:
+        raise RtaError(f"--window must be 0 or more sentences, got {options.window}")
+    nlp, info = load_pipeline(project.config.pipeline, project.root)
+    matcher = Matcher(nlp, info.label, codebook, options)
+    store = project.store
+    who = project.coder(coder)
+    turns = informant_turns(store, options.transcript)
+    result = SuggestResult(turns=len(turns), words=sum(len(t.text.split()) for t in turns), pipeline=info.label)
+    if on_start is not None:
+        on_start(result.words)
+    with store.transaction():
+        candidates = generate(store, turns, matcher, progress)
+        result.new, result.existing = store_candidates(store, candidates)
+        result.candidates = len(candidates)
+        result.codes = sorted({c.code for c in candidates})
+        result.by_method = dict(Counter(c.method for c in candidates))
+        store.log_event("suggestions.generated", {
+            "pipeline": info.label, "codebook_sha256": codebook.sha256, "transcript": options.transcript,
+            "codes": options.codes, "min_score": options.min_score, "window": options.window,
+            "from_examples": options.from_examples, "turns": result.turns, "words": result.words,
+            "candidates": result.candidates, "new": result.new, "existing": result.existing,
+        }, who)
+    return result
