@@ -386,6 +386,14 @@ def test_cli_validate_fix_guids(tmp_path: Path, capsys) -> None:
     assert code == 0 and "added 3 GUID(s)" in out and "0 warning(s)" in out
 
 
+def test_cli_fix_guids_leaves_an_invalid_file_alone(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "cb.yaml"
+    shutil.copy(CB / "err_bad_color.yaml", path)
+    before = path.read_bytes()
+    code, out, err = run(["codebook", "validate", "--fix-guids", str(path)], capsys)
+    assert code == 2 and "not adding GUIDs" in err and path.read_bytes() == before
+
+
 def test_cli_show_prints_all_42_codes_and_3_themes_sorted(capsys) -> None:
     code, out, _ = run(["codebook", "show", str(TABELL3)], capsys)
     assert code == 0

@@ -104,7 +104,9 @@ def validate(
     from rta.fsutil import atomic_write_text
 
     path = codebook_file(file)
-    if fix_guids:
+    if fix_guids and any(p.severity == "error" for p in validate_codebook(path)):
+        echo(f"{path}: not adding GUIDs until the errors below are fixed", err=True)
+    elif fix_guids:
         text, added = add_guids(path)
         if added:
             _, problems = parse_codebook(text, path)
