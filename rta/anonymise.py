@@ -76,6 +76,10 @@ COMMON_WORDS: frozenset[str] = frozenset(
 )
 
 _WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[\w'’]+)*")
+_INSTITUTION_TAIL = re.compile(
+    r"[ ](?:skole|skolen|skule|skulen|barneskole|barneskolen|ungdomsskole|ungdomsskolen|oppvekstsenter|"
+    r"barnehage|barnehagen|kommune|kommunes|videregående|vidaregåande|universitet|høgskole|høgskule)(?![\w])"
+)
 _CODE_TAIL = re.compile(r"[ ]?\d+(?:\.\d+)?")
 _BRACKETS = re.compile(r"\[[^\[\]\n]*\]")
 # 'X [navn på kommune]', 'Y [navn på skole]': a placeholder letter (or letter+digit) before a bracket.
@@ -298,7 +302,10 @@ def _heuristic_flags(text: str, start: int, end: int, ctx: _Context) -> list[tup
         if not suspicious:
             continue
         rs, re_ = run[0][0], run[-1][1]
-        if len(run) >= 2:
+        tail = _INSTITUTION_TAIL.match(text, re_, end)
+        if tail:
+            found.append((rs, tail.end(), "ORG", "capitalised name of an institution in mid-sentence"))
+        elif len(run) >= 2:
             found.append((rs, re_, "PER", "capitalised words in mid-sentence: likely a person's name"))
         else:
             found.append((rs, re_, "NAME", "capitalised word in mid-sentence that is not a common word"))
@@ -481,7 +488,7 @@ PLACEHOLDER_WORDS = {
     "PHONE": "TELEFON", "EMAIL": "E-POST", "FNR": "FNR", "DOB": "DATO",
 }
 STUDY_NOUNS = {
-    "PER": "person", "NAME": "navn", "LOC": "sted", "GPE_LOC": "sted", "GPE_ORG": "kommune",
+    "PER": "person", "LOC": "sted", "GPE_LOC": "sted", "GPE_ORG": "kommune",
     "ORG": "organisasjon", "PHONE": "telefonnummer", "EMAIL": "e-postadresse", "FNR": "fødselsnummer",
     "DOB": "dato",
 }
@@ -569,18 +576,37 @@ def save_key(key: Key, path: str | Path) -> None:
     atomic_write_text(path, body)
 
 
-def _make_placeholder(kind: str, n: int, style: str) -> str:
+_STUDY_ORG_NOUNS = (("skole", "skole"), ("barnehage", "barnehage"), ("kommune", "kommune"),
+                    ("universitet", "UH"), ("høgskole", "UH"), ("høyskole", "UH"), ("fylke", "fylke"))
+
+
+def _study_noun(kind: str, original: str) -> str | None:
+    """What the study's placeholder names: 'kommune', 'skole', 'UH', 'person', ..."""
+    if kind in ("ORG", "GPE_ORG", "LOC", "NAME"):
+        lowered = original.casefold()
+        for stem, noun in _STUDY_ORG_NOUNS:
+            if stem in lowered:
+                return noun
+    return STUDY_NOUNS.get(kind) if kind != "NAME" else None
+
+
+def _make_placeholder(kind: str, n: int, style: str, original: str = "") -> str:
     if style == "study":
         letter = _STUDY_LETTERS[(n - 1) % len(_STUDY_LETTERS)]
         round_ = (n - 1) // len(_STUDY_LETTERS)
-        return f"{letter}{round_ + 1 if round_ else ''} [navn på {STUDY_NOUNS.get(kind, 'navn')}]"
+        noun = _study_noun(kind, original)
+        if kind in ("PHONE", "EMAIL", "FNR", "DOB"):
+            what = noun or "opplysning"
+        else:
+            what = f"navn på {noun}" if noun else "navn"
+        return f"{letter}{round_ + 1 if round_ else ''} [{what}]"
     return f"[{PLACEHOLDER_WORDS.get(kind, 'NAVN')} {n}]"
 
 
-def _new_placeholder(key: Key, kind: str, style: str, taken: set[str], texts: Sequence[str]) -> str:
+def _new_placeholder(key: Key, kind: str, style: str, taken: set[str], texts: Sequence[str], original: str = "") -> str:
     n = 1
     while True:
-        candidate = _make_placeholder(kind, n, style)
+        candidate = _make_placeholder(kind, n, style, original)
         if candidate not in taken and not any(candidate in t for t in texts):
             return candidate
         n += 1
@@ -618,7 +644,7 @@ def apply(
     for tid in texts:
         for flag in flags.get(tid, []):
             if key.placeholder_for(flag.text) is None:
-                placeholder = _new_placeholder(key, flag.kind, style, taken, originals)
+                placeholder = _new_placeholder(key, flag.kind, style, taken, originals, flag.text)
                 key.entries.append(KeyEntry(_canon(flag.text), placeholder, flag.kind))
                 taken.add(placeholder)
     by_original = {e.original: e for e in key.entries}
@@ -710,13 +736,31 @@ def _project_sources(project: "Project", ids: Sequence[str] | None = None) -> li
     return out
 
 
+def codebook_terms(path: str | Path | None = None) -> list[str]:
+    """Code and theme names of a codebook (default: Tabell 3): analysis concepts such as 'Tid'
+    or 'Rom' that researchers capitalise in notes, never identifiers. An unreadable codebook
+    gives no terms rather than blocking the check."""
+    from rta.codebook import load_codebook
+
+    if path is None:
+        from rta.resources import default_codebook_path
+
+        path = default_codebook_path()
+    try:
+        codebook = load_codebook(path)
+    except (RtaError, OSError):
+        return []
+    return [c.name for c in codebook.codes] + [t.name for t in getattr(codebook, "themes", [])]
+
+
 def check_project(project: "Project", pipeline: Any = None, ids: Sequence[str] | None = None) -> list[TranscriptCheck]:
     """Check the current revision of the project's transcripts (all, or ``ids``)."""
     sources = _project_sources(project, ids)
     vocab = text_vocabulary(text for _, text, _, _, _ in sources)
+    allow = [*codebook_terms(project.codebook_path), *project.config.allow]
     results = []
     for tid, text, source, regions, interviewer in sources:
-        flags = check_text(text, project.registry, pipeline, project.config.allow, project.config.deny,
+        flags = check_text(text, project.registry, pipeline, allow, project.config.deny,
                            transcript=tid, path=source, regions=regions, vocabulary=vocab,
                            interviewer=[interviewer] if interviewer else [])
         results.append(TranscriptCheck(tid, source, flags))
@@ -724,13 +768,15 @@ def check_project(project: "Project", pipeline: Any = None, ids: Sequence[str] |
 
 
 def check_files(paths: Sequence[str | Path], registry: "Registry", pipeline: Any = None,
-                allow: Iterable[str] = (), deny: Iterable[str] = ()) -> list[TranscriptCheck]:
-    """Check transcript files on disk (parsed first: a bad file raises RtaError naming it)."""
+                allow: Iterable[str] = (), deny: Iterable[str] = (),
+                codebook: str | Path | None = None) -> list[TranscriptCheck]:
+    """Check transcript files on disk (parsed first: a bad file raises RtaError naming it).
+    The code names of ``codebook`` (default Tabell 3) are allowed terms."""
     from rta.transcripts import parse_file
 
     parsed = [parse_file(p, registry) for p in paths]
     vocab = text_vocabulary(t.text for t in parsed)
-    allow, deny = list(allow), list(deny)
+    allow, deny = [*codebook_terms(codebook), *allow], list(deny)
     results = []
     for t in parsed:
         interviewer = [str(t.metadata["interviewer"])] if t.metadata.get("interviewer") else []

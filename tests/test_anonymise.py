@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -204,3 +205,30 @@ def test_a_first_name_that_is_also_a_common_word_stays_with_the_surname() -> Non
 def test_words_in_email_addresses_do_not_make_a_name_a_common_word() -> None:
     text = "S1: Vi snakket med Kari Solheim, kari@skole.no, om det."
     assert kinds(text) == [("Kari Solheim", "PER"), ("kari@skole.no", "EMAIL")]
+
+
+HARD = Path(__file__).parent / "data" / "anonymise" / "hard-veiledere.txt"
+HARD_EXPECTED_NO_NER = [
+    (10, "NTNU", "NAME"), (14, "Marte", "NAME"), (15, "Bjørkely skole", "ORG"), (15, "Geir Arne Lund", "PER"),
+    (16, "0047 98 76 54 32", "PHONE"),
+]
+
+
+def test_realistic_turns_flag_names_but_not_codebook_terms_months_products_or_quotes() -> None:
+    from rta.anonymise import check_files
+
+    [result] = check_files([HARD], REG, None)
+    assert [(f.line, f.text, f.kind) for f in result.flags] == HARD_EXPECTED_NO_NER
+
+
+def test_with_ner_the_same_identifiers_are_found_with_entity_kinds() -> None:
+    from rta.anonymise import check_files, has_ner, load_check_pipeline
+
+    nlp = load_check_pipeline("auto")
+    if not has_ner(nlp):
+        pytest.skip("no pipeline with NER installed or bundled")
+    [result] = check_files([HARD], REG, nlp)
+    for line, text, _kind in HARD_EXPECTED_NO_NER:
+        assert any(f.line == line and (text in f.text or f.text in text) for f in result.flags), text
+    assert len(result.flags) <= len(HARD_EXPECTED_NO_NER) + 2  # a couple of extra NER guesses at most
+    assert any(f.method.startswith("ner:") and f.kind == "PER" for f in result.flags)

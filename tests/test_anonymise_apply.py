@@ -98,9 +98,18 @@ def test_an_existing_key_keeps_placeholders_consistent_across_runs(tmp_path: Pat
 
 
 def test_study_style_uses_letter_placeholders_and_stays_reversible() -> None:
-    texts = {"a": "S1: Jeg bodde i Drammen og i Tønsberg før jeg kom til X [navn på kommune]."}
+    texts = {"a": "S1: Jeg bodde i Drammen og i Tønsberg før jeg kom til X [navn på kommune].\n"
+                  "Der jobbet jeg på Bjørkely skole med Kari Hansen, tlf 412 55 390."}
     new, key = pseudonymise(texts, style="study")
-    assert new["a"] == "S1: Jeg bodde i X [navn på navn] og i Y [navn på navn] før jeg kom til X [navn på kommune]."
+    assert new["a"] == ("S1: Jeg bodde i X [navn] og i Y [navn] før jeg kom til X [navn på kommune].\n"
+                        "Der jobbet jeg på X [navn på skole] med X [navn på person], tlf X [telefonnummer].")
+    assert reverse(new["a"], key, "a") == texts["a"]
+
+
+def test_study_style_skips_a_placeholder_the_text_already_uses() -> None:
+    texts = {"a": "S1: Jeg kom fra X [navn på kommune] til Lillevik kommune i fjor."}
+    new, key = pseudonymise(texts, style="study")
+    assert new["a"] == "S1: Jeg kom fra X [navn på kommune] til Y [navn på kommune] i fjor."
     assert reverse(new["a"], key, "a") == texts["a"]
 
 

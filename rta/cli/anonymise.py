@@ -79,7 +79,8 @@ def check(
         registry = project.registry if project is not None else default_registry()
         allow_terms = [*(project.config.allow if project else []), *(allow or [])]
         deny_terms = [*(project.config.deny if project else []), *(deny or [])]
-        results = check_files(transcripts, registry, nlp, allow_terms, deny_terms)
+        results = check_files(transcripts, registry, nlp, allow_terms, deny_terms,
+                              project.codebook_path if project is not None else None)
     else:
         if allow or deny:
             project.config.allow = [*project.config.allow, *(allow or [])]
