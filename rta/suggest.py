@@ -290,11 +290,14 @@ class IndicatorIndex:
         if n < MIN_STEM + 3:
             return
         low_parts = s if len(s) == n else None  # lexicon is keyed by unfolded forms
+        # a known word whose own lemma does not start/end with the indicator is no compound
+        # of it (kontroll-en is not kont+rolle-n)
+        known = fold(self.lexicon[s]) if self.lexicon and s in self.lexicon else None
         for length in self.prefix_lengths:
             if length > n - 3:
                 continue
             refs = self.prefix.get(f[:length])
-            if not refs:
+            if not refs or (known is not None and not known.startswith(f[:length])):
                 continue
             rest = (low_parts or f)[length:]
             if rest and rest[0] in "se" and len(rest) > 3 and not self._word(rest) and self._word(rest[1:]):
@@ -311,7 +314,7 @@ class IndicatorIndex:
                 if length > len(stem) - 3:
                     continue
                 refs = self.suffix.get(stem[-length:])
-                if not refs:
+                if not refs or (known is not None and not known.endswith(stem[-length:])):
                     continue
                 head = (low_parts or f)[: len(stem) - length]
                 if not self._word(head):

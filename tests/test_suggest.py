@@ -1,0 +1,210 @@
+"""The NLP assistant's matching routes, its sense policy and its runs over a project."""
+
+from __future__ import annotations
+
+import pytest
+
+from rta.codebook import load_codebook
+from rta.errors import RtaError
+from rta.nlp import load_pipeline
+from rta.suggest import Matcher, SuggestOptions, TurnInput, run_suggest
+from test_suggest_support import SUGGEST, cli, make_project, pin_pipeline, sample_files
+
+
+@pytest.fixture(scope="session")
+def embedded():
+    """The embedded pipeline, loaded once for the whole session."""
+    return load_pipeline("embedded")
+
+
+@pytest.fixture(scope="session")
+def matcher(embedded):
+    nlp, info = embedded
+    return Matcher(nlp, info.label, load_codebook(SUGGEST / "codebook.yaml"), SuggestOptions())
+
+
+def match(matcher, text: str):
+    """{code: [(token, method), ...]} for one informant turn."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for c in matcher.match_doc(TurnInput("t", 1, 1, 0, text), matcher.nlp(text)):
+        found.setdefault(c.code, []).extend((e["token"], e["method"]) for e in c.evidence)
+    return found
+
+
+def test_lemma_route_reaches_inflected_forms(matcher):
+    found = match(matcher, "Forventningene var store.")
+    assert found["Forventninger"] == [("Forventningene", "lemma")]
+
+
+def test_compound_route_finds_indicator_as_head_or_first_part(matcher):
+    assert ("Veilederrollen", "compound") in match(matcher, "Veilederrollen var uklar.")["Rolleavklaringer"]
+    assert ("rolleforståelsen", "compound") in match(matcher, "Vi fikk bedre rolleforståelsen etter hvert.")["Rolleavklaringer"]
+    assert ("Kapasitetsbyggingen", "compound") in match(matcher, "Kapasitetsbyggingen gikk sakte.")["Kapasitetsbygging"]
+
+
+def test_compound_route_ignores_words_that_merely_contain_the_letters(matcher):
+    # kontroll-en ends in 'rolle'+'n' but 'kont' is no word; 'rom' is too short to be a stem
+    found = match(matcher, "Kontrollen var streng. Klasserommet var nytt. Det var romantisk.")
+    assert "Rolleavklaringer" not in found
+    assert "Rom" not in found
+
+
+def test_folded_route_tolerates_lost_accents(matcher):
+    found = match(matcher, "Vi fikk god stotte fra dem.")
+    assert found["Støtte"] == [("stotte", "folded")]
+
+
+def test_fuzzy_route_catches_typos_but_not_other_real_words(matcher):
+    assert match(matcher, "Kompetamse var det mye av.")["Kompetanse"] == [("Kompetamse", "fuzzy")]
+    found = match(matcher, "Vi var kompetente nok. Forvaltningen var grei.")
+    assert "Kompetanse" not in found
+    assert "Forventninger" not in found
+
+
+def test_phrase_route_matches_on_lemmas(matcher):
+    assert ("tok tid", "phrase") in match(matcher, "Det tok tid å endre praksis.")["Tid"]
+    assert ("stolte på hverandre", "phrase") in match(matcher, "Vi stolte på hverandre.")["Tillit"]
+
+
+def test_regex_route_matches_and_respects_word_boundaries(matcher):
+    assert match(matcher, "Alt var uklart en stund.")["Uklarhet"] == [("uklart", "regex")]
+    assert "Uklarhet" not in match(matcher, "Det var klart at vi skulle starte.")
+
+
+def test_rom_counts_only_as_room_for(matcher):
+    assert "Rom" in match(matcher, "Lærerne hadde lite rom for å prøve ut nye ting.")
+    for text in ("En kollega reiste til Rom for å feire.", "Etterpå drakk vi rom og cola.",
+                 "Møtet var i et lite rom i andre etasje."):
+        assert "Rom" not in match(matcher, text), text
+
+
+def test_tid_in_fixed_expressions_never_counts(matcher):
+    for text in ("Vi holdt på hele tiden.", "Det var på tide at noe skjedde.", "Vi kom i tide til møtet.",
+                 "Til tider var det tungt.", "For tiden går det bra."):
+        assert "Tid" not in match(matcher, text), text
+    assert "Tid" in match(matcher, "Vi hadde ikke tid til det.")
+
+
+def test_scores_stay_in_unit_interval_and_grow_with_evidence(matcher):
+    one = matcher.match_doc(TurnInput("t", 1, 1, 0, "Forventningene var store."), matcher.nlp("Forventningene var store."))
+    text = "Forventningene og forventningen var store."
+    two = matcher.match_doc(TurnInput("t", 1, 1, 0, text), matcher.nlp(text))
+    assert 0.0 < one[0].score < two[0].score <= 1.0
+
+
+def test_window_widens_the_span_by_sentences_within_the_turn(embedded):
+    nlp, info = embedded
+    cb = load_codebook(SUGGEST / "codebook.yaml")
+    text = "Første setning. Forventningene var store. Siste setning."
+    narrow = Matcher(nlp, info.label, cb, SuggestOptions(window=0)).match_doc(TurnInput("t", 1, 1, 100, text), nlp(text))
+    wide = Matcher(nlp, info.label, cb, SuggestOptions(window=1)).match_doc(TurnInput("t", 1, 1, 100, text), nlp(text))
+    assert text[narrow[0].start - 100:narrow[0].end - 100] == "Forventningene var store."
+    assert (wide[0].start - 100, wide[0].end - 100) == (0, len(text))
+
+
+# -- over a project ----------------------------------------------------------------------
+
+@pytest.fixture
+def proj(tmp_path, embedded):
+    project = make_project(tmp_path)
+    yield project
+    project.close()
+
+
+def test_interviewer_turns_never_get_suggestions(proj):
+    run_suggest(proj, SuggestOptions())
+    rows = proj.store.conn.execute(
+        "SELECT s.id, t.informant FROM suggestions s JOIN turns t ON t.transcript_id = s.transcript_id "
+        "AND t.revision = s.revision AND s.start >= t.start AND s.end <= t.end").fetchall()
+    assert rows and all(r["informant"] is not None for r in rows)
+    total = proj.store.conn.execute("SELECT COUNT(*) FROM suggestions").fetchone()[0]
+    assert total == len(rows)  # every suggestion lies inside one informant turn
+
+
+def test_rerun_adds_nothing_and_keeps_decisions(proj):
+    first = run_suggest(proj, SuggestOptions())
+    store = proj.store
+    sid = store.conn.execute("SELECT id FROM suggestions ORDER BY id LIMIT 1").fetchone()[0]
+    with store.transaction():
+        store.conn.execute("UPDATE suggestions SET status='rejected', decided_by='kari' WHERE id=?", (sid,))
+    second = run_suggest(proj, SuggestOptions())
+    assert first.new > 0 and second.new == 0 and second.existing == first.candidates
+    assert store.conn.execute("SELECT COUNT(*) FROM suggestions").fetchone()[0] == first.new
+    assert store.conn.execute("SELECT status FROM suggestions WHERE id=?", (sid,)).fetchone()[0] == "rejected"
+
+
+def test_every_suggestion_records_pipeline_evidence_and_lines(proj):
+    run_suggest(proj, SuggestOptions())
+    rows = proj.store.conn.execute("SELECT * FROM suggestions").fetchall()
+    text = proj.store.transcript_text("suggest-k1")
+    for r in rows:
+        assert r["pipeline"].startswith("nb_blank_lookup@spacy-")
+        assert 0.0 <= r["score"] <= 1.0 and r["evidence"] != "[]"
+        if r["transcript_id"] == "suggest-k1":
+            assert r["line_start"] == text.count("\n", 0, r["start"]) + 1
+    events = proj.store.events(kind="suggestions.generated")
+    assert events and events[-1].coder == "kari"
+
+
+def test_code_and_min_score_filters(proj):
+    result = run_suggest(proj, SuggestOptions(codes=["tid"], min_score=0.5))
+    codes = {r[0] for r in proj.store.conn.execute("SELECT code FROM suggestions")}
+    assert result.candidates > 0 and codes == {"Tid"}
+    assert proj.store.conn.execute("SELECT MIN(score) FROM suggestions").fetchone()[0] >= 0.5
+
+
+def test_unknown_transcript_or_code_is_a_clear_error_and_changes_nothing(proj):
+    before = proj.store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    with pytest.raises(RtaError, match="no transcript 'nope'"):
+        run_suggest(proj, SuggestOptions(transcript="nope"))
+    with pytest.raises(RtaError, match="Tidd|code"):
+        run_suggest(proj, SuggestOptions(codes=["Tidd"]))
+    with pytest.raises(RtaError, match="min-score"):
+        run_suggest(proj, SuggestOptions(min_score=1.5))
+    assert proj.store.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == before
+
+
+def test_examples_route_proposes_turns_resembling_codebook_examples(proj):
+    run_suggest(proj, SuggestOptions(from_examples=True, codes=["Tillit"]))
+    rows = proj.store.conn.execute("SELECT * FROM suggestions WHERE method='examples'").fetchall()
+    assert len(rows) == 1
+    text = proj.store.transcript_text(rows[0]["transcript_id"])[rows[0]["start"]:rows[0]["end"]]
+    assert text.startswith("Vi stolte på folk")  # no shared phrase, but the same lemmas
+    assert "examples" in rows[0]["evidence"]
+
+
+def test_examples_route_learns_from_accepted_codings(proj):
+    from rta.coding import create_coding, ensure_codebook_version, span_for_lines
+
+    store = proj.store
+    with store.transaction():
+        version = ensure_codebook_version(store, proj.codebook_path, "kari")
+        start, end = span_for_lines(store, "suggest-k2", 12, 12)  # 'Klasserommet var nytt...' turn
+        create_coding(store, "suggest-k2", start, end, "Kompetanse", "kari", version)
+    run_suggest(proj, SuggestOptions(from_examples=True, codes=["Kompetanse"]))
+    ex = proj.store.conn.execute("SELECT transcript_id, start FROM suggestions WHERE method='examples'").fetchall()
+    # the coded turn itself is not proposed again
+    assert all(not (r["transcript_id"] == "suggest-k2" and r["start"] == start) for r in ex)
+
+
+def test_cli_suggest_prints_counts_and_is_idempotent(proj):
+    first = cli(["suggest", "--quiet"], proj)
+    assert first.exit_code == 0, first.output
+    assert "new" in first.stdout and "nb_blank_lookup" in first.stdout
+    second = cli(["suggest", "--quiet"], proj)
+    assert " 0 new" in second.stdout
+
+
+def test_sample_project_with_tabell3_gets_suggestions_for_most_codes(tmp_path, embedded):
+    from rta.project import Project
+
+    project = Project.init(tmp_path / "sample", name="sample", coder="kari")
+    project.add_files(sample_files(), coder="kari")
+    project = pin_pipeline(project)
+    result = run_suggest(project, SuggestOptions())
+    assert len(result.codes) >= 35, sorted(result.codes)
+    interviewer = project.store.conn.execute(
+        "SELECT COUNT(*) FROM suggestions s JOIN turns t ON t.transcript_id = s.transcript_id "
+        "AND t.revision = s.revision AND t.n = s.turn_n WHERE t.informant IS NULL").fetchone()[0]
+    assert interviewer == 0
+    project.close()
