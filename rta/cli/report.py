@@ -1,3 +1,38 @@
-"""Commands: report (see rta.cli.app for the groups)."""
+"""Command: report (HTML and Markdown reports of themes and their quotes).
 
-from rta.cli.app import app  # noqa: F401
+Jinja2 is imported inside the library call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from rta.cli.app import app, echo, open_project
+
+
+@app.command()
+def report(
+    fmt: str = typer.Option("html,md", "--format", "-f", help="html, md or html,md."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: PROJECT/rapport)."),
+    template: Optional[Path] = typer.Option(None, "--template", help="Folder with your own report.*.j2 templates."),
+    theme: Optional[str] = typer.Option(None, "--theme", help="Only this theme's quotes."),
+    role: Optional[str] = typer.Option(None, "--role", help="Only quotes from this role (key or name)."),
+    allow_unverified: bool = typer.Option(False, "--allow-unverified",
+                                          help="Build even if 'rta audit' fails; every page is stamped UNVERIFIED."),
+    coder: Optional[str] = typer.Option(None, help="Who builds it (recorded in the log)."),
+) -> None:
+    """Write the report: per theme its definition, central concept, origin, codes and quotes
+    grouped by role; theme x role and theme x group matrices; who is never quoted; a transcript
+    appendix and an audit appendix. Refuses to build when 'rta audit' fails."""
+    from rta.report import build_report, parse_formats
+
+    project = open_project()
+    result = build_report(project, parse_formats(fmt), out, template, theme, role, allow_unverified, coder)
+    data = result.data
+    if not result.audit_ok:
+        echo("WARNING: the project does not pass 'rta audit'; the report is stamped UNVERIFIED", err=True)
+    echo(f"{len(data.themes)} theme(s), {data.total_quotes} quote(s) from {data.informants_quoted} informant(s)")
+    for path in result.paths:
+        echo(f"wrote {path}")

@@ -1,0 +1,629 @@
+"""Reports (phase 6): themes with their quotes, grouped by role, as HTML and Markdown.
+
+Data flows one way: :func:`collect` reads the store into plain dataclasses (only *active*
+codings, i.e. decisions a person made or accepted), :func:`render` passes them to Jinja
+templates (``templates/report.html.j2`` and ``report.md.j2``, overridable with
+``--template DIR``). Templates never query anything.
+
+Every quote in the HTML is a ``<blockquote class="quote">`` carrying the transcript, revision,
+offsets, SHA-256 and coding id of its text, and its ``<p class="quote-text">`` holds exactly
+``text[start:end]`` (escaped), so ``rta audit --report FILE`` can re-check a report that was
+shared and perhaps edited. A report is only built from a project that passes ``rta audit``,
+unless the user explicitly allows an unverified one, which is then stamped as such.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from rta.errors import AuditFailure, RtaError
+from rta.norsk import fold, sort_no
+from rta.store import Store, now
+
+FORMATS = ("html", "md")
+ORIGIN_LABELS = {"inductive": "induktivt", "deductive": "deduktivt"}
+STATUS_LABELS = {"candidate": "kandidattema", "reviewed": "gjennomgått", "defined": "definert",
+                 "discarded": "forkastet"}
+NO_ROLE = "(uten rolle)"
+
+
+# --------------------------------------------------------------------------------------------
+# The data a template sees
+
+
+@dataclass
+class Quote:
+    """One accepted coding shown under one theme."""
+
+    coding_id: int
+    anchor: str  # the blockquote id: q-CODINGID-THEMESLUG
+    transcript_id: str
+    revision: int
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    sha256: str
+    text: str
+    code: str
+    label: str  # the informant code as published ('S1'), or the speaker as written
+    informant: str | None
+    role: str | None
+    role_name: str
+    group: str | None
+    context: str  # anchor of the turn in the transcript appendix
+    origin: str  # 'manual' or 'suggested' (accepted suggestion)
+
+
+@dataclass
+class RoleQuotes:
+    """The quotes of one role under one theme (roles in the registry's order)."""
+
+    role: str
+    name: str
+    quotes: list[Quote]
+    informants: list[str]
+
+
+@dataclass
+class ThemeSection:
+    """One theme as the report presents it."""
+
+    name: str
+    slug: str
+    definition: str
+    central_concept: str
+    origin: str
+    origin_label: str
+    status: str
+    status_label: str
+    opposite: str | None
+    codes: list[str]
+    roles: list[RoleQuotes]
+    quotes: int
+    informants: list[str]
+    spread: str
+
+
+@dataclass
+class Cell:
+    """A matrix cell: codings and distinct informants."""
+
+    codings: int
+    informants: int
+
+
+@dataclass
+class MatrixRow:
+    theme: str
+    slug: str
+    cells: list[Cell]
+    total: Cell
+
+
+@dataclass
+class Matrix:
+    """Theme x role or theme x group counts."""
+
+    title: str
+    columns: list[str]
+    rows: list[MatrixRow]
+
+
+@dataclass
+class NeverQuoted:
+    """An informant no quote in the report comes from."""
+
+    code: str
+    role_name: str
+    group: str | None
+    words: int  # words spoken in the transcripts (0: not interviewed in this material)
+
+
+@dataclass
+class ContextTurn:
+    """A turn in the transcript appendix, with links back to the quotes it holds."""
+
+    n: int
+    anchor: str
+    speaker: str
+    is_interviewer: bool
+    line_start: int
+    line_end: int
+    text: str
+    quotes: list[tuple[str, str]]  # (quote anchor, theme name)
+    gap_before: bool
+
+
+@dataclass
+class ContextTranscript:
+    id: str
+    anchor: str
+    revision: int
+    turns: list[ContextTurn]
+
+
+@dataclass
+class AuditInfo:
+    """The audit appendix: how the report can be traced and checked."""
+
+    codebook_name: str | None
+    codebook_version: int | None
+    codebook_sha256: str | None
+    codebook_versions_used: list[int]
+    pipelines: list[tuple[str, int]]
+    coders: list[tuple[str, int]]
+    suggestions: dict[str, int]
+    codings_by_origin: dict[str, int]
+    audit_ok: bool
+    audit_summary: str
+    audit_failures: list[str]
+    built: str
+    rta_version: str
+    phase: int
+    themes_source: str
+
+
+@dataclass
+class ReportData:
+    """Everything a report template renders."""
+
+    title: str
+    project: str
+    built: str
+    unverified: bool
+    filters: dict[str, str]
+    themes: list[ThemeSection]
+    role_matrix: Matrix
+    group_matrix: Matrix
+    never_quoted: list[NeverQuoted]
+    codes_never_used: list[str]
+    codes_in_no_theme: list[str]
+    transcripts: list[ContextTranscript]
+    audit: AuditInfo
+    total_quotes: int
+    total_codings: int
+    informants_quoted: int
+    informants_total: int
+
+
+def slugify(name: str) -> str:
+    """ASCII slug for anchors: 'Kontinuitet/Brudd' -> 'kontinuitet-brudd'."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-") or "x"
+
+
+# --------------------------------------------------------------------------------------------
+# Collecting
+
+
+@dataclass
+class _Theme:
+    name: str
+    definition: str
+    central_concept: str
+    origin: str
+    status: str
+    opposite: str | None
+    codes: list[str] = field(default_factory=list)
+
+
+def _themes(store: Store) -> tuple[list[_Theme], str]:
+    """Project themes (creation order, discarded left out); before any exist, the latest
+    codebook's themes, so a first report still has structure."""
+    rows = store.conn.execute("SELECT * FROM themes WHERE status != 'discarded' ORDER BY id").fetchall()
+    total = store.conn.execute("SELECT COUNT(*) FROM themes").fetchone()[0]
+    if total:
+        out = []
+        for r in rows:
+            codes = sort_no(c[0] for c in store.conn.execute("SELECT code FROM theme_codes WHERE theme_id=?", (r["id"],)))
+            out.append(_Theme(r["name"], r["definition"], r["central_concept"], r["origin"], r["status"],
+                              r["opposite"], codes))
+        return out, "project"
+    row = store.conn.execute("SELECT content FROM codebook_versions ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return [], "none"
+    from rta.codebook import parse_codebook
+
+    codebook, _ = parse_codebook(row["content"])
+    if codebook is None:
+        return [], "none"
+    return [_Theme(t.name, t.definition, t.central_concept, t.origin, t.status, t.opposite, sort_no(set(t.codes)))
+            for t in codebook.themes], "codebook"
+
+
+def _resolve_role(registry: Any, role: str) -> str:
+    key = fold(role)
+    for r in registry.roles:
+        if key in (fold(r.key), fold(r.name), fold(r.plural or r.name)):
+            return r.key
+    raise RtaError(f"unknown role '{role}'",
+                   hint="use one of " + ", ".join(f"{r.key} ({r.name})" for r in registry.roles))
+
+
+class _Turns:
+    """The turns of one transcript revision, searchable by offset."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = rows
+        self.starts = [r["start"] for r in rows]
+        self.by_n = {r["n"]: r for r in rows}
+
+    def at(self, offset: int) -> Any:
+        i = bisect.bisect_right(self.starts, offset) - 1
+        return self.rows[max(i, 0)] if self.rows else None
+
+    def first_informant(self, start: int, end: int) -> Any:
+        i = max(bisect.bisect_right(self.starts, start) - 1, 0)
+        while i < len(self.rows) and self.rows[i]["start"] < end:
+            if self.rows[i]["informant"]:
+                return self.rows[i]
+            i += 1
+        return None
+
+
+def collect(store: Store, registry: Any, audit_result: Any, project_name: str = "", theme: str | None = None,
+            role: str | None = None, unverified: bool = False, context: int = 1) -> ReportData:
+    """Read the store into :class:`ReportData`. Only active codings count; ``theme`` and
+    ``role`` narrow the quotes shown (the matrices always cover every theme and role), and
+    ``context`` is how many turns around each quoted turn the appendix shows."""
+    import rta
+
+    themes, themes_source = _themes(store)
+    filters: dict[str, str] = {}
+    if theme is not None:
+        wanted = [t for t in themes if fold(t.name) == fold(theme)]
+        if not wanted:
+            raise RtaError(f"no theme '{theme}' to report on",
+                           hint="themes: " + (", ".join(t.name for t in themes) or "(none yet: 'rta themes add')"))
+        filters["tema"] = wanted[0].name
+    role_key = _resolve_role(registry, role) if role is not None else None
+    if role_key:
+        filters["rolle"] = registry.role_name(role_key)
+
+    # every active coding with its speaker
+    texts: dict[tuple[str, int], str] = {}
+    turns: dict[tuple[str, int], _Turns] = {}
+    for r in store.conn.execute("SELECT transcript_id, revision, text FROM transcript_revisions "
+                                "WHERE (transcript_id, revision) IN (SELECT DISTINCT transcript_id, revision FROM codings "
+                                "WHERE status = 'active')"):
+        texts[(r[0], r[1])] = r[2]
+    all_turns: dict[tuple[str, int], list[Any]] = {}
+    for r in store.conn.execute("SELECT transcript_id, revision, n, speaker, informant, role, grp, start, end, "
+                                "line_start, line_end FROM turns ORDER BY transcript_id, revision, n"):
+        key = (r["transcript_id"], r["revision"])
+        if key in texts:
+            all_turns.setdefault(key, []).append(r)
+    for key, rows in all_turns.items():
+        turns[key] = _Turns(rows)
+    codings = store.conn.execute(
+        "SELECT id, transcript_id, revision, start, end, line_start, line_end, turn_n, code, quote_sha256, origin "
+        "FROM codings WHERE status = 'active' ORDER BY transcript_id, start, id").fetchall()
+    by_code: dict[str, list[Any]] = {}
+    for c in codings:
+        by_code.setdefault(c["code"], []).append(c)
+
+    role_order = registry.role_order()
+    informant_order = {i.code: n for n, i in enumerate(registry.informants)}
+    slugs: dict[str, str] = {}
+    for t in themes:
+        base = slugify(t.name)
+        slug, k = base, 2
+        while slug in slugs.values():
+            slug, k = f"{base}-{k}", k + 1
+        slugs[t.name] = slug
+
+    def speaker_of(c: Any) -> Any:
+        tt = turns.get((c["transcript_id"], c["revision"]))
+        if tt is None:
+            return None
+        row = tt.by_n.get(c["turn_n"]) if c["turn_n"] is not None else None
+        if row is None or not row["informant"]:
+            row = tt.first_informant(c["start"], c["end"]) or row or tt.at(c["start"])
+        return row
+
+    speakers = {c["id"]: speaker_of(c) for c in codings}
+
+    def context_anchor(c: Any) -> str:
+        tt = turns.get((c["transcript_id"], c["revision"]))
+        row = tt.at(c["start"]) if tt else None
+        base = "t-" + slugify(c["transcript_id"])
+        return f"{base}-{row['n']}" if row is not None else base
+
+    sections: list[ThemeSection] = []
+    role_cells: list[MatrixRow] = []
+    group_cells: list[MatrixRow] = []
+    all_groups = sort_no({i.group for i in registry.informants if i.group} |
+                         {s["grp"] for s in speakers.values() if s is not None and s["grp"]})
+    group_cols = all_groups + ["(ingen gruppe)"]
+    quoted_turns: dict[tuple[str, int], dict[int, list[tuple[str, str]]]] = {}
+    quoted_informants: set[str] = set()
+    total_quotes = 0
+    informant_codes = [i.code for i in registry.informants]
+    for t in themes:
+        slug = slugs[t.name]
+        rows = [c for code in t.codes for c in by_code.get(code, [])]
+        # matrices: all of the theme's codings
+        per_role: dict[str | None, tuple[int, set[str]]] = {}
+        per_group: dict[str | None, tuple[int, set[str]]] = {}
+        infs_all: set[str] = set()
+        for c in rows:
+            s = speakers[c["id"]]
+            rk, grp, inf = (s["role"], s["grp"], s["informant"]) if s is not None else (None, None, None)
+            for table, key in ((per_role, rk), (per_group, grp)):
+                n, seen = table.get(key, (0, set()))
+                if inf:
+                    seen.add(inf)
+                table[key] = (n + 1, seen)
+            if inf:
+                infs_all.add(inf)
+        role_cells.append(MatrixRow(t.name, slug,
+                                    [Cell(per_role.get(k, (0, set()))[0], len(per_role.get(k, (0, set()))[1]))
+                                     for k in role_order],
+                                    Cell(len(rows), len(infs_all))))
+        group_cells.append(MatrixRow(t.name, slug,
+                                     [Cell(per_group.get(g, (0, set()))[0], len(per_group.get(g, (0, set()))[1]))
+                                      for g in [*all_groups, None]],
+                                     Cell(len(rows), len(infs_all))))
+        for c in rows:
+            s = speakers[c["id"]]
+            if s is not None and s["informant"]:
+                quoted_informants.add(s["informant"])
+        if filters.get("tema") and t.name != filters["tema"]:
+            continue
+        # quotes grouped by role
+        groups: dict[str, list[Quote]] = {}
+        for c in rows:
+            s = speakers[c["id"]]
+            rk = (s["role"] if s is not None and s["informant"] else None) or NO_ROLE
+            if role_key and rk != role_key:
+                continue
+            label = (s["informant"] or s["speaker"]) if s is not None else "?"
+            key = (c["transcript_id"], c["revision"])
+            anchor = f"q-{c['id']}-{slug}"
+            ctx = context_anchor(c)
+            q = Quote(c["id"], anchor, c["transcript_id"], c["revision"], c["start"], c["end"], c["line_start"],
+                      c["line_end"], c["quote_sha256"], texts[key][c["start"]:c["end"]], c["code"], label,
+                      s["informant"] if s is not None else None, rk if rk != NO_ROLE else None,
+                      registry.role_name(rk) if rk != NO_ROLE else "Uten informantrolle",
+                      s["grp"] if s is not None else None, ctx, c["origin"])
+            groups.setdefault(rk, []).append(q)
+            tt = turns.get(key)
+            if tt is not None:
+                row = tt.at(c["start"])
+                if row is not None:
+                    quoted_turns.setdefault(key, {}).setdefault(row["n"], []).append((anchor, t.name))
+        ordered = [k for k in role_order if k in groups] + sort_no(k for k in groups if k not in role_order
+                                                                    and k != NO_ROLE)
+        if NO_ROLE in groups:
+            ordered.append(NO_ROLE)
+        role_quotes = []
+        for k in ordered:
+            qs = sorted(groups[k], key=lambda q: (informant_order.get(q.informant or "", 10_000), q.label,
+                                                  q.transcript_id, q.start, q.coding_id))
+            infs = list(dict.fromkeys(q.informant for q in qs if q.informant))
+            role_quotes.append(RoleQuotes(k, qs[0].role_name, qs, infs))
+        n_quotes = sum(len(r.quotes) for r in role_quotes)
+        total_quotes += n_quotes
+        infs = [c for c in informant_codes if c in infs_all] + sort_no(infs_all - set(informant_codes))
+        from rta.themes import spread_text
+
+        roles_present = [k for k in role_order if per_role.get(k, (0,))[0]]
+        groups_present = [g for g in all_groups if per_group.get(g, (0,))[0]]
+        spread = ", ".join([
+            spread_text(len(infs), len(informant_codes), "informanter").replace("all ", "alle ").replace(" of ", " av "),
+            spread_text(len(groups_present), len(all_groups), "grupper").replace("all ", "alle ").replace(" of ", " av "),
+            spread_text(len(roles_present), len(role_order), "roller").replace("all ", "alle ").replace(" of ", " av "),
+        ])
+        sections.append(ThemeSection(t.name, slug, t.definition, t.central_concept, t.origin,
+                                     ORIGIN_LABELS.get(t.origin, t.origin), t.status,
+                                     STATUS_LABELS.get(t.status, t.status), t.opposite, t.codes, role_quotes,
+                                     n_quotes, infs, spread))
+
+    role_matrix = Matrix("Tema og roller", [registry.role_name(k) for k in role_order], role_cells)
+    group_matrix = Matrix("Tema og grupper", group_cols, group_cells)
+
+    # informants never quoted, codes never used
+    words = dict(store.conn.execute(
+        "SELECT t.informant, SUM(t.words) FROM turns t JOIN transcripts x ON x.id = t.transcript_id "
+        "AND x.revision = t.revision WHERE t.informant IS NOT NULL GROUP BY t.informant").fetchall())
+    never = [NeverQuoted(r["code"], registry.role_name(r["role"]), r["grp"], int(words.get(r["code"], 0) or 0))
+             for r in store.conn.execute("SELECT code, role, grp FROM informants ORDER BY position, code")
+             if r["code"] not in quoted_informants]
+    latest = store.conn.execute("SELECT * FROM codebook_versions ORDER BY id DESC LIMIT 1").fetchone()
+    latest_codes = [r[0] for r in store.conn.execute("SELECT name FROM codes WHERE codebook_version = ?",
+                                                     (latest["id"],))] if latest else []
+    used = set(by_code)
+    themed = {c for t in themes for c in t.codes}
+
+    # transcript appendix: quoted turns with `context` turns around them
+    appendix: list[ContextTranscript] = []
+    for key in sorted(quoted_turns):
+        tt = turns[key]
+        wanted_n = set()
+        for n in quoted_turns[key]:
+            wanted_n.update(range(n - context, n + context + 1))
+        text = texts[key]
+        out_turns: list[ContextTurn] = []
+        prev = None
+        tslug = "t-" + slugify(key[0])
+        for r in tt.rows:
+            if r["n"] not in wanted_n:
+                continue
+            out_turns.append(ContextTurn(r["n"], f"{tslug}-{r['n']}", r["speaker"], not r["informant"],
+                                         r["line_start"], r["line_end"], text[r["start"]:r["end"]],
+                                         quoted_turns[key].get(r["n"], []),
+                                         prev is not None and r["n"] != prev + 1 or (prev is None and r["n"] > 1)))
+            prev = r["n"]
+        appendix.append(ContextTranscript(key[0], tslug, key[1], out_turns))
+
+    # audit appendix
+    suggestions = {k: v for k, v in store.conn.execute("SELECT status, COUNT(*) FROM suggestions GROUP BY status")}
+    audit = AuditInfo(
+        codebook_name=latest["name"] if latest else None,
+        codebook_version=latest["id"] if latest else None,
+        codebook_sha256=latest["sha256"] if latest else None,
+        codebook_versions_used=sorted({c["codebook_version"] for c in store.conn.execute(
+            "SELECT DISTINCT codebook_version FROM codings WHERE status='active' AND codebook_version IS NOT NULL")}),
+        pipelines=[(r[0], r[1]) for r in store.conn.execute(
+            "SELECT pipeline, COUNT(*) FROM suggestions GROUP BY pipeline ORDER BY pipeline")],
+        coders=[(r[0], r[1]) for r in store.conn.execute(
+            "SELECT coder, COUNT(*) FROM codings WHERE status='active' GROUP BY coder ORDER BY coder")],
+        suggestions={s: suggestions.get(s, 0) for s in ("accepted", "rejected", "suggested")},
+        codings_by_origin={k: v for k, v in store.conn.execute(
+            "SELECT origin, COUNT(*) FROM codings WHERE status='active' GROUP BY origin")},
+        audit_ok=bool(audit_result.ok),
+        audit_summary=audit_result.summary(),
+        audit_failures=[str(f) for f in audit_result.failures[:50]],
+        built=now(),
+        rta_version=rta.__version__,
+        phase=store.phase(),
+        themes_source=themes_source,
+    )
+    informants_total = store.conn.execute("SELECT COUNT(*) FROM informants").fetchone()[0]
+    return ReportData(
+        title=f"Tema i {project_name}" if project_name else "Tematisk analyse",
+        project=project_name,
+        built=audit.built,
+        unverified=unverified,
+        filters=filters,
+        themes=sections,
+        role_matrix=role_matrix,
+        group_matrix=group_matrix,
+        never_quoted=never,
+        codes_never_used=sort_no(set(latest_codes) - used),
+        codes_in_no_theme=sort_no(used - themed),
+        transcripts=appendix,
+        audit=audit,
+        total_quotes=total_quotes,
+        total_codings=len(codings),
+        informants_quoted=len(quoted_informants),
+        informants_total=informants_total,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!{}])")
+
+
+def md_escape(text: Any) -> str:
+    """Escape text for GitHub Markdown so transcript words never become markup (links,
+    emphasis, raw HTML such as <script>, table pipes)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def md_quote(text: Any, prefix: str = "> ") -> str:
+    """Escaped text as a Markdown blockquote body, its line breaks kept as hard breaks."""
+    lines = md_escape(text).split("\n")
+    return ("\\\n" + prefix).join(lines)
+
+
+def environment(template_dir: str | Path | None = None) -> Any:
+    """A Jinja environment: the user's folder first (templates left out fall back to rta's),
+    autoescape on for HTML templates, undefined names are errors."""
+    import jinja2
+
+    from rta.resources import templates_dir
+
+    dirs: list[str] = []
+    if template_dir is not None:
+        folder = Path(template_dir)
+        if not folder.is_dir():
+            raise RtaError("template folder not found", path=folder, hint="copy rta's templates/ folder and pass the copy")
+        dirs.append(str(folder))
+    dirs.append(str(templates_dir()))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(dirs),
+        autoescape=lambda name: bool(name) and name.endswith((".html.j2", ".html")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = md_escape
+    env.filters["md_quote"] = md_quote
+    env.filters["slug"] = slugify
+    return env
+
+
+def render(data: ReportData, fmt: str, template_dir: str | Path | None = None, env: Any = None) -> str:
+    """Render the report in ``fmt`` ('html' or 'md') with ``report.<fmt>.j2``."""
+    import jinja2
+
+    if fmt not in FORMATS:
+        raise RtaError(f"unknown report format '{fmt}'", hint="use html, md or html,md")
+    env = env or environment(template_dir)
+    name = f"report.{fmt}.j2"
+    try:
+        template = env.get_template(name)
+        return template.render(r=data)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RtaError(f"template syntax error: {exc.message}", path=exc.filename or name, line=exc.lineno,
+                       hint="fix the template, or remove it from --template DIR to use rta's") from None
+    except jinja2.TemplateNotFound:
+        raise RtaError(f"template {name} not found", path=template_dir, hint="copy rta's templates/") from None
+    except jinja2.UndefinedError as exc:
+        raise RtaError(f"template {name} uses an unknown value: {exc.message}", path=template_dir,
+                       hint="see the fields of rta.report.ReportData") from None
+
+
+@dataclass
+class BuildResult:
+    """What ``rta report`` wrote, and the audit it was built under."""
+
+    paths: list[Path]
+    data: ReportData
+    audit_ok: bool
+
+
+def parse_formats(spec: str) -> list[str]:
+    """'html,md' -> ['html', 'md'] with a clear error for anything else."""
+    formats = [f.strip().lower() for f in spec.split(",") if f.strip()]
+    formats = ["md" if f in ("markdown",) else f for f in formats]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise RtaError(f"unknown report format '{', '.join(bad) or spec}'", hint="use --format html, md or html,md")
+    return list(dict.fromkeys(formats))
+
+
+def build_report(project: Any, formats: list[str], out: str | Path | None = None,
+                 template_dir: str | Path | None = None, theme: str | None = None, role: str | None = None,
+                 allow_unverified: bool = False, coder: str | None = None,
+                 progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Audit the project, collect the data, render each format into ``out`` (default:
+    ``PROJECT/rapport``) and log 'report.built'. Refuses when the audit fails unless
+    ``allow_unverified``, which stamps the report."""
+    from rta.audit import audit as run_audit
+    from rta.fsutil import atomic_write_text, sha256_text
+
+    store: Store = project.store
+    result = run_audit(store)
+    if not result.ok and not allow_unverified:
+        raise AuditFailure(
+            f"the project does not pass the audit ({len(result.failures)} failure(s)); no report was built",
+            problems=[],
+            hint="run 'rta audit' to see what fails and fix it, or pass --allow-unverified to build a report "
+                 "stamped UNVERIFIED on every page",
+        )
+    data = collect(store, project.registry, result, project_name=project.config.name, theme=theme, role=role,
+                   unverified=not result.ok)
+    env = environment(template_dir)
+    rendered = {fmt: render(data, fmt, template_dir, env) for fmt in formats}
+    folder = Path(out) if out is not None else project.root / "rapport"
+    paths: list[Path] = []
+    for fmt, text in rendered.items():
+        path = folder / f"report.{fmt}"
+        atomic_write_text(path, text)
+        paths.append(path)
+    with store.transaction():
+        store.log_event("report.built", {
+            "files": {str(p): sha256_text(t) for p, t in zip(paths, rendered.values())},
+            "quotes": data.total_quotes, "themes": [t.name for t in data.themes], "filters": data.filters,
+            "audit_ok": result.ok, "unverified": data.unverified, "template": str(template_dir) if template_dir else None,
+        }, project.coder(coder))
+    return BuildResult(paths, data, result.ok)
