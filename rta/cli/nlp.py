@@ -184,13 +184,20 @@ def review(
     pos = 0
     history: list[int] = []  # positions of decided suggestions, for undo
     counts = {"accepted": 0, "rejected": 0, "recoded": 0, "skipped": 0}
-    while pos < len(queue):
-        sug = rv.get_suggestion(store, queue[pos].id)
-        if sug.status != "suggested":
-            pos += 1
-            continue
-        _show(store, codebook, sug, pos, total)
-        key = _read_key(KEYS_HELP + " > ")
+    while True:
+        if pos >= len(queue):
+            # the end of the queue: still allow undoing the last decision
+            key = _read_key("end of the queue: [u]ndo [q]uit > ")
+            if key != "u":
+                break
+            sug = None
+        else:
+            sug = rv.get_suggestion(store, queue[pos].id)
+            if sug.status != "suggested":
+                pos += 1
+                continue
+            _show(store, codebook, sug, pos, total)
+            key = _read_key(KEYS_HELP + " > ")
         try:
             if key == "q":
                 break

@@ -1,0 +1,201 @@
+"""Reviewing suggestions: every key of the interactive loop, the batch forms, the export."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from rta.errors import RtaError
+from rta.nlp import load_pipeline
+from rta.suggest import SuggestOptions, run_suggest
+from test_suggest_support import cli, make_project
+
+EXPORT_FIELDS = ["id", "transcript", "speaker", "role", "group", "start", "end", "line_start", "line_end",
+                 "text", "code", "themes", "score", "method", "evidence", "pipeline", "status"]
+
+
+@pytest.fixture(scope="session")
+def embedded():
+    return load_pipeline("embedded")
+
+
+@pytest.fixture
+def proj(tmp_path, embedded):
+    project = make_project(tmp_path)
+    run_suggest(project, SuggestOptions())
+    yield project
+    project.close()
+
+
+def first(project, code: str = "Forventninger"):
+    return project.store.conn.execute(
+        "SELECT * FROM suggestions WHERE code=? AND transcript_id='suggest-k1' ORDER BY start, score DESC, id LIMIT 1",
+        (code,)).fetchone()
+
+
+def review(project, keys: str, *extra: str):
+    return cli(["review", "--code", "Forventninger", "--transcript", "suggest-k1", *extra], project, input=keys)
+
+
+def status(project, sid: int) -> str:
+    return project.store.conn.execute("SELECT status FROM suggestions WHERE id=?", (sid,)).fetchone()[0]
+
+
+def test_review_shows_turn_context_definition_evidence_and_score(proj):
+    result = review(proj, "q\n")
+    out = result.stdout
+    assert "S1 (skoleeier, kommune 1)" in out and "lines 8-8" in out
+    assert "definition: Hva partene ventet seg av ordningen." in out
+    assert "Forventningene ~ forventning (lemma)" in out and "score 0.80" in out
+    assert "[[Forventningene var store i starten.]]" in out
+
+
+def test_accept_key_creates_a_suggested_coding_and_logs_the_coder(proj):
+    sug = first(proj)
+    result = review(proj, "a\nq\n")
+    assert result.exit_code == 0
+    row = proj.store.conn.execute("SELECT * FROM codings WHERE suggestion_id=?", (sug["id"],)).fetchone()
+    assert row["origin"] == "suggested" and row["code"] == "Forventninger" and row["coder"] == "kari"
+    assert (row["start"], row["end"]) == (sug["start"], sug["end"])
+    assert status(proj, sug["id"]) == "accepted"
+    assert proj.store.events(kind="suggestion.accepted")[-1].coder == "kari"
+
+
+def test_reject_key_marks_rejected_without_coding(proj):
+    sug = first(proj)
+    review(proj, "r\nq\n")
+    assert status(proj, sug["id"]) == "rejected"
+    assert proj.store.conn.execute("SELECT COUNT(*) FROM codings").fetchone()[0] == 0
+    assert proj.store.events(kind="suggestion.rejected")[-1].payload["suggestion"] == sug["id"]
+
+
+def test_skip_key_leaves_it_pending_and_logs_it(proj):
+    sug = first(proj)
+    review(proj, "s\nq\n")
+    assert status(proj, sug["id"]) == "suggested"
+    assert proj.store.events(kind="suggestion.skipped")[-1].payload["suggestion"] == sug["id"]
+
+
+def test_recode_key_codes_the_span_with_another_code(proj):
+    sug = first(proj)
+    review(proj, "c\nKompetanse\nq\n")
+    coding = proj.store.conn.execute("SELECT * FROM codings WHERE suggestion_id=?", (sug["id"],)).fetchone()
+    assert coding["code"] == "Kompetanse" and coding["origin"] == "suggested"
+    assert status(proj, sug["id"]) == "rejected"  # the suggested code was wrong
+    ev = proj.store.events(kind="suggestion.recoded")[-1]
+    assert ev.payload["from"] == "Forventninger" and ev.payload["to"] == "Kompetanse"
+
+
+def test_recode_to_unknown_code_says_so_and_keeps_the_suggestion(proj):
+    sug = first(proj)
+    result = review(proj, "c\nKompetense\nq\n")
+    assert "did you mean Kompetanse" in result.output
+    assert status(proj, sug["id"]) == "suggested"
+
+
+def test_widen_and_narrow_keys_move_the_span_by_a_sentence(proj):
+    sug = first(proj)
+    text = proj.store.transcript_text("suggest-k1")
+    review(proj, "w\nq\n")
+    wide = proj.store.conn.execute("SELECT start, end FROM suggestions WHERE id=?", (sug["id"],)).fetchone()
+    assert text[wide[0]:wide[1]] == "Forventningene var store i starten. Veilederrollen var ikke helt avklart."
+    review(proj, "n\nq\n")
+    narrow = proj.store.conn.execute("SELECT start, end FROM suggestions WHERE id=?", (sug["id"],)).fetchone()
+    assert (narrow[0], narrow[1]) == (sug["start"], sug["end"])
+    assert [e.payload["direction"] for e in proj.store.events(kind="suggestion.span_changed")] == ["widen", "narrow"]
+
+
+def test_memo_key_is_logged_and_carried_into_the_accepted_coding(proj):
+    sug = first(proj)
+    review(proj, "m\nTydelig uttrykk for forventninger.\na\nq\n")
+    coding = proj.store.conn.execute("SELECT memo FROM codings WHERE suggestion_id=?", (sug["id"],)).fetchone()
+    assert coding["memo"] == "Tydelig uttrykk for forventninger."
+
+
+def test_undo_key_reverts_the_last_decision(proj):
+    sug = first(proj)
+    result = review(proj, "a\nu\nq\n")
+    assert "undone: suggestion.accepted" in result.stdout
+    assert status(proj, sug["id"]) == "suggested"
+    coding = proj.store.conn.execute("SELECT status FROM codings WHERE suggestion_id=?", (sug["id"],)).fetchone()
+    assert coding["status"] == "removed"  # never deleted
+    assert proj.store.events(kind="suggestion.undone")[-1].coder == "kari"
+
+
+def test_undo_with_nothing_to_undo_says_so(proj):
+    assert "nothing to undo" in review(proj, "u\nq\n").stdout
+
+
+def test_quit_keeps_progress_and_end_of_input_quits(proj):
+    pending = proj.store.conn.execute("SELECT COUNT(*) FROM suggestions WHERE status='suggested'").fetchone()[0]
+    result = cli(["review"], proj, input="r\n")  # end of input after one decision
+    assert result.exit_code == 0 and "progress is saved" in result.stdout
+    assert proj.store.conn.execute(
+        "SELECT COUNT(*) FROM suggestions WHERE status='suggested'").fetchone()[0] == pending - 1
+
+
+def test_unknown_key_shows_the_keys(proj):
+    assert "unknown key 'x'" in review(proj, "x\nq\n").stdout
+
+
+def test_batch_accept_and_reject_by_id(proj):
+    ids = [r[0] for r in proj.store.conn.execute("SELECT id FROM suggestions ORDER BY id LIMIT 3")]
+    result = cli(["review", "--accept", f"{ids[0]},{ids[1]}", "--reject", str(ids[2])], proj)
+    assert "accepted 2, rejected 1" in result.stdout
+    assert [status(proj, i) for i in ids] == ["accepted", "accepted", "rejected"]
+
+
+def test_batch_accept_above_one_code(proj):
+    result = cli(["review", "--accept-above", "0.8", "--code", "tid"], proj)
+    assert result.exit_code == 0
+    accepted = {r[0] for r in proj.store.conn.execute("SELECT code FROM suggestions WHERE status='accepted'")}
+    assert accepted == {"Tid"}
+    assert proj.store.conn.execute(
+        "SELECT COUNT(*) FROM suggestions WHERE status='suggested' AND code='Tid' AND score >= 0.8").fetchone()[0] == 0
+
+
+def test_batch_with_a_bad_id_changes_nothing(proj):
+    good = proj.store.conn.execute("SELECT id FROM suggestions ORDER BY id LIMIT 1").fetchone()[0]
+    with pytest.raises(RtaError, match="no suggestion with id 99999"):
+        cli(["review", "--accept", str(good), "--accept", "99999"], proj)
+    assert status(proj, good) == "suggested"
+    with pytest.raises(RtaError, match="'x' is not a suggestion id"):
+        cli(["review", "--reject", "x"], proj)
+
+
+def test_deciding_twice_is_refused(proj):
+    good = proj.store.conn.execute("SELECT id FROM suggestions ORDER BY id LIMIT 1").fetchone()[0]
+    cli(["review", "--reject", str(good)], proj)
+    with pytest.raises(RtaError, match="already rejected"):
+        cli(["review", "--accept", str(good)], proj)
+
+
+def test_export_jsonl_has_exactly_the_schema_fields(proj):
+    result = cli(["export", "suggestions"], proj)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    total = proj.store.conn.execute("SELECT COUNT(*) FROM suggestions").fetchone()[0]
+    assert len(records) == total
+    for r in records:
+        assert list(r) == EXPORT_FIELDS
+        text = proj.store.transcript_text(r["transcript"])
+        assert text[r["start"]:r["end"]] == r["text"]
+        assert isinstance(r["themes"], list) and isinstance(r["evidence"], list)
+        assert r["role"] != "intervjuer" and r["status"] == "suggested"
+    tid = next(r for r in records if r["code"] == "Tid")
+    assert tid["themes"] == ["Kapasitet"] and tid["speaker"] in ("S1", "R2.1")
+
+
+def test_export_csv_to_file(proj, tmp_path):
+    out = tmp_path / "forslag.csv"
+    cli(["export", "suggestions", "--format", "csv", "-o", str(out)], proj)
+    with out.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and list(rows[0]) == EXPORT_FIELDS
+    assert json.loads(rows[0]["evidence"])[0]["method"]
+
+
+def test_export_unknown_format_is_an_error(proj):
+    with pytest.raises(RtaError, match="unknown format 'xml'"):
+        cli(["export", "suggestions", "--format", "xml"], proj)
