@@ -377,16 +377,29 @@ def theme_map(store: Store) -> dict[str, list[str]]:
         for r in rows:
             mapping.setdefault(r["code"], []).append(r["name"])
     else:
-        row = store.conn.execute("SELECT content FROM codebook_versions ORDER BY id DESC LIMIT 1").fetchone()
+        row = store.conn.execute("SELECT sha256, content FROM codebook_versions ORDER BY id DESC LIMIT 1").fetchone()
         if row is not None:
-            from rta.codebook import parse_codebook
-
-            codebook, _problems = parse_codebook(row["content"])
-            if codebook is not None:
-                for theme in codebook.themes:
-                    for code in theme.codes:
-                        mapping.setdefault(code, []).append(theme.name)
+            mapping = {k: list(v) for k, v in _codebook_themes(row["sha256"], row["content"]).items()}
     return {k: sort_no(set(v)) for k, v in mapping.items()}
+
+
+_THEMES_CACHE: dict[str, dict[str, list[str]]] = {}
+
+
+def _codebook_themes(sha256: str, content: str) -> dict[str, list[str]]:
+    """Code -> themes of a stored codebook version (parsed once per process: versions are
+    immutable and identified by their hash)."""
+    if sha256 not in _THEMES_CACHE:
+        from rta.codebook import parse_codebook
+
+        mapping: dict[str, list[str]] = {}
+        codebook, _problems = parse_codebook(content)
+        if codebook is not None:
+            for theme in codebook.themes:
+                for code in theme.codes:
+                    mapping.setdefault(code, []).append(theme.name)
+        _THEMES_CACHE[sha256] = mapping
+    return _THEMES_CACHE[sha256]
 
 
 def query_codings(

@@ -3,8 +3,8 @@
 Each row carries what is needed to find the quote again and check it: transcript and revision,
 informant code, role and group, line and code-point spans, code and themes, coder, date,
 status, memo, the quote itself and its SHA-256. Quotes are written exactly as stored (no
-trimming, no formula escaping that would change the text); in xlsx, text that starts with '='
-is stored as text, not as a formula.
+trimming, no formula escaping that would change the text); in xlsx every text cell is an
+inline string, so text that starts with '=' stays text and is never run as a formula.
 """
 
 from __future__ import annotations
@@ -62,33 +62,100 @@ def rows_to_jsonl(rows: list[dict[str, Any]]) -> bytes:
 
 
 def rows_to_xlsx(rows: list[dict[str, Any]]) -> bytes:
-    """A one-sheet workbook ('Sitater') with a frozen header row."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    """A one-sheet workbook ('Sitater', bold frozen header row) written directly as OOXML with
+    inline strings: openpyxl needs ~20 µs a cell, too slow for 20,000-row tables, and text
+    cells written this way can never be read as formulas."""
+    import zipfile
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Sitater")
-    ws.freeze_panes = "A2"
-    header = []
-    for name in COLUMNS:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    ws.append(header)
-    for row in rows:
-        values = []
-        for c in COLUMNS:
-            value = _flat(row[c])
-            if isinstance(value, str) and value.startswith("="):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.data_type = "s"  # text, never a formula
-                value = cell
-            values.append(value)
-        ws.append(values)
+    def col(i: int) -> str:
+        name = ""
+        i += 1
+        while i:
+            i, r = divmod(i - 1, 26)
+            name = chr(65 + r) + name
+        return name
+
+    letters = [col(i) for i in range(len(COLUMNS))]
+    parts = []
+    for r, values in enumerate([COLUMNS, *([_flat(row[c]) for c in COLUMNS] for row in rows)], start=1):
+        style = ' s="1"' if r == 1 else ""
+        cells = []
+        for letter, value in zip(letters, values):
+            if value is None or value == "":
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                cells.append(f'<c r="{letter}{r}"{style}><v>{value}</v></c>')
+            else:
+                cells.append(f'<c r="{letter}{r}" t="inlineStr"{style}><is><t xml:space="preserve">{_xml(str(value))}</t></is></c>')
+        parts.append(f'<row r="{r}">{"".join(cells)}</row>')
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+        '</sheetView></sheetViews><sheetData>' + "".join(parts) + "</sheetData></worksheet>"
+    )
     buf = io.BytesIO()
-    wb.save(buf)
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, body in _XLSX_PARTS.items():
+            zf.writestr(name, body)
+        zf.writestr("xl/worksheets/sheet1.xml", sheet)
     return buf.getvalue()
+
+
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _xml(text: str) -> str:
+    """XML-escaped cell text; control characters XML cannot hold become OOXML ``_xHHHH_``."""
+    text = text.translate(_XML_ESCAPES)
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
+        text = "".join(f"_x{ord(ch):04X}_" if ord(ch) < 32 and ch not in "\t\n\r" else ch for ch in text)
+    return text
+
+
+_XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/workbook.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="Sitater" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/styles.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>"
+    ),
+}
 
 
 def export_quotes(store: Store, fmt: str, out: str | Path, role_name: Callable[[str | None], str] | None = None,
