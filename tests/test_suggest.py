@@ -179,7 +179,7 @@ def test_examples_route_learns_from_accepted_codings(proj):
     store = proj.store
     with store.transaction():
         version = ensure_codebook_version(store, proj.codebook_path, "kari")
-        start, end = span_for_lines(store, "suggest-k2", 12, 12)  # 'Klasserommet var nytt...' turn
+        start, end = span_for_lines(store, "suggest-k2", 12, 12)  # the 'Vi stolte på folk ...' turn
         create_coding(store, "suggest-k2", start, end, "Kompetanse", "kari", version)
     run_suggest(proj, SuggestOptions(from_examples=True, codes=["Kompetanse"]))
     ex = proj.store.conn.execute("SELECT transcript_id, start FROM suggestions WHERE method='examples'").fetchall()
