@@ -94,6 +94,7 @@ _PHONE = re.compile(
     r"|[2-9]\d{7})"  # 41255390
     r"(?![\w]|[ \u00a0.\-]\d)"
 )
+_YEAR_PAIR = re.compile(r"(?:19|20)\d\d[ \u00a0.\-](?:19|20)\d\d")
 _FNR = re.compile(r"(?<![\w])(\d{6})[ \u00a0]?(\d{5})(?![\w])")
 _MONTHS = (
     "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember|"
@@ -322,6 +323,8 @@ def _pattern_flags(text: str, start: int, end: int) -> list[tuple[int, int, str,
         if kind:
             found.append((start + m.start(), start + m.end(), "FNR", f"{kind} with valid check digits and date"))
     for m in _PHONE.finditer(chunk):
+        if _YEAR_PAIR.fullmatch(m.group()):
+            continue  # 'skoleåret 2020-2021', not a phone number
         found.append((start + m.start(), start + m.end(), "PHONE", "Norwegian phone number (8 digits)"))
     for m in _DOB.finditer(chunk):
         found.append((start + m.start("date"), start + m.end("date"), "DOB", "date of birth (after 'født'/'fødselsdato')"))

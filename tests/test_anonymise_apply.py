@@ -4,6 +4,7 @@ new revisions with codings re-anchored, an audit log that does not re-identify, 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,8 @@ def test_apply_stores_new_revisions_logs_counts_only_and_writes_the_key(anon_pro
     assert events[0].payload["by_kind"] == {"PER": 1, "PHONE": 1}
     log = json.dumps([e.payload for e in store.events()], ensure_ascii=False)
     assert "Kari" not in log and "412 55 390" not in log and "eksempelskole" not in log
+    if os.name == "posix":
+        assert key_path.stat().st_mode & 0o077 == 0  # only the owner may read the key
     saved = json.loads(key_path.read_text(encoding="utf-8"))
     assert {e["original"] for e in saved["entries"]} == {"Kari Solheim", "412 55 390", "rektor@eksempelskole.no"}
     assert unresolved_flags(anon_project, pipeline=None) == {"anon-skoleeier": 0, "anon-skoleleder": 0}
