@@ -415,8 +415,9 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
         groups_present = [g for g in all_groups if per_group.get(g, (0,))[0]]
         spread = ", ".join([
             spread_text(len(infs), len(informant_codes), "informanter").replace("all ", "alle ").replace(" of ", " av "),
-            spread_text(len(groups_present), len(all_groups), "grupper").replace("all ", "alle ").replace(" of ", " av "),
-            spread_text(len(roles_present), len(role_order), "roller").replace("all ", "alle ").replace(" of ", " av "),
+            spread_text(len(groups_present), len(all_groups), "grupper", groups_present).replace("all ", "alle ").replace(" of ", " av "),
+            spread_text(len(roles_present), len(role_order), "roller",
+                        [registry.role_name(k) for k in roles_present]).replace("all ", "alle ").replace(" of ", " av "),
         ])
         sections.append(ThemeSection(t.name, slug, t.definition, t.central_concept, t.origin,
                                      ORIGIN_LABELS.get(t.origin, t.origin), t.status,
@@ -508,13 +509,15 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
 # --------------------------------------------------------------------------------------------
 # Rendering
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!{}])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~!{}])")
 
 
 def md_escape(text: Any) -> str:
-    """Escape text for GitHub Markdown so transcript words never become markup (links,
-    emphasis, raw HTML such as <script>, table pipes)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+    """Escape text for GitHub Markdown so transcript words never become markup: &, < and >
+    as entities (no raw HTML such as <script> survives), other markup characters (links,
+    emphasis, table pipes) with a backslash."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def md_quote(text: Any, prefix: str = "> ") -> str:
