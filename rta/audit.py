@@ -10,7 +10,8 @@
 * **code**: every coding's code exists in the codebook version it was coded with;
 * **codebook**: every stored codebook version's content still matches its hash;
 * **record**: every coding row agrees with the decisions logged for it (replaying
-  ``coding.*`` events), so an edit that keeps the hashes consistent is caught as well.
+  ``coding.*`` events), so an edit that keeps the hashes consistent is caught as well; every
+  memo agrees with the event that recorded it.
 
 :func:`verify_report_html` checks the quotes of a built HTML report against the store.
 """
@@ -89,7 +90,29 @@ def audit(store: Store) -> AuditReport:
     texts = _check_transcripts(store, report)
     _check_codebooks(store, report)
     _check_codings(store, texts, report)
+    _check_memos(store, report)
     return report
+
+
+def _check_memos(store: Store, report: AuditReport) -> None:
+    """Each memo's text and target must be what its 'memo.added'/'journal.added' event says."""
+    logged: dict[int, dict[str, Any]] = {}
+    for r in store.conn.execute("SELECT payload FROM events WHERE kind IN ('memo.added', 'journal.added')"):
+        try:
+            p = json.loads(r["payload"])
+        except ValueError:
+            continue
+        if isinstance(p.get("memo"), int):
+            logged[p["memo"]] = p
+    n = 0
+    for m in store.conn.execute("SELECT id, target_kind, target, text FROM memos"):
+        n += 1
+        p = logged.get(m["id"])
+        if p is None:
+            report.add("record", "no 'memo.added' event in the log for this memo", memo=m["id"])
+        elif (p.get("on"), p.get("target"), p.get("text")) != (m["target_kind"], m["target"], m["text"]):
+            report.add("record", "memo differs from its logged text or target (edited by hand)", memo=m["id"])
+    report.checked["memos"] = n
 
 
 def _check_chain(store: Store, report: AuditReport) -> None:

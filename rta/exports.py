@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -108,9 +109,12 @@ _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 def _xml(text: str) -> str:
     """XML-escaped cell text; control characters XML cannot hold become OOXML ``_xHHHH_``."""
     text = text.translate(_XML_ESCAPES)
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
-        text = "".join(f"_x{ord(ch):04X}_" if ord(ch) < 32 and ch not in "\t\n\r" else ch for ch in text)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
     return text
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 _XLSX_PARTS = {

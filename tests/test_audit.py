@@ -121,6 +121,16 @@ def test_an_edited_codebook_version_is_detected(coded, tmp_path):
     assert kinds(audit(store)) == {"codebook"}
 
 
+def test_an_edited_memo_is_detected(coded, tmp_path):
+    from rta.memos import add_memo
+
+    with coded.store.transaction():
+        add_memo(coded.store, "journal", None, "Jeg var usikker", "tester")
+    store = tampered(coded, tmp_path, "UPDATE memos SET text = 'Jeg var sikker'")
+    report = audit(store)
+    assert kinds(report) == {"record"} and report.failures[0].ids == {"memo": 1}
+
+
 def test_audit_cli_prints_each_cause_and_exits_1(coded, tmp_path, capsys):
     store = tampered(coded, tmp_path, "UPDATE codings SET code = 'Oppdiktet' WHERE id = 2")
     store.close()
