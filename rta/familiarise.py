@@ -110,8 +110,9 @@ class Familiarisation:
 
 def distinctive_terms(docs: dict[str, Counter], top: int = 8, min_count: int = 2) -> dict[str, list[tuple[str, float]]]:
     """TF-IDF of each unit's lemmas against the other units: tf is the lemma's share of the
-    unit's lemmas, idf = ln((1 + N) / (1 + df)) + 1 (smoothed). Lemmas used fewer than
-    ``min_count`` times in a unit are skipped (one-off words are noise, not a pattern)."""
+    unit's lemmas, idf = ln((1 + N) / (1 + df)), so a lemma every unit uses scores 0 and is
+    left out (it does not set anyone apart; with one unit nothing can). Lemmas used fewer
+    than ``min_count`` times in a unit are skipped (one-off words are noise, not a pattern)."""
     n = len(docs)
     df: Counter = Counter()
     for counts in docs.values():
@@ -119,8 +120,9 @@ def distinctive_terms(docs: dict[str, Counter], top: int = 8, min_count: int = 2
     out: dict[str, list[tuple[str, float]]] = {}
     for key, counts in docs.items():
         total = sum(counts.values()) or 1
-        scored = [(lemma, (c / total) * (math.log((1 + n) / (1 + df[lemma])) + 1))
+        scored = [(lemma, (c / total) * math.log((1 + n) / (1 + df[lemma])))
                   for lemma, c in counts.items() if c >= min_count]
+        scored = [(lemma, score) for lemma, score in scored if score > 0]
         scored.sort(key=lambda x: (-x[1], x[0]))
         out[key] = [(lemma, round(score, 4)) for lemma, score in scored[:top]]
     return out
