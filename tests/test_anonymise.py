@@ -232,3 +232,8 @@ def test_with_ner_the_same_identifiers_are_found_with_entity_kinds() -> None:
         assert any(f.line == line and (text in f.text or f.text in text) for f in result.flags), text
     assert len(result.flags) <= len(HARD_EXPECTED_NO_NER) + 2  # a couple of extra NER guesses at most
     assert any(f.method.startswith("ner:") and f.kind == "PER" for f in result.flags)
+
+
+def test_an_allowed_term_inside_an_email_address_does_not_hide_it() -> None:
+    assert kinds("S1: Skriv til rektor@skole.no eller udir@example.org.") == [
+        ("rektor@skole.no", "EMAIL"), ("udir@example.org", "EMAIL")]

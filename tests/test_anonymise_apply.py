@@ -233,6 +233,21 @@ def test_cli_check_bad_input_exits_2(args: list[str], expected: str, tmp_path: P
     assert code == 2 and expected in err
 
 
+@pytest.mark.parametrize("name, expected", [("key.txt", "must end in .json"), ("keys", "is a folder")])
+def test_apply_refuses_a_key_path_that_is_no_key_file(anon_project: Project, tmp_path: Path, name: str,
+                                                      expected: str) -> None:
+    (tmp_path / "keys").mkdir()
+    with pytest.raises(RtaError, match=expected):
+        apply_to_project(anon_project, tmp_path / name)
+    assert anon_project.store.transcript_row("anon-skoleeier")["revision"] == 1
+
+
+def test_cli_apply_rejects_an_unknown_style(anon_project: Project, tmp_path: Path, capsys) -> None:
+    code, _, err = run(["--project", str(anon_project.root), "anonymise", "apply", "--key", str(tmp_path / "k.json"),
+                        "--style", "fancy"], capsys)
+    assert code == 2 and "unknown style" in err and not (tmp_path / "k.json").exists()
+
+
 def test_cli_apply_refuses_a_key_inside_the_project(anon_project: Project, capsys) -> None:
     code, _, err = run(["--project", str(anon_project.root), "anonymise", "apply", "--key",
                         str(anon_project.root / "key.json"), "--pipeline", "none"], capsys)
