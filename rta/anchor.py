@@ -111,18 +111,21 @@ def fuzzy_candidates(
     if not quote.strip() or not text:
         return []
     spans = list(regions or []) + [(0, len(text))]
-    found: list[Candidate] = []
+    raw: list[tuple[float, int, int, int, int]] = []  # score, start, end, region lo, hi
     for lo, hi in spans:
         if hi <= lo:
             continue
         region = text[lo:hi]
         if len(quote) >= len(region):
-            s, e = lo, hi
-        else:
-            al = fuzz.partial_ratio_alignment(quote, region)
-            if al is None:
-                continue
-            s, e = lo + al.dest_start, lo + al.dest_end
+            raw.append((fuzz.ratio(quote, region), lo, hi, lo, hi))
+            continue
+        al = fuzz.partial_ratio_alignment(quote, region)
+        if al is not None:
+            raw.append((al.score, lo + al.dest_start, lo + al.dest_end, lo, hi))
+    # refining is the costly step: only for the most promising alignments
+    raw.sort(key=lambda r: -r[0])
+    found: list[Candidate] = []
+    for _score, s, e, lo, hi in raw[: limit + 3]:
         s, e, sim = _refine(quote, text, s, e, lo, hi)
         if any(not (e <= c.start or s >= c.end) for c in found):
             # keep the better of overlapping finds

@@ -163,3 +163,10 @@ def test_unknown_role_lists_the_roles(project, capsys):
 def test_find_quote_rejects_an_empty_quote(project):
     with pytest.raises(RtaError, match="empty"):
         find_quote(project.store, "mini-skoleeier", "   ")
+
+
+def test_coding_the_interviewers_turn_warns_that_no_informant_is_attributed(project, capsys):
+    code, out, err = run_cli(capsys, project.root, "code", "mini-skoleeier", "--turn", "1", "--code", "Veiledning")
+    assert code == 0
+    assert "interviewer's turn" in err
+    assert query_codings(project.store)[0].informant is None

@@ -102,6 +102,10 @@ def code(
     quoted = store.transcript_text(transcript, coding.revision)[coding.start:coding.end]
     echo(f"coded #{coding_id} {coding.code}: {transcript} lines {coding.line_start}-{coding.line_end} "
          f"«{_short(quoted)}» ({who})")
+    speaker = store.conn.execute("SELECT informant FROM turns WHERE transcript_id=? AND revision=? AND n=?",
+                                 (transcript, coding.revision, coding.turn_n)).fetchone()
+    if speaker is not None and speaker["informant"] is None:
+        echo("note: this span starts in the interviewer's turn; it is attributed to no informant", err=True)
 
 
 @app.command()
