@@ -35,7 +35,8 @@ kunne kva kvar kvarhelst kven kvi kvifor litt lite man mange me med meg meget me
 mer mest mi min mine mitt mot mye må måtte ned nei noe noen nok nokon nokor nokre nå når og
 også om opp oss over på rett sa sagt samme seg selv si sia sidan siden sin sine sitt sjøl skal
 skulle slik slikt som sa så sånn tatt til tror ut uten var vart vere verte vi vil ville
-vore vors vort være vært å eh ehm mm hm liksom egentlig jo da
+vore vors vort være vært å eh ehm mm hm liksom egentlig jo da an ene én dere hos oppi sann
+ellers egen eget egne hele heile veldig sånt
 """.split())
 
 

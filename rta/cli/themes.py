@@ -358,9 +358,12 @@ def familiarise(
 
 
 @phase_app.callback()
-def _phase_default(ctx: typer.Context) -> None:
+def _phase_default(
+    ctx: typer.Context,
+    all_: bool = typer.Option(False, "--all", help="Show the good-practice checklist of every phase."),
+) -> None:
     """Without a subcommand: show the six phases, what the project has produced in each and
-    a checklist of good practice."""
+    the current phase's checklist of good practice (--all: every phase's)."""
     if ctx.invoked_subcommand is not None:
         return
     from rta.phases import overview
@@ -373,7 +376,7 @@ def _phase_default(ctx: typer.Context) -> None:
         echo(f"     {p.purpose}")
         for line in st.produced:
             echo(f"     - {line}")
-        if st.current:
+        if st.current or all_:
             echo("     good practice:")
             for item in p.checklist:
                 echo(f"     [ ] {item}")
