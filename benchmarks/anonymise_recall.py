@@ -76,11 +76,86 @@ def score(folder: Path = SAMPLE, pipeline: str = "auto") -> dict:
     }
 
 
+def read_norne(path: Path) -> list[tuple[str, list[tuple[int, int, str]]]]:
+    """Sentences of a NorNE CoNLL-U file with their gold name spans (start, end, type)."""
+    sentences: list[tuple[str, list[tuple[int, int, str]]]] = []
+    text, tokens = None, []
+
+    def flush() -> None:
+        if text is None:
+            return
+        spans, pos, current = [], 0, None
+        for form, tag in tokens:
+            start = text.find(form, pos)
+            if start < 0:
+                return  # a multiword token the surface text spells differently: skip the sentence
+            end = pos = start + len(form)
+            if tag.startswith("B-") or (tag.startswith("I-") and current is None):
+                current = [start, end, tag[2:]]
+                spans.append(current)
+            elif tag.startswith("I-") and current is not None:
+                current[1] = end
+            else:
+                current = None
+        sentences.append((text, [tuple(s) for s in spans]))
+
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# text = "):
+            text, tokens = line[len("# text = "):], []
+        elif line and not line.startswith("#"):
+            cols = line.split("\t")
+            if "-" in cols[0] or "." in cols[0]:
+                continue
+            tag = next((x[5:] for x in cols[9].split("|") if x.startswith("name=")), "O")
+            tokens.append((cols[1], tag))
+        elif not line:
+            flush()
+            text = None
+    flush()
+    return sentences
+
+
+def score_norne(path: Path, pipeline: str = "none", propagate: bool = True) -> dict:
+    """Name recall and precision of the check on NorNE sentences (news and other genres, not
+    interviews: a harder and different test of the heuristic than the planted slips)."""
+    from rta.anonymise import NAME_KINDS, check_text, load_check_pipeline, pipeline_name, propagate_flags, text_vocabulary
+
+    kinds = {"PER", "LOC", "GPE_LOC", "GPE_ORG", "ORG"}
+    sentences = read_norne(path)
+    nlp = load_check_pipeline(pipeline)
+    vocab = text_vocabulary(t for t, _ in sentences)
+    gold_n = found = flags_n = true_flags = 0
+    t0 = time.perf_counter()
+    checked = [check_text(text, None, nlp, vocabulary=vocab) for text, _ in sentences]
+    names = {f.text for flags in checked for f in flags if f.kind in NAME_KINDS}
+    for (text, spans), flags in zip(sentences, checked):
+        gold = [(s, e) for s, e, k in spans if k in kinds]
+        if propagate:
+            flags = propagate_flags(text, flags, names)
+        flags = [f for f in flags if f.kind not in ("PHONE", "EMAIL", "FNR", "DOB")]
+        gold_n += len(gold)
+        found += sum(any(f.start < e and s < f.end for f in flags) for s, e in gold)
+        flags_n += len(flags)
+        # a flag on any gold name (also PROD/EVT/DRV/MISC names) is no false alarm
+        true_flags += sum(any(f.start < e and s < f.end for s, e, _ in spans) for f in flags)
+    return {"pipeline": pipeline_name(nlp), "sentences": len(sentences), "names": gold_n,
+            "recall": found / gold_n if gold_n else None, "flags": flags_n,
+            "precision": true_flags / flags_n if flags_n else None,
+            "seconds": round(time.perf_counter() - t0, 1)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipeline", default="auto", help="auto, none or a pipeline name/path")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--norne", type=Path, default=None,
+                        help="also score names on a NorNE CoNLL-U file, e.g. ../shared/data/norne/ud/nob/no_bokmaal-ud-dev.conllu")
     args = parser.parse_args(argv)
+    if args.norne is not None:
+        norne = score_norne(args.norne, args.pipeline)
+        print(f"NorNE {args.norne.name}: pipeline {norne['pipeline']}, {norne['sentences']} sentences, "
+              f"{norne['names']} PER/LOC/GPE/ORG names: recall {norne['recall']:.2f}, "
+              f"precision {norne['precision']:.2f} ({norne['flags']} flags), {norne['seconds']} s")
     result = score(pipeline=args.pipeline)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))

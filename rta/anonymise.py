@@ -124,14 +124,14 @@ class Flag:
     end: int
     text: str
     kind: str  # PER, LOC, GPE_LOC, GPE_ORG, ORG, NAME, EMAIL, PHONE, FNR, DOB
-    method: str  # 'ner:<pipeline>', 'pattern', 'deny-list', 'heuristic'
+    method: str  # 'ner:<pipeline>', 'pattern', 'deny-list', 'heuristic', 'propagated'
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-_PRIORITY = {"pattern": 0, "ner": 1, "deny-list": 2, "heuristic": 3}
+_PRIORITY = {"pattern": 0, "ner": 1, "deny-list": 2, "heuristic": 3, "propagated": 4}
 
 
 # -- national identity numbers ---------------------------------------------------------------
@@ -443,6 +443,40 @@ def check_text(
         Flag(transcript, path, text.count("\n", 0, s) + 1, s, e, text[s:e], kind, method, reason)
         for s, e, kind, method, reason in accepted
     ]
+
+
+NAME_KINDS = frozenset({*NER_KINDS, "NAME"})
+
+
+def propagate_flags(
+    text: str,
+    flags: list[Flag],
+    names: Iterable[str],
+    regions: Sequence[tuple[int, int]] | None = None,
+) -> list[Flag]:
+    """``flags`` plus every other occurrence (whole word, same spelling) of a name flagged
+    anywhere in the corpus: 'Hamar' flagged in mid-sentence is also flagged where it starts a
+    sentence, and in the other transcripts. Returns the flags sorted by position."""
+    wanted = sorted({n for n in names if n and n.strip()}, key=len, reverse=True)
+    if not wanted:
+        return flags
+    pattern = re.compile(rf"(?<![\w@.])(?:{'|'.join(re.escape(n) for n in wanted)})(?![\w])")
+    taken = [(f.start, f.end) for f in flags]
+    excluded = _excluded_spans(text)
+    extra = []
+    first = {f.text: f.line for f in flags}
+    transcript = flags[0].transcript if flags else None
+    path = flags[0].path if flags else None
+    for rs, re_ in regions or [(0, len(text))]:
+        for m in pattern.finditer(text, rs, re_):
+            s, e = m.start(), m.end()
+            if _overlaps(s, e, taken) or _overlaps(s, e, excluded):
+                continue
+            where = f"line {first[m.group()]}" if m.group() in first else "another transcript"
+            extra.append(Flag(transcript, path, text.count("\n", 0, s) + 1, s, e, m.group(), "NAME", "propagated",
+                              f"the same name is flagged on {where}"))
+            taken.append((s, e))
+    return sorted([*flags, *extra], key=lambda f: f.start)
 
 
 def _turn_regions(text: str, registry: Any, interviewer: Sequence[str]) -> tuple[list[tuple[int, int]], list[str]]:
@@ -772,7 +806,19 @@ def check_project(project: "Project", pipeline: Any = None, ids: Sequence[str] |
                            transcript=tid, path=source, regions=regions, vocabulary=vocab,
                            interviewer=[interviewer] if interviewer else [])
         results.append(TranscriptCheck(tid, source, flags))
-    return results
+    return _propagate_all(results, {tid: (text, regions) for tid, text, _, regions, _ in sources})
+
+
+def _propagate_all(results: list[TranscriptCheck], texts: dict[str, tuple[str, list[tuple[int, int]]]]) -> list[TranscriptCheck]:
+    names = {f.text for r in results for f in r.flags if f.kind in NAME_KINDS and "\n" not in f.text}
+    out = []
+    for r in results:
+        text, regions = texts[r.transcript]
+        flags = propagate_flags(text, r.flags, names, regions)
+        for f in flags:
+            f.transcript, f.path = r.transcript, r.path
+        out.append(TranscriptCheck(r.transcript, r.path, flags))
+    return out
 
 
 def check_files(paths: Sequence[str | Path], registry: "Registry", pipeline: Any = None,
@@ -792,7 +838,7 @@ def check_files(paths: Sequence[str | Path], registry: "Registry", pipeline: Any
                            transcript=t.id, path=str(t.path), regions=[(x.start, x.end) for x in t.turns],
                            vocabulary=vocab, interviewer=interviewer)
         results.append(TranscriptCheck(t.id, str(t.path), flags))
-    return results
+    return _propagate_all(results, {t.id: (t.text, [(x.start, x.end) for x in t.turns]) for t in parsed})
 
 
 def unresolved_flags(project: "Project", pipeline: Any = "auto") -> dict[str, int]:

@@ -237,3 +237,15 @@ def test_with_ner_the_same_identifiers_are_found_with_entity_kinds() -> None:
 def test_an_allowed_term_inside_an_email_address_does_not_hide_it() -> None:
     assert kinds("S1: Skriv til rektor@skole.no eller udir@example.org.") == [
         ("rektor@skole.no", "EMAIL"), ("udir@example.org", "EMAIL")]
+
+
+def test_a_flagged_name_is_flagged_at_sentence_start_and_in_other_transcripts(tmp_path: Path) -> None:
+    from rta.anonymise import check_files
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("I: Hvor bodde du?\nS1: Jeg bodde i Drammen. Drammen var fint.\n", encoding="utf-8")
+    b.write_text("I: Og du?\nS2: Drammen kjenner jeg godt.\n", encoding="utf-8")
+    ra, rb = check_files([a, b], REG, None)
+    assert [(f.line, f.text, f.method) for f in ra.flags] == [(2, "Drammen", "heuristic"), (2, "Drammen", "propagated")]
+    assert [(f.transcript, f.line, f.text, f.method) for f in rb.flags] == [("b", 2, "Drammen", "propagated")]
+    assert "another transcript" in rb.flags[0].reason
