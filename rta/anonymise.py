@@ -46,6 +46,9 @@ NER_KINDS = ("PER", "LOC", "GPE_LOC", "GPE_ORG", "ORG")
 """NorNE entity types that identify people, places and organisations (PROD, EVT, DRV, MISC
 rarely identify anyone in these interviews and are not flagged)."""
 
+_NER_MEANING = {"PER": "person", "LOC": "place", "GPE_LOC": "geo-political place", "ORG": "organisation",
+                "GPE_ORG": "geo-political body, e.g. a municipality as an actor"}
+
 DEFAULT_ALLOW: tuple[str, ...] = (
     # institutions and programmes that identify no one
     "Statsforvalteren", "Statsforvaltaren", "Fylkesmannen", "Udir", "Utdanningsdirektoratet",
@@ -359,7 +362,7 @@ def _ner_flags(pipeline: Any, text: str, regions: list[tuple[int, int]], ctx: _C
                 continue
             if ctx.allow_re and ctx.allow_re.fullmatch(text[s:e]):
                 continue
-            found.append((s, e, ent.label_, f"named entity {ent.label_}"))
+            found.append((s, e, ent.label_, f"named entity {ent.label_} ({_NER_MEANING[ent.label_]})"))
     return found
 
 
