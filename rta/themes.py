@@ -167,7 +167,8 @@ def add_theme(store: Store, name: str, coder: str | None, codes: Iterable[str] =
     """Create a theme (a candidate unless told otherwise), optionally with member codes."""
     with store.transaction():
         name = _check_new_name(store, name)
-        codes = check_codes(store, codes) if list(codes) else []
+        codes = list(codes)
+        codes = check_codes(store, codes) if codes else []
         theme_id = _insert(store, name, definition, central_concept, origin, status, source, codes)
         theme = get_theme(store, name, allow_discarded=True)
         store.log_event("theme.added", {"ids": [theme_id], "from_ids": [], "theme": name, "source": source,

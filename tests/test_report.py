@@ -307,3 +307,14 @@ def test_cli_report_writes_both_formats(coded: Project, tmp_path: Path, capsys) 
     out = capsys.readouterr().out
     assert "11 quote(s)" in out
     assert (tmp_path / "cli" / "report.html").is_file() and (tmp_path / "cli" / "report.md").is_file()
+
+
+def test_cli_report_exits_1_and_says_what_to_do_when_the_audit_fails(coded: Project, tmp_path: Path, capsys) -> None:
+    coded.store.conn.execute("UPDATE codings SET quote_sha256 = 'x' WHERE code = 'Tid'")
+    with pytest.raises(SystemExit) as exc:
+        main(["--project", str(coded.root), "report", "--out", str(tmp_path / "cli")])
+    assert exc.value.code == 1
+    assert "--allow-unverified" in capsys.readouterr().err
+    main(["--project", str(coded.root), "report", "--out", str(tmp_path / "cli"), "--allow-unverified"])
+    assert "stamped UNVERIFIED" in capsys.readouterr().err
+    assert "UVERIFISERT" in (tmp_path / "cli" / "report.md").read_text(encoding="utf-8")
