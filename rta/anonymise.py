@@ -601,7 +601,7 @@ def load_key(path: str | Path) -> Key:
             data = yaml.safe_load(raw)
         else:
             data = json.loads(raw)
-    except (ValueError, Exception) as exc:  # json.JSONDecodeError, yaml.YAMLError
+    except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError
         line = getattr(exc, "lineno", None) or getattr(getattr(exc, "problem_mark", None), "line", None)
         raise RtaError(f"cannot read the key: {exc}", path=path, line=line) from None
     return Key.from_dict(data, path)

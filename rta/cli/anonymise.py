@@ -159,7 +159,7 @@ def reverse_cmd(
     text = read_text(textfile)
     tid = transcript
     if tid is None:
-        m = re.match(r"---\n(?:.*\n)*?id:[ \t]*(\S+)[ \t]*\n", text)
+        m = re.match(r"---\n(?:(?!---\n).*\n)*?id:[ \t]*(\S+)[ \t]*\n", text)
         tid = m.group(1) if m else textfile.stem
     restored = reverse(text, load_key(key), tid)
     if output is None:
