@@ -290,3 +290,146 @@ def read_qdpx_selections(path: str | Path) -> list[dict[str, Any]]:
                 out.append({"source": src.get("name"), "selection": sel.get("guid"), "start": s, "end": e,
                             "text": text[s:e], "codes": codes_here})
         return out
+
+
+# --------------------------------------------------------------------------------------------
+# Import (lenient): sources and their coded selections from another tool's .qdpx
+
+
+@dataclass
+class QdpxImport:
+    """What :func:`import_qdpx` brought into the project."""
+
+    transcripts: list[str]
+    codings: int
+    skipped: list[str]  # selections that could not be imported, with the reason
+
+
+def _normalise_with_map(raw: str) -> tuple[str, list[int]]:
+    """The text as rta stores it (no BOM, LF line ends) and, for every offset of ``raw``
+    (without its BOM) up to its length, the matching offset in that text."""
+    if raw.startswith("\ufeff"):
+        raw = raw[1:]
+    out: list[str] = []
+    mapping: list[int] = []
+    i, n = 0, len(raw)
+    while i < n:
+        ch = raw[i]
+        mapping.append(len(out))
+        if ch == "\r":
+            if i + 1 < n and raw[i + 1] == "\n":
+                i += 1  # '\r\n': both map to the one '\n'
+                mapping.append(len(out))
+            out.append("\n")
+        else:
+            out.append(ch)
+        i += 1
+    mapping.append(len(out))
+    return "".join(out), mapping
+
+
+def import_qdpx(project: Any, path: str | Path, coder: str | None = None) -> QdpxImport:
+    """Import a ``.qdpx`` from another tool: each TextSource becomes a transcript (it must use
+    speaker labels the registry knows) and each coded PlainTextSelection a manual coding, in one
+    transaction. Read leniently: ``Sources/`` or ``sources/``, a BOM, CRLF line ends (offsets
+    are mapped onto the normalised text). Codes must exist in the project's codebook."""
+    import unicodedata
+
+    from rta.coding import create_coding, ensure_codebook_version, code_names
+    from rta.fsutil import atomic_write_text
+    from rta.transcripts import parse_text
+
+    path = Path(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except (FileNotFoundError, zipfile.BadZipFile) as exc:
+        raise RtaError(f"cannot open as a .qdpx (zip) file: {exc}", path=path) from None
+    with zf:
+        names = {n.lower(): n for n in zf.namelist()}
+        if "project.qde" not in names:
+            raise RtaError("no project.qde inside", path=path, hint="is this a REFI-QDA project export?")
+        try:
+            root = ET.fromstring(zf.read(names["project.qde"]).lstrip(b"\xef\xbb\xbf"))
+        except ET.ParseError as exc:
+            raise RtaError(f"project.qde is not well-formed XML: {exc}", path=path) from None
+
+        def local(el: ET.Element) -> str:
+            return el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
+
+        def norm(guid: str | None) -> str:
+            return (guid or "").strip().strip("{}").lower()
+
+        codes = {norm(el.get("guid")): el.get("name") or "" for el in root.iter() if local(el) == "Code"}
+        users = {norm(el.get("guid")): el.get("name") or el.get("id") or "" for el in root.iter() if local(el) == "User"}
+        sources = []
+        for src in (el for el in root.iter() if local(el) == "TextSource"):
+            name = src.get("name") or src.get("guid") or "kilde"
+            inline = next((el.text or "" for el in src if local(el) == "PlainTextContent"), None)
+            ref = (src.get("plainTextPath") or "").split("://", 1)[-1]
+            key = next((k for k in (f"sources/{ref}".lower(), ref.lower()) if ref and k in names), None)
+            if key is not None:
+                try:
+                    raw = zf.read(names[key]).decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise RtaError(f"source '{name}' ({names[key]}) is not UTF-8: {exc.reason}", path=path) from None
+            elif inline is not None:
+                raw = inline
+            else:
+                raise RtaError(f"source '{name}' has no text (plainTextPath {ref or '-'} not in the file)", path=path)
+            sources.append((src, name, raw))
+
+    store = project.store
+    who = project.coder(coder)
+    imported: list[str] = []
+    skipped: list[str] = []
+    written: list[Path] = []
+    folder = project.root / "imported"
+    n_codings = 0
+    try:
+        with store.transaction():
+            version = ensure_codebook_version(store, project.codebook_path, who)
+            known = {c.casefold(): c for c in code_names(store, version)}
+            missing = sorted({codes.get(norm(cr.get("targetGUID")), "?") for src, _, _ in sources for sel in src
+                              if local(sel) == "PlainTextSelection" for cd in sel if local(cd) == "Coding"
+                              for cr in cd if local(cr) == "CodeRef"
+                              if codes.get(norm(cr.get("targetGUID")), "?").casefold() not in known})
+            if missing:
+                raise RtaError(f"codes not in the project's codebook: {', '.join(missing)}", path=path,
+                               hint="add them to the codebook (or import its .qdc) first")
+            for src, name, raw in sources:
+                text, mapping = _normalise_with_map(raw)
+                if not unicodedata.is_normalized("NFC", text):
+                    raise RtaError(f"source '{name}' is not in Unicode NFC, so its offsets cannot be mapped safely",
+                                   path=path)
+                stem = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip("-.") or "kilde"
+                file = folder / f"{stem}.txt"
+                if file.exists():
+                    raise RtaError(f"{file} already exists", path=file, hint="move it away or rename the source")
+                parse_text(text, project.registry, path=f"{path.name}:{name}", default_id=stem)  # fail early, named
+                atomic_write_text(file, text)
+                written.append(file)
+                (result,) = project.add_files([file], coder=who)
+                imported.append(result.transcript_id)
+                for sel in (el for el in src if local(el) == "PlainTextSelection"):
+                    try:
+                        s, e = int(sel.get("startPosition", "")), int(sel.get("endPosition", ""))
+                    except ValueError:
+                        skipped.append(f"{name}: selection {sel.get('guid')} has no numeric positions")
+                        continue
+                    if not (0 <= s < e < len(mapping)):
+                        skipped.append(f"{name}: selection {sel.get('guid')} {s}-{e} lies outside the text")
+                        continue
+                    start, end = mapping[s], mapping[e]
+                    for cd in (el for el in sel if local(el) == "Coding"):
+                        for cr in (el for el in cd if local(el) == "CodeRef"):
+                            code = known[codes[norm(cr.get("targetGUID"))].casefold()]
+                            by = users.get(norm(cd.get("creatingUser") or sel.get("creatingUser"))) or who
+                            create_coding(store, result.transcript_id, start, end, code, by, version)
+                            n_codings += 1
+            store.log_event("qdpx.imported", {"file": str(path), "transcripts": imported, "codings": n_codings,
+                                              "skipped": skipped}, who)
+    except BaseException:
+        for file in written:
+            file.unlink(missing_ok=True)
+        raise
+    return QdpxImport(imported, n_codings, skipped)

@@ -119,3 +119,61 @@ def test_a_file_that_is_not_a_qdpx_is_refused(tmp_path):
     path.write_text("ikke en zip", encoding="utf-8")
     with pytest.raises(RtaError, match="cannot open as a .qdpx"):
         read_qdpx_selections(path)
+
+
+def test_an_exported_project_imports_into_a_fresh_project_with_the_same_codings(exported, tmp_path, capsys):
+    from rta.coding import query_codings
+    from rta.project import Project
+
+    project, out = exported
+    fresh = Project.init(tmp_path / "ny", name="Ny", coder="mottaker")
+    code, stdout, err = run_cli(capsys, fresh.root, "import-qdpx", str(out))
+    assert code == 0, err
+    assert "imported 2 transcript(s) and 2 coding(s)" in stdout
+    before = {(v.transcript_id, v.quote, v.code, v.coder) for v in query_codings(project.store)}
+    after = {(v.transcript_id, v.quote, v.code, v.coder) for v in query_codings(fresh.store)}
+    assert after == before
+    assert run_cli(capsys, fresh.root, "audit")[0] == 0
+
+
+def _foreign_qdpx(path, text: bytes, start: int, end: int, code: str = "Tid"):
+    qde = ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="x">'
+           '<Users><User guid="55555555-5555-5555-5555-555555555555" name="Kari"/></Users>'
+           f'<CodeBook><Codes><Code guid="11111111-1111-1111-1111-111111111111" name="{code}" isCodable="true"/></Codes></CodeBook>'
+           '<Sources><TextSource guid="22222222-2222-2222-2222-222222222222" name="intervju 7" plainTextPath="internal://b.txt">'
+           f'<PlainTextSelection guid="33333333-3333-3333-3333-333333333333" startPosition="{start}" endPosition="{end}">'
+           '<Coding guid="44444444-4444-4444-4444-444444444444" creatingUser="55555555-5555-5555-5555-555555555555">'
+           '<CodeRef targetGUID="{11111111-1111-1111-1111-111111111111}"/></Coding></PlainTextSelection>'
+           '</TextSource></Sources></Project>')
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", qde.encode("utf-8"))
+        zf.writestr("Sources/b.txt", text)
+
+
+def test_a_foreign_qdpx_with_crlf_and_bom_maps_offsets_onto_the_normalised_text(tmp_path):
+    from rta.coding import query_codings
+    from rta.project import Project
+    from rta.qdpx import import_qdpx
+
+    raw = "I: Hvordan var det?\r\nS1: Tid er alltid knapp.\r\n"
+    start = raw.index("Tid er")
+    path = tmp_path / "fremmed.qdpx"
+    _foreign_qdpx(path, b"\xef\xbb\xbf" + raw.encode("utf-8"), start, start + len("Tid er alltid knapp."))
+    project = Project.init(tmp_path / "p", name="P", coder="meg")
+    result = import_qdpx(project, path)
+    assert result.transcripts == ["intervju-7"] and result.codings == 1
+    (view,) = query_codings(project.store)
+    assert (view.quote, view.code, view.coder, view.informant) == ("Tid er alltid knapp.", "Tid", "Kari", "S1")
+
+
+def test_a_foreign_qdpx_with_an_unknown_code_changes_nothing(tmp_path):
+    from rta.project import Project
+    from rta.qdpx import import_qdpx
+
+    path = tmp_path / "fremmed.qdpx"
+    _foreign_qdpx(path, "S1: Tid er knapp.".encode("utf-8"), 4, 8, code="Fotball")
+    project = Project.init(tmp_path / "p", name="P", coder="meg")
+    with pytest.raises(RtaError, match="Fotball"):
+        import_qdpx(project, path)
+    assert project.store.conn.execute("SELECT COUNT(*) FROM transcripts").fetchone()[0] == 0
+    assert not (project.root / "imported" / "intervju-7.txt").exists()

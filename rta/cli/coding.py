@@ -377,3 +377,20 @@ def export_qdpx_cmd(
          f"{s.cases} case(s), {s.users} user(s), {s.notes} note(s)")
     if s.skipped:
         echo(f"  {s.skipped} orphaned or outdated coding(s) left out (see 'rta orphans')")
+
+
+@app.command("import-qdpx")
+def import_qdpx_cmd(
+    source: Path = typer.Argument(..., help="A .qdpx exported by rta or another QDA tool."),
+    coder: Optional[str] = typer.Option(None, help="Coder for codings whose user is not named (default: $RTA_CODER or rta.toml)."),
+) -> None:
+    """Import the text sources (as transcripts, into imported/) and their coded selections
+    (as manual codings) of a REFI-QDA project, in one transaction. Lenient: Sources/ or
+    sources/, a BOM, CRLF line ends."""
+    from rta.qdpx import import_qdpx
+
+    project = open_project()
+    result = import_qdpx(project, source, coder=coder)
+    echo(f"imported {len(result.transcripts)} transcript(s) and {result.codings} coding(s) from {source}")
+    for reason in result.skipped:
+        echo(f"  skipped: {reason}", err=True)
