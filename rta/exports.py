@@ -96,7 +96,7 @@ def rows_to_xlsx(rows: list[dict[str, Any]]) -> bytes:
         '</sheetView></sheetViews><sheetData>' + "".join(parts) + "</sheetData></worksheet>"
     )
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for name, body in _XLSX_PARTS.items():
             zf.writestr(name, body)
         zf.writestr("xl/worksheets/sheet1.xml", sheet)
@@ -108,6 +108,8 @@ _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 def _xml(text: str) -> str:
     """XML-escaped cell text; control characters XML cannot hold become OOXML ``_xHHHH_``."""
+    if not _SPECIAL.search(text):
+        return text
     text = text.translate(_XML_ESCAPES)
     if _CONTROL.search(text):
         text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
@@ -115,6 +117,7 @@ def _xml(text: str) -> str:
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 _XLSX_PARTS = {
