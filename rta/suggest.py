@@ -56,6 +56,7 @@ FUZZY_MIN_LEN = 7
 EXAMPLES_THRESHOLD = 0.25
 WEIGHTS = {"regex": 0.85, "phrase": 0.85, "lemma": 0.8, "folded": 0.7, "compound": 0.6, "fuzzy": 0.6, "examples": 1.0}
 METHOD_ORDER = ("regex", "phrase", "lemma", "folded", "compound", "fuzzy", "examples")
+_RANK = {m: i for i, m in enumerate(METHOD_ORDER)}
 # Inflection endings allowed after an indicator that ends a compound (veilederroll-en).
 _ENDINGS = ("", "e", "n", "en", "et", "er", "ene", "a", "ne", "s", "ens", "ets", "ers", "enes", "ernes", "erne")
 # Remainders that are inflection, not a second word (so veileder+ne is no compound).
@@ -208,6 +209,7 @@ class IndicatorIndex:
         self.prefix_lengths = sorted({len(k) for k in self.prefix}, reverse=True)
         self.suffix_lengths = sorted({len(k) for k in self.suffix}, reverse=True)
         self._cache: dict[str, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
+        self._lemma_cache: dict[str, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
         self.combined = None
         if self.regexes:
             try:
@@ -259,14 +261,17 @@ class IndicatorIndex:
             return True
         return len(part) > 3 and part[-1] in "se" and part[:-1] in self.lexicon
 
-    def classify(self, s: str) -> tuple[tuple[Hit, ...], tuple[int, ...]]:
-        """Indicator hits and phrase anchors for one lower-case token string (cached)."""
-        cached = self._cache.get(s)
+    def classify(self, s: str, lemmatise: bool = True) -> tuple[tuple[Hit, ...], tuple[int, ...]]:
+        """Indicator hits and phrase anchors for one lower-case token string (cached).
+        ``lemmatise=False`` for a lemma the pipeline gave: it is not looked up again (so the
+        noun ``lærer`` never becomes the verb ``lære``)."""
+        cache = self._cache if lemmatise else self._lemma_cache
+        cached = cache.get(s)
         if cached is not None:
             return cached
         hits: dict[tuple[str, str], Hit] = {}
         forms = [s]
-        lemma = self.lemma_of(s)
+        lemma = self.lemma_of(s) if lemmatise else s
         if lemma and lemma != s:
             forms.append(lemma.lower())
         for form in forms:
@@ -282,7 +287,7 @@ class IndicatorIndex:
         for f in set(folded_forms):
             anchors.extend(self.anchors.get(f, ()))
         result = (tuple(hits.values()), tuple(sorted(set(anchors))))
-        self._cache[s] = result
+        cache[s] = result
         return result
 
     def _compounds(self, s: str, f: str, hits: dict[tuple[str, str], Hit]) -> None:
@@ -359,6 +364,39 @@ class IndicatorIndex:
 # Matching turns
 
 
+def sentence_starts(orth: Any, is_punct: Any, punct_hashes: Any, offsets: Any) -> Any:
+    """spaCy's Sentencizer rule, vectorised over a batch of docs (concatenated token
+    arrays, ``offsets`` = doc boundaries): a token starts a sentence when it is the first of
+    its doc, or when it is no punctuation and the last token before it that is either a
+    sentence-final character or a word is a sentence-final character. Returns 1/0 per token."""
+    import numpy as np
+
+    n = len(orth)
+    final = np.isin(orth, punct_hashes)
+    word = (is_punct == 0) & ~final
+    kind = np.where(final, 1, np.where(word, 2, 0))
+    positions = np.where(kind > 0, np.arange(n), -1)
+    last = np.maximum.accumulate(positions) if n else positions
+    prev = np.empty(n, dtype=np.int64)
+    if n:
+        prev[0] = -1
+        prev[1:] = last[:-1]
+    doc_start = np.zeros(n, dtype=np.int64)
+    starts = np.asarray(offsets[:-1], dtype=np.int64)
+    if n:
+        doc_start[:] = np.repeat(starts, np.diff(np.asarray(offsets, dtype=np.int64)))
+    same_doc = prev >= doc_start
+    prev_kind = np.where(same_doc, kind[np.clip(prev, 0, None)], 0)
+    out = (word & (prev_kind == 1)).astype(np.uint64)
+    nonempty = starts[starts < n]
+    out[nonempty] = 1
+    return out
+
+
+def _first(item: tuple) -> int:
+    return item[0]
+
+
 class Matcher:
     """Reads turns with a spaCy pipeline and turns indicator hits into candidates."""
 
@@ -380,7 +418,16 @@ class Matcher:
         self.codebook = codebook
         self._strings = nlp.vocab.strings
         self._info: dict[int, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
-        self._fold: dict[int, str] = {}
+        self._fold: dict[int, str] = {}  # hash -> folded string
+        self._tfold: dict[int, str] = {}  # hash -> folded lemma from the lookup table
+        self._trigger_set: set[int] = set()  # hashes with hits or phrase anchors
+        self._linfo: dict[int, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}  # the same for pipeline lemmas
+        self._lfold: dict[int, str] = {}
+        self._ltrigger_set: set[int] = set()
+        self._trig_arr = None
+        self._ltrig_arr = None
+        self._punct_hashes = self._sentencizer_punct()
+        self._guarded: set[int] = set()  # lower-case hashes the sense policy looks at
 
     # -- per-hash analysis ----------------------------------------------------------------
     def _string(self, h: int) -> str:
@@ -395,33 +442,129 @@ class Matcher:
             self.index.classify(s)
         self.index.fuzzy_batch(strings)
         for h, s in zip(new, strings):
-            self._info[h] = self.index.classify(s)
+            info = self._info[h] = self.index.classify(s)
             self._fold[h] = fold(s)
+            self._tfold[h] = fold(self.table.get(s, s))
+            if info[0] or info[1]:
+                self._trigger_set.add(h)
+            if s == "rom" or s in _FIXED_WORDS:
+                self._guarded.add(h)
+
+    def _classify_lemmas(self, hashes: Iterable[int]) -> None:
+        for h in hashes:
+            s = self._string(h).lower()
+            info = self._linfo[h] = self.index.classify(s, lemmatise=False)
+            self._lfold[h] = fold(s)
+            if info[0] or info[1]:
+                self._ltrigger_set.add(h)
+
+    def skippable(self) -> list[str]:
+        """Components whose output the matcher does not read: entity recognisers, and a
+        lookup lemmatizer whose table is the very table the matcher consults itself (once per
+        distinct word instead of once per token), i.e. the embedded default's."""
+        from rta.nlp import UNUSED_COMPONENTS, lemma_table
+
+        skip = [name for name in self.nlp.pipe_names if name in UNUSED_COMPONENTS]
+        if "lemmatizer" in self.nlp.pipe_names:
+            pipe = self.nlp.get_pipe("lemmatizer")
+            if getattr(pipe, "mode", None) == "lookup":
+                try:
+                    table = pipe.lookups.get_table("lemma_lookup")
+                except (KeyError, ValueError):
+                    table = None
+                if getattr(table, "_data", None) is lemma_table():
+                    skip.append("lemmatizer")
+        if self._punct_hashes is not None:
+            skip.append("sentencizer")
+        return skip
+
+    def _sentencizer_punct(self) -> Any:
+        """Hashes of the sentencizer's punctuation characters when spaCy's rule-based
+        Sentencizer is the only source of sentences; the matcher then applies the same rule
+        itself, vectorised over a batch (see :func:`sentence_starts`). None otherwise."""
+        import numpy as np
+        from spacy.pipeline import Sentencizer
+        from spacy.strings import get_string_id
+
+        names = self.nlp.pipe_names
+        if "sentencizer" not in names or any(n in names for n in ("parser", "senter")):
+            return None
+        pipe = self.nlp.get_pipe("sentencizer")
+        if type(pipe) is not Sentencizer:
+            return None
+        return np.array(sorted(get_string_id(ch) for ch in pipe.punct_chars), dtype=np.uint64)
 
     def read(self, turns: list[TurnInput], progress: Callable[[int], None] | None = None) -> Iterable[tuple[TurnInput, Any]]:
-        """Yield ``(turn, doc)`` for informant turns, read with ``nlp.pipe`` in batches."""
+        """Yield ``(turn, doc)`` for informant turns, read with ``nlp.pipe`` in batches and
+        without the components the matcher does not use."""
         texts = (t.text for t in turns)
-        for turn, doc in zip(turns, self.nlp.pipe(texts, batch_size=self.options.batch_size)):
-            yield turn, doc
-            if progress is not None:
-                progress(len(turn.text.split()))
+        with self.nlp.select_pipes(disable=self.skippable()):
+            for turn, doc in zip(turns, self.nlp.pipe(texts, batch_size=self.options.batch_size)):
+                yield turn, doc
+                if progress is not None:
+                    progress(len(turn.text.split()))
+
+    _ATTRS = ("LOWER", "LEMMA", "SENT_START", "IDX")
 
     def match_doc(self, turn: TurnInput, doc: Any) -> list[Candidate]:
         """Candidates from one turn's doc (offsets shifted into the transcript)."""
+        return self.match_docs([(turn, doc)])[0]
+
+    def match_docs(self, pairs: list[tuple[TurnInput, Any]]) -> list[list[Candidate]]:
+        """Candidates for a batch of ``(turn, doc)``: the token arrays of the whole batch are
+        concatenated so that finding new words and trigger tokens is a few numpy calls per
+        batch rather than a Python loop per token."""
         import numpy as np
         from spacy.attrs import IDX, LEMMA, LOWER, SENT_START
 
+        from spacy.attrs import IS_PUNCT, ORTH
+
+        attrs = [LOWER, LEMMA, SENT_START, IDX, ORTH, IS_PUNCT]
+        arrays = [doc.to_array(attrs) if len(doc) else np.zeros((0, len(attrs)), dtype=np.uint64)
+                  for _turn, doc in pairs]
+        if not arrays:
+            return []
+        allarr = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+        offsets = np.cumsum([0] + [len(a) for a in arrays])
+        if self._punct_hashes is not None:
+            allarr[:, 2] = sentence_starts(allarr[:, 4], allarr[:, 5], self._punct_hashes, offsets)
+            arrays = [allarr[offsets[k]:offsets[k + 1]] for k in range(len(arrays))]
+        info, linfo = self._info, self._linfo
+        missing = [h for h in np.unique(allarr[:, 0]).tolist() if h not in info]
+        if missing:
+            self._classify_hashes(missing)
+        missing = [h for h in np.unique(allarr[:, 1]).tolist() if h and h not in linfo]
+        if missing:
+            self._classify_lemmas(missing)
+        if self._trig_arr is None or len(self._trig_arr) != len(self._trigger_set):
+            self._trig_arr = np.fromiter(self._trigger_set, dtype=np.uint64, count=len(self._trigger_set))
+        if self._ltrig_arr is None or len(self._ltrig_arr) != len(self._ltrigger_set):
+            self._ltrig_arr = np.fromiter(self._ltrigger_set, dtype=np.uint64, count=len(self._ltrigger_set))
+        mask = np.isin(allarr[:, 0], self._trig_arr)
+        if len(self._ltrig_arr):
+            mask |= np.isin(allarr[:, 1], self._ltrig_arr)
+        hits_at = np.flatnonzero(mask)
+        cuts = np.searchsorted(hits_at, offsets).tolist()
+        hits_list = hits_at.tolist()
+        out = []
+        for k, ((turn, doc), arr) in enumerate(zip(pairs, arrays)):
+            base = int(offsets[k])
+            triggered = [i - base for i in hits_list[cuts[k]:cuts[k + 1]]]
+            out.append(self._match_one(turn, doc, arr, triggered))
+        return out
+
+    def _match_one(self, turn: TurnInput, doc: Any, arr: Any, triggered: list[int]) -> list[Candidate]:
+        import numpy as np
+
         if len(doc) == 0:
             return []
-        arr = doc.to_array([LOWER, LEMMA, SENT_START, IDX])
-        lowers = arr[:, 0]
-        lemmas = arr[:, 1]
-        uniq = set(lowers.tolist()) | set(lemmas.tolist())
-        uniq.discard(0)
-        self._classify_hashes(uniq)
-        info = self._info
-        triggered = [i for i, (lo, le) in enumerate(zip(lowers.tolist(), lemmas.tolist()))
-                     if (info[lo][0] or info[lo][1]) or (le and (info[le][0] or info[le][1]))]
+        combined = self.index.combined
+        has_regex = bool(self.index.regexes) and (combined is None or combined.search(turn.text) is not None)
+        if not triggered and not has_regex:
+            return []
+        info, linfo = self._info, self._linfo
+        lowers_list = arr[:, 0].tolist()
+        lemmas_list = arr[:, 1].tolist()
         sent_starts = np.flatnonzero(arr[:, 2] == 1)
         if len(sent_starts) == 0 or sent_starts[0] != 0:
             sent_starts = np.concatenate([[0], sent_starts])
@@ -440,40 +583,71 @@ class Matcher:
             if prev is None or float(prev["weight"]) < weight:
                 slot[i] = {"indicator": indicator, "token": token, "method": method, "weight": weight}
 
+        phrases = self.index.phrases
+        fold_, tfold_, lfold_ = self._fold, self._tfold, self._lfold
+        ntok = len(doc)
+        guarded = self._guarded
+        strings = self._strings
+        orths = arr[:, 4].tolist() if arr.shape[1] > 4 else None
+
+        def guard(first: int, last: int) -> bool:
+            # the sense policy needs Token objects: only for the few guarded words
+            for j in range(first, last):
+                if lowers_list[j] in guarded:
+                    return self._guard(doc, first, last, sent_starts_list)
+            return True
+
         for i in triggered:
-            lo, le = int(lowers[i]), int(lemmas[i])
-            hits = list(info[lo][0]) + (list(info[le][0]) if le and le != lo else [])
-            anchors = set(info[lo][1]) | (set(info[le][1]) if le and le != lo else set())
-            token = doc[i]
-            for hit in hits:
-                if self._guard(doc, i, i + 1, sent_starts_list):
-                    add(hit.code, i, hit.indicator, token.text, hit.method, hit.weight)
+            lo, le = lowers_list[i], lemmas_list[i]
+            hits = info[lo][0]
+            anchors = info[lo][1]
+            if le:
+                lhits, lanchors = linfo[le]
+                if lhits:
+                    hits = hits + lhits
+                if lanchors:
+                    anchors = set(anchors).union(lanchors)
+            if hits and guard(i, i + 1):
+                text_i = strings[orths[i]] if orths is not None else doc[i].text
+                for hit in hits:
+                    add(hit.code, i, hit.indicator, text_i, hit.method, hit.weight)
             for p in anchors:
-                phrase = self.index.phrases[p]
+                phrase = phrases[p]
                 first = i - phrase.anchor
                 last = first + len(phrase.words)
-                if first < 0 or last > len(doc):
+                if first < 0 or last > ntok:
                     continue
-                if all(self._variants(lowers[j], lemmas[j]) & phrase.words[j - first] for j in range(first, last)):
-                    if self._guard(doc, first, last, sent_starts_list):
-                        add(phrase.code, first, phrase.indicator, doc[first:last].text, "phrase", WEIGHTS["phrase"])
-        if self.index.regexes and (self.index.combined is None or self.index.combined.search(turn.text)):
+                ok = True
+                for k, words in enumerate(phrase.words):  # inlined: this loop is hot
+                    j = first + k
+                    if j == i:
+                        continue
+                    lo_j = lowers_list[j]
+                    if fold_[lo_j] in words or tfold_[lo_j] in words:
+                        continue
+                    le_j = lemmas_list[j]
+                    if le_j and lfold_.get(le_j) in words:
+                        continue
+                    ok = False
+                    break
+                if ok and guard(first, last):
+                    add(phrase.code, first, phrase.indicator, doc[first:last].text, "phrase", WEIGHTS["phrase"])
+        if has_regex:
             for code, pattern, rx in self.index.regexes:
                 for m in rx.finditer(turn.text):
                     if m.end() <= m.start():
                         continue
                     first = max(0, bisect_right(idx, m.start()) - 1)
                     last = max(first + 1, bisect_right(idx, m.end() - 1))
-                    if self._guard(doc, first, last, sent_starts_list):
+                    if guard(first, last):
                         add(code, first, pattern, m.group(0), "regex", WEIGHTS["regex"])
         return self._candidates(turn, doc, found, sent_starts_list, idx)
 
-    def _variants(self, lo: int, le: int) -> set[str]:
-        out = {self._fold[int(lo)]}
-        if le:
-            out.add(self._fold.get(int(le)) or fold(self._string(int(le))))
-        out.add(fold(self.table.get(self._string(int(lo)), "")))
-        return out
+    def _fits(self, lo: int, le: int, words: frozenset[str]) -> bool:
+        """Does the token (lower-case and lemma hashes) fit one word slot of a phrase?"""
+        if self._fold[lo] in words or self._tfold[lo] in words:
+            return True
+        return bool(le) and self._lfold.get(le) in words
 
     def _guard(self, doc: Any, first: int, last: int, sent_starts: list[int]) -> bool:
         """The sense policy: False when a token in ``doc[first:last]`` is 'rom' not meaning
@@ -517,7 +691,7 @@ class Matcher:
             by_code[code].append((max(0, s - window), min(nsent - 1, s + window), evidence))
         out: list[Candidate] = []
         for code, windows in by_code.items():
-            windows.sort(key=lambda w: w[0])
+            windows.sort(key=_first)
             merged: list[list] = []
             for a, b, ev in windows:
                 if merged and a <= merged[-1][1]:
@@ -537,9 +711,15 @@ class Matcher:
                     cstart += 1
                 if cend <= cstart:
                     continue
-                items = sorted(ev.values(), key=lambda e: (METHOD_ORDER.index(e["method"]), e["indicator"]))
-                score = 1.0 - math.prod(1.0 - float(e["weight"]) for e in items)
-                best = max(items, key=lambda e: (float(e["weight"]), -METHOD_ORDER.index(e["method"])))
+                items = [ev[k] for k in sorted(ev)]  # in text order
+                miss = 1.0
+                best = items[0]
+                for e in items:
+                    miss *= 1.0 - e["weight"]
+                    if e["weight"] > best["weight"] or (
+                            e["weight"] == best["weight"] and _RANK[e["method"]] < _RANK[best["method"]]):
+                        best = e
+                score = 1.0 - miss
                 out.append(Candidate(
                     transcript_id=turn.transcript_id, revision=turn.revision, turn_n=turn.n,
                     start=turn.start + cstart, end=turn.start + cend, line_start=0, line_end=0,
@@ -666,10 +846,17 @@ def generate(store: Store, turns: list[TurnInput], matcher: Matcher,
     opts = matcher.options
     candidates: list[Candidate] = []
     bags: list[Counter] = []
+    chunk: list[tuple[TurnInput, Any]] = []
     for turn, doc in matcher.read(turns, progress):
-        candidates.extend(matcher.match_doc(turn, doc))
+        chunk.append((turn, doc))
         if opts.from_examples:
             bags.append(matcher.lemma_bag(doc))
+        if len(chunk) >= opts.batch_size:
+            for found in matcher.match_docs(chunk):
+                candidates.extend(found)
+            chunk = []
+    for found in matcher.match_docs(chunk):
+        candidates.extend(found)
     if opts.from_examples:
         exemplars, coded = _exemplars(store, matcher.codebook, matcher.index.codes)
         candidates.extend(examples_candidates(matcher, turns, bags, exemplars, coded, opts.examples_threshold))
@@ -710,21 +897,21 @@ def store_candidates(store: Store, candidates: list[Candidate]) -> tuple[int, in
             "SELECT transcript_id, revision, start, end, code FROM suggestions WHERE status != 'suggested'")
     }
     ts = now()
-    new = existing = 0
+    rows = []
+    existing = 0
     for c in candidates:
         if (c.transcript_id, c.revision, c.start, c.end, c.code) in decided:
             existing += 1
             continue
-        cur = store.conn.execute(
-            "INSERT OR IGNORE INTO suggestions(transcript_id, revision, turn_n, start, end, line_start, line_end, "
-            "code, score, method, evidence, pipeline, status, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'suggested',?)",
-            (c.transcript_id, c.revision, c.turn_n, c.start, c.end, c.line_start, c.line_end, c.code, c.score,
-             c.method, json.dumps(c.evidence, ensure_ascii=False), c.pipeline, ts),
-        )
-        if cur.rowcount:
-            new += 1
-        else:
-            existing += 1
+        rows.append((c.transcript_id, c.revision, c.turn_n, c.start, c.end, c.line_start, c.line_end, c.code,
+                     c.score, c.method, json.dumps(c.evidence, ensure_ascii=False), c.pipeline, ts))
+    before = store.conn.total_changes
+    store.conn.executemany(
+        "INSERT OR IGNORE INTO suggestions(transcript_id, revision, turn_n, start, end, line_start, line_end, "
+        "code, score, method, evidence, pipeline, status, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'suggested',?)",
+        rows)
+    new = store.conn.total_changes - before
+    existing += len(rows) - new
     return new, existing
 
 
