@@ -12,7 +12,7 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -35,6 +35,7 @@ class AddResult:
     revision: int
     turns: int
     words: int
+    anchored: list = field(default_factory=list)  # rta.anchor.AnchorResult per moved coding
 
 
 def find_project_root(start: Path | None = None) -> Path | None:
@@ -238,5 +239,6 @@ class Project:
         if revision > 1:
             from rta.anchor import reanchor_codings
 
-            reanchor_codings(store, transcript.id, revision - 1, revision, coder)
+            anchored = reanchor_codings(store, transcript.id, revision - 1, revision, coder)
+            return AddResult(path, transcript.id, status, revision, len(transcript.turns), transcript.words, anchored)
         return AddResult(path, transcript.id, status, revision, len(transcript.turns), transcript.words)

@@ -180,3 +180,23 @@ def test_help_does_not_import_spacy_or_pandas() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO).stdout
     assert out.strip() == "[]"
+
+
+def test_cli_add_of_a_revised_file_reports_how_codings_were_re_anchored(tmp_path: Path, capsys) -> None:
+    from rta.coding import create_coding, ensure_codebook_version
+
+    root = tmp_path / "p"
+    project = Project.init(root, coder="kari")
+    path = tmp_path / "k1.txt"
+    path.write_text("I: Hei.\nS1: Vi fikk god støtte fra veilederne hele veien.\nI: Takk.\n", encoding="utf-8")
+    project.add_files([path])
+    text = project.store.transcript_text("k1")
+    start = text.index("god støtte")
+    with project.store.transaction():
+        version = ensure_codebook_version(project.store, project.codebook_path, "kari")
+        create_coding(project.store, "k1", start, start + len("god støtte"), "Støtte", "kari", version)
+    project.close()
+    path.write_text("I: Hei og velkommen.\nS1: Vi fikk god støtte fra veilederne hele veien.\nI: Takk.\n", encoding="utf-8")
+    code, out, _ = run(["--project", str(root), "add", str(path)], capsys)
+    assert code == 0
+    assert "revised" in out and "1 exact, 0 fuzzy, 0 orphaned" in out

@@ -41,6 +41,11 @@ def add(
     results = project.add_files(files, encoding=encoding, coder=coder, revise=revise)
     for r in results:
         echo(f"{r.status:9} {r.transcript_id:24} rev {r.revision}  {r.turns:4} turns {r.words:6} words  ({r.path})")
+        if r.anchored:
+            moved = {m: sum(1 for a in r.anchored if a.method == m) for m in ("exact", "fuzzy", "orphaned")}
+            echo(f"          codings re-anchored: {moved['exact']} exact, {moved['fuzzy']} fuzzy, {moved['orphaned']} orphaned")
+            if moved["orphaned"]:
+                echo("          orphaned codings need a decision: rta orphans")
     counts = {s: sum(1 for r in results if r.status == s) for s in ("added", "revised", "unchanged")}
     echo(f"{counts['added']} added, {counts['revised']} revised, {counts['unchanged']} unchanged")
 
