@@ -208,3 +208,33 @@ def test_sample_project_with_tabell3_gets_suggestions_for_most_codes(tmp_path, e
         "AND t.revision = s.revision AND t.n = s.turn_n WHERE t.informant IS NULL").fetchone()[0]
     assert interviewer == 0
     project.close()
+
+
+def test_vectorised_sentence_rule_equals_spacy_sentencizer(embedded):
+    import numpy as np
+    from spacy.attrs import IS_PUNCT, ORTH, SENT_START
+    from spacy.strings import get_string_id
+
+    from rta.suggest import sentence_starts
+
+    nlp, _info = embedded
+    texts = ["", "Hei.", "...Ja! Nei", "«Hva?» sa hun. Ok.", "Forventningene var store. Vi tok tid (...) til det!"]
+    docs = list(nlp.pipe(texts))
+    arrays = [d.to_array([ORTH, IS_PUNCT, SENT_START]) if len(d) else np.zeros((0, 3), dtype=np.uint64) for d in docs]
+    allarr = np.concatenate(arrays)
+    offsets = np.cumsum([0] + [len(a) for a in arrays])
+    punct = np.array(sorted(get_string_id(c) for c in nlp.get_pipe("sentencizer").punct_chars), dtype=np.uint64)
+    assert sentence_starts(allarr[:, 0], allarr[:, 1], punct, offsets).tolist() == (allarr[:, 2] == 1).astype(int).tolist()
+
+
+def test_switching_off_duplicated_components_changes_no_candidate(matcher):
+    from test_suggest_support import SUGGEST
+    from rta.transcripts import parse_file
+    from rta.informants import default_registry
+
+    turns = [TurnInput("k1", 1, t.n, t.start, t.text)
+             for t in parse_file(SUGGEST / "suggest-k1.txt", default_registry()).informant_turns]
+    assert set(matcher.skippable()) == {"lemmatizer", "sentencizer"}
+    full = [c for t, d in zip(turns, matcher.nlp.pipe([t.text for t in turns])) for c in matcher.match_doc(t, d)]
+    fast = [c for t, d in matcher.read(turns) for c in matcher.match_doc(t, d)]
+    assert full and [(c.start, c.end, c.code, c.evidence) for c in full] == [(c.start, c.end, c.code, c.evidence) for c in fast]
