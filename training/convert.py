@@ -450,14 +450,13 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default="../shared/data/norne",
                     help="NorNE directory (relative paths are tried from cwd and the repo root)")
-    ap.add_argument("--out", default="training/corpus", help="output dir for train/dev/test .spacy")
+    ap.add_argument("--out", default=None,
+                    help="output dir for train/dev/test .spacy (default: <repo>/training/corpus)")
     ap.add_argument("--n-sents", type=int, default=10, help="sentences per Doc")
     ap.add_argument("--confusions", type=int, default=0, help="print the N most frequent UPOS mismatches")
     a = ap.parse_args(argv)
     corpus = find_corpus(a.corpus)
-    out = Path(a.out)
-    if not out.is_absolute() and not out.parent.exists():
-        out = REPO_ROOT / out
+    out = Path(a.out) if a.out else REPO_ROOT / "training" / "corpus"
     convert(corpus, out, n_sents=a.n_sents, show_confusions=a.confusions)
     return 0
 
