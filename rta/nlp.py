@@ -251,7 +251,13 @@ def load_from(source: str, target: str):
 
 @functools.cache
 def _load_cached(source: str, target: str):
-    return load_from(source, target)
+    import gc
+
+    loaded = load_from(source, target)
+    # The pipeline, its vocab and the lemma table live as long as the process: move them out
+    # of the collector's generations so later collections do not rescan them each time.
+    gc.freeze()
+    return loaded
 
 
 def load_pipeline(pin: str = "auto", root: Path | None = None):

@@ -238,3 +238,56 @@ def test_switching_off_duplicated_components_changes_no_candidate(matcher):
     full = [c for t, d in zip(turns, matcher.nlp.pipe([t.text for t in turns])) for c in matcher.match_doc(t, d)]
     fast = [c for t, d in matcher.read(turns) for c in matcher.match_doc(t, d)]
     assert full and [(c.start, c.end, c.code, c.evidence) for c in full] == [(c.start, c.end, c.code, c.evidence) for c in fast]
+
+
+BATCH_TURNS = [
+    "Vi stolte på hverandre. Det tok tid.",
+    "Alt var uklart i starten, og slutt",  # with the next turn: 'slutt\nstart' across turns
+    "start på nytt var tungt. Forventningene var store.",
+    "Ja, det var uklart.",
+    "",
+    "Rolleforståelsen kom etter hvert, men kapasiteten manglet.",
+    "Ja",
+]
+
+
+def _codebook_with_regexes(tmp_path, patterns: list[str]):
+    text = (SUGGEST / "codebook.yaml").read_text(encoding="utf-8")
+    quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in patterns)
+    text = text.replace("regex: ['\\buklar(?:e|t)?\\b']", f"regex: [{quoted}]")
+    path = tmp_path / "codebook.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_codebook(path)
+
+
+@pytest.mark.parametrize("patterns, batched", [
+    ([r"\buklar(?:e|t)?\b", r"slutt\s+start"], True),  # may cross turns when joined: still exact
+    ([r"^ja\b", r"uklart\.?$"], False),  # anchors: every turn is searched on its own
+    ([r"(?<=, )uklart", r"\buklar"], False),  # lookaround: likewise
+])
+def test_batch_matching_finds_exactly_what_turn_by_turn_matching_finds(tmp_path, embedded, patterns, batched):
+    nlp, info = embedded
+    m = Matcher(nlp, info.label, _codebook_with_regexes(tmp_path, patterns), SuggestOptions())
+    assert m.index.batch_regex is batched
+    turns = [TurnInput("t", 1, n, 1000 * n, text) for n, text in enumerate(BATCH_TURNS)]
+    docs = list(nlp.pipe(BATCH_TURNS))
+    one_by_one = [m.match_doc(t, d) for t, d in zip(turns, docs)]
+    batch = m.match_docs(list(zip(turns, docs)))
+    key = lambda cs: [(c.start, c.end, c.code, c.score, c.evidence) for c in cs]  # noqa: E731
+    assert [key(cs) for cs in batch] == [key(cs) for cs in one_by_one]
+    regex_hits = [e for cs in batch for c in cs for e in c.evidence if e["method"] == "regex"]
+    assert regex_hits  # the regexes did fire somewhere
+    if patterns[0].startswith("^"):
+        assert {e["token"].lower() for e in regex_hits} >= {"ja"}
+
+
+def test_evidence_json_is_byte_for_byte_json_dumps():
+    import json
+
+    from rta.suggest import _evidence_json
+
+    cases = [[], [{"indicator": 'si "hei"', "token": "æøå\n\\ \u2028", "method": "lemma"}],
+             [{"indicator": "x", "token": "y", "method": "z", "extra": 1}],
+             [{"token": "y", "indicator": "x", "method": "z"}]]
+    for evidence in cases:
+        assert _evidence_json(evidence) == json.dumps(evidence, ensure_ascii=False)
