@@ -166,6 +166,9 @@ class AuditInfo:
     rta_version: str
     phase: int
     themes_source: str
+    # transcript id -> likely identifiers still in its current revision (rta anonymise check
+    # with patterns and lists); None when the check was not run
+    anonymisation: list[tuple[str, int]] | None = None
 
 
 @dataclass
@@ -582,6 +585,7 @@ class BuildResult:
     paths: list[Path]
     data: ReportData
     audit_ok: bool
+    unresolved_flags: dict[str, int] = field(default_factory=dict)
 
 
 def parse_formats(spec: str) -> list[str]:
@@ -615,6 +619,12 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
         )
     data = collect(store, project.registry, result, project_name=project.config.name, theme=theme, role=role,
                    unverified=not result.ok)
+    # Quotes go to other people: warn about identifiers the anonymisation missed. Patterns,
+    # deny- and allow-lists only (no NER model to load), as 'rta anonymise check --no-ner'.
+    from rta.anonymise import unresolved_flags
+
+    unresolved = {tid: n for tid, n in sorted(unresolved_flags(project, pipeline=None).items()) if n}
+    data.audit.anonymisation = list(unresolved.items())
     env = environment(template_dir)
     rendered = {fmt: render(data, fmt, template_dir, env) for fmt in formats}
     folder = Path(out) if out is not None else project.root / "rapport"
@@ -628,5 +638,6 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
             "files": {str(p): sha256_text(t) for p, t in zip(paths, rendered.values())},
             "quotes": data.total_quotes, "themes": [t.name for t in data.themes], "filters": data.filters,
             "audit_ok": result.ok, "unverified": data.unverified, "template": str(template_dir) if template_dir else None,
+            "unresolved_flags": unresolved,
         }, project.coder(coder))
-    return BuildResult(paths, data, result.ok)
+    return BuildResult(paths, data, result.ok, unresolved)

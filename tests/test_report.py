@@ -318,3 +318,27 @@ def test_cli_report_exits_1_and_says_what_to_do_when_the_audit_fails(coded: Proj
     main(["--project", str(coded.root), "report", "--out", str(tmp_path / "cli"), "--allow-unverified"])
     assert "stamped UNVERIFIED" in capsys.readouterr().err
     assert "UVERIFISERT" in (tmp_path / "cli" / "report.md").read_text(encoding="utf-8")
+
+
+def test_report_warns_about_identifiers_the_anonymisation_missed(coded: Project, tmp_path: Path, capsys) -> None:
+    main(["--project", str(coded.root), "report", "--out", str(tmp_path / "clean")])
+    assert "likely identifiers" not in capsys.readouterr().err
+    assert "ingen funnet med mønstre og lister" in (tmp_path / "clean" / "report.html").read_text(encoding="utf-8")
+
+    leaky = tmp_path / "lekk.txt"
+    leaky.write_text("I: Hvordan kan vi nå deg?\n"
+                     "S4: Ring meg på 912 34 567 eller skriv til kari.nordmann@example.no, så tar vi det.\n",
+                     encoding="utf-8")
+    coded.add_files([leaky], coder="tester")
+    main(["--project", str(coded.root), "report", "--out", str(tmp_path / "leaky")])
+    err = capsys.readouterr().err
+    assert "WARNING: likely identifiers left in 1 transcript(s): lekk (2)" in err
+    assert "rta anonymise check" in err
+    html = (tmp_path / "leaky" / "report.html").read_text(encoding="utf-8")
+    assert re.search(r'id="anonymisering"><strong>Mulige identifikatorer igjen</strong> i lekk \(2\)', html)
+    assert "mulige identifikatorer igjen i lekk (2)" in (tmp_path / "leaky" / "report.md").read_text(encoding="utf-8")
+    event = coded.store.conn.execute(
+        "SELECT payload FROM events WHERE kind = 'report.built' ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    import json
+
+    assert json.loads(event)["unresolved_flags"] == {"lekk": 2}

@@ -33,6 +33,10 @@ def report(
     data = result.data
     if not result.audit_ok:
         echo("WARNING: the project does not pass 'rta audit'; the report is stamped UNVERIFIED", err=True)
+    if result.unresolved_flags:
+        listed = ", ".join(f"{tid} ({n})" for tid, n in result.unresolved_flags.items())
+        echo(f"WARNING: likely identifiers left in {len(result.unresolved_flags)} transcript(s): {listed}; "
+             "see 'rta anonymise check' before sharing the report", err=True)
     echo(f"{len(data.themes)} theme(s), {data.total_quotes} quote(s) from {data.informants_quoted} informant(s)")
     for path in result.paths:
         echo(f"wrote {path}")
