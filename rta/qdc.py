@@ -274,20 +274,42 @@ def export_losses(codebook: Codebook) -> list[str]:
 # Validation
 
 
+SCHEMA_ENV = "RTA_REFI_QDA_DIR"
+CHECKOUT_SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "data" / "refi-qda"
+
+
+def find_xsd(name: str = "Codebook.xsd") -> Path | None:
+    """The REFI-QDA schema ``name`` (Codebook.xsd or Project.xsd), or None.
+
+    rta does not ship the schemas (they are the REFI consortium's files, not ours). It looks
+    in ``$RTA_REFI_QDA_DIR`` and then in ``../shared/data/refi-qda`` beside a source checkout
+    (where the tests find them)."""
+    import os
+
+    folders = []
+    if os.environ.get(SCHEMA_ENV):
+        folders.append(Path(os.environ[SCHEMA_ENV]).expanduser())
+    folders.append(CHECKOUT_SCHEMAS)
+    for folder in folders:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
 def default_xsd(name: str = "Codebook.xsd") -> Path:
-    """The vendored REFI-QDA schema ``name`` (Codebook.xsd or Project.xsd)."""
-    path = Path(__file__).resolve().parent / "data" / "refi-qda" / name
-    if not path.exists():
+    """:func:`find_xsd`, or an RtaError that says how to point rta at the schema."""
+    path = find_xsd(name)
+    if path is None:
         raise RtaError(
-            f"the REFI-QDA schema {name} is missing from this installation", path=path,
-            hint="pass the schema explicitly (e.g. ../shared/data/refi-qda/Codebook.xsd)",
+            f"the REFI-QDA schema {name} was not found",
+            hint=f"set {SCHEMA_ENV} to a folder holding {name} (from the REFI-QDA standard, qdasoftware.org)",
         )
     return path
 
 
 def validate_xml(source: str | Path | bytes, xsd_path: str | Path | None = None) -> list[Problem]:
     """Schema problems of an XML document (file path or bytes) against ``xsd_path`` (default:
-    the vendored Codebook.xsd); empty when valid. Each problem carries the line when known."""
+    :func:`default_xsd`'s Codebook.xsd); empty when valid. Each problem carries the line when known."""
     import xmlschema
 
     schema = xmlschema.XMLSchema(str(xsd_path or default_xsd("Codebook.xsd")))

@@ -46,6 +46,7 @@ class QdpxSummary:
     selections: int
     notes: int
     skipped: int  # codings not exported (orphaned or on an old revision)
+    validated: bool = False  # checked against Project.xsd before writing (when the schema is found)
 
 
 def _guid(project: str, kind: str, key: Any) -> str:
@@ -238,11 +239,13 @@ def _origin() -> str:
 def export_qdpx(store: Store, out: str | Path, role_name: Callable[[str | None], str] | None = None,
                 xsd: str | Path | None = None) -> QdpxSummary:
     """Write the project as a ``.qdpx`` after validating ``project.qde`` against Project.xsd
-    (an invalid file is never written)."""
-    from rta.qdc import default_xsd, validate_xml
+    when the schema is found (:func:`rta.qdc.find_xsd`; an invalid file is never written)."""
+    from rta.qdc import find_xsd, validate_xml
 
     qde, files, summary = build_project(store, role_name)
-    problems = validate_xml(qde, xsd or default_xsd("Project.xsd"))
+    xsd = xsd or find_xsd("Project.xsd")
+    problems = validate_xml(qde, xsd) if xsd is not None else []
+    summary.validated = xsd is not None
     if problems:
         raise RtaError("the exported project does not validate against Project.xsd (a bug in rta: please report it)",
                        problems=problems[:10])

@@ -54,9 +54,36 @@ def test_tabell3_export_validates_against_the_shared_codebook_xsd(codebook_xsd: 
     assert validate_xml(out, codebook_xsd) == []
 
 
-def test_vendored_xsd_matches_the_shared_one(refi_qda_dir: Path) -> None:
-    for name in ("Codebook.xsd", "Project.xsd"):
-        assert default_xsd(name).read_bytes() == (refi_qda_dir / name).read_bytes()
+def test_schemas_are_found_in_the_env_folder_first_then_beside_a_checkout(
+        refi_qda_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    import rta.qdc
+
+    monkeypatch.setattr(rta.qdc, "CHECKOUT_SCHEMAS", refi_qda_dir)
+    monkeypatch.delenv("RTA_REFI_QDA_DIR", raising=False)
+    assert default_xsd("Project.xsd") == refi_qda_dir / "Project.xsd"
+    mine = tmp_path / "xsd"
+    mine.mkdir()
+    shutil.copy(refi_qda_dir / "Codebook.xsd", mine / "Codebook.xsd")
+    monkeypatch.setenv("RTA_REFI_QDA_DIR", str(mine))
+    assert default_xsd("Codebook.xsd") == mine / "Codebook.xsd"
+    assert default_xsd("Project.xsd") == refi_qda_dir / "Project.xsd"  # not in mine: falls back
+
+
+def test_without_schemas_export_still_writes_and_says_it_was_not_checked(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    import rta.qdc
+    from rta.cli import main
+
+    monkeypatch.setattr(rta.qdc, "CHECKOUT_SCHEMAS", tmp_path / "nowhere")
+    monkeypatch.delenv("RTA_REFI_QDA_DIR", raising=False)
+    with pytest.raises(RtaError, match="RTA_REFI_QDA_DIR"):
+        default_xsd("Codebook.xsd")
+    out = tmp_path / "tabell3.qdc"
+    main(["codebook", "export", str(default_codebook_path()), "-o", str(out)])
+    assert "not checked against Codebook.xsd" in capsys.readouterr().err
+    assert len(read_qdc(out).codebook.codes) == 42  # written all the same, and readable
 
 
 def test_export_structure_codes_nested_themes_as_sets_with_stable_guids() -> None:

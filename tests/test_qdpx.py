@@ -177,3 +177,18 @@ def test_a_foreign_qdpx_with_an_unknown_code_changes_nothing(tmp_path):
         import_qdpx(project, path)
     assert project.store.conn.execute("SELECT COUNT(*) FROM transcripts").fetchone()[0] == 0
     assert not (project.root / "imported" / "intervju-7.txt").exists()
+
+
+def test_export_validates_when_the_schema_is_found_and_says_so_when_not(project, tmp_path, capsys, monkeypatch):
+    import rta.qdc
+
+    code_quote(project, *QUOTES["Tid"], "Tid")
+    monkeypatch.delenv("RTA_REFI_QDA_DIR", raising=False)
+    if rta.qdc.find_xsd("Project.xsd") is not None:  # a checkout with ../shared beside it
+        code, _out, err = run_cli(capsys, project.root, "export", "qdpx", str(tmp_path / "a.qdpx"))
+        assert code == 0 and "not checked" not in err
+    monkeypatch.setattr(rta.qdc, "CHECKOUT_SCHEMAS", tmp_path / "nowhere")
+    code, _out, err = run_cli(capsys, project.root, "export", "qdpx", str(tmp_path / "b.qdpx"))
+    assert code == 0 and "not checked against Project.xsd" in err
+    with zipfile.ZipFile(tmp_path / "b.qdpx") as zf:
+        assert "project.qde" in zf.namelist()

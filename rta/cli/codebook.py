@@ -283,15 +283,19 @@ def export(
 ) -> None:
     """Export to REFI-QDA .qdc for NVivo, ATLAS.ti, MAXQDA and QualCoder: themes become Sets (so
     a code can be in several), definitions and criteria go in Description, GUIDs are stable."""
-    from rta.qdc import codebook_to_qdc, export_losses, validate_xml
+    from rta.qdc import SCHEMA_ENV, codebook_to_qdc, export_losses, find_xsd, validate_xml
 
     codebook = _load(file)
     data = codebook_to_qdc(codebook)
-    problems = validate_xml(data)
+    xsd = find_xsd("Codebook.xsd")
+    problems = validate_xml(data, xsd) if xsd is not None else []
     if problems:  # a bug in rta, not the user's fault: refuse to write an invalid file
         raise RtaError("the exported .qdc does not validate against Codebook.xsd", problems=problems,
                        hint="please report this as a bug with the codebook attached")
     _write_or_print(data, out)
+    if xsd is None:
+        echo(f"note: not checked against Codebook.xsd here (schema not found; set {SCHEMA_ENV} to a folder "
+             "holding it to check every export)", err=True)
     for lost in export_losses(codebook):
         echo(f"not carried over: {lost}", err=True)
 

@@ -368,7 +368,7 @@ def export_qdpx_cmd(
     output: Path = typer.Argument(..., help="The .qdpx file to write."),
 ) -> None:
     """A REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA, QualCoder: validated against
-    Project.xsd before it is written."""
+    Project.xsd before it is written when the schema is at hand ($RTA_REFI_QDA_DIR)."""
     from rta.qdpx import export_qdpx
 
     project = open_project()
@@ -377,6 +377,11 @@ def export_qdpx_cmd(
          f"{s.cases} case(s), {s.users} user(s), {s.notes} note(s)")
     if s.skipped:
         echo(f"  {s.skipped} orphaned or outdated coding(s) left out (see 'rta orphans')")
+    if not s.validated:
+        from rta.qdc import SCHEMA_ENV
+
+        echo(f"note: not checked against Project.xsd here (schema not found; set {SCHEMA_ENV} to a folder "
+             "holding it to check every export)", err=True)
 
 
 @app.command("import-qdpx")
