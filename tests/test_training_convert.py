@@ -129,3 +129,26 @@ def test_fix_iob():
 
 def test_find_corpus_accepts_fixture():
     assert convert.find_corpus(str(MINI)) == MINI.resolve()
+
+
+def test_parse_option_keeps_the_ndt_trees_in_train_only(tmp_path):
+    import spacy
+    from spacy.tokens import DocBin
+
+    convert.convert(MINI, tmp_path, n_sents=2, verbose=False, parse=True)
+    nlp = spacy.blank("nb")
+    train = list(DocBin().from_disk(tmp_path / "train.spacy").get_docs(nlp.vocab))
+    corpus = convert.Corpus(MINI)
+    kept, _aligned, _stats = convert.split(corpus)
+    gold = [convert.strip_headline(s) for _stem, s in kept]
+    tokens = [t for d in train for t in d]
+    assert all(d.has_annotation("DEP") for d in train)
+    assert sum(len(list(d.sents)) for d in train) == len(gold)  # one tree per sentence
+    flat = [(t, len(s), i) for s in gold for i, t in enumerate(s)]
+    for tok, (ndt, _n, i) in zip(tokens, flat):
+        if ndt["head"] == 0:
+            assert tok.head.i == tok.i and tok.dep_ == "ROOT"
+        else:
+            assert tok.head.i - tok.i == ndt["head"] - 1 - i and tok.dep_ == ndt["rel"]
+    dev = list(DocBin().from_disk(tmp_path / "dev.spacy").get_docs(nlp.vocab))
+    assert not any(d.has_annotation("DEP") for d in dev)

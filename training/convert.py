@@ -345,13 +345,25 @@ def make_doc(vocab, sents: list[dict]):
         lemmas += s["lemmas"]
         ents += fix_iob(s["ents"])
         starts += [True] + [False] * (len(s["words"]) - 1)
+    if all("heads" in s for s in sents):
+        # NDT dependency trees (train only): an auxiliary parsing task for the shared tok2vec
+        heads, deps, base = [], [], 0
+        for s in sents:
+            n = len(s["words"])
+            heads += [base + h - 1 if 0 < h <= n else base + i for i, h in enumerate(s["heads"])]
+            deps += [d if 0 < h <= n else "ROOT" for h, d in zip(s["heads"], s["deps"])]
+            base += n
+        return Doc(vocab, words=words, spaces=spaces, pos=pos, lemmas=lemmas, ents=ents,
+                   heads=heads, deps=deps)
     return Doc(vocab, words=words, spaces=spaces, pos=pos, lemmas=lemmas, ents=ents,
                sent_starts=starts)
 
 
-def ndt_record(s: list[dict]) -> dict:
+def ndt_record(s: list[dict], parse: bool = False) -> dict:
     forms = [t["form"] for t in s]
+    extra = {"heads": [t["head"] for t in s], "deps": [t["rel"] or "dep" for t in s]} if parse else {}
     return {
+        **extra,
         "words": forms,
         "spaces": guess_spaces(forms),
         "pos": ndt_upos(s),
@@ -375,7 +387,7 @@ def group(records: list, n: int) -> list[list]:
     return [records[i:i + n] for i in range(0, len(records), n)]
 
 
-def convert(corpus_dir: Path, out_dir: Path, n_sents: int = 10, verbose: bool = True,
+def convert(corpus_dir: Path, out_dir: Path, n_sents: int = 10, verbose: bool = True, parse: bool = False,
             show_confusions: int = 0) -> dict:
     import spacy
     from spacy.tokens import DocBin
@@ -397,7 +409,7 @@ def convert(corpus_dir: Path, out_dir: Path, n_sents: int = 10, verbose: bool = 
         if not s:
             lost["train_empty"] += 1
             continue
-        by_file[stem].append(ndt_record(s))
+        by_file[stem].append(ndt_record(s, parse=parse))
     train_docs = []
     for stem in sorted(by_file):
         for chunk in group(by_file[stem], n_sents):
@@ -407,7 +419,10 @@ def convert(corpus_dir: Path, out_dir: Path, n_sents: int = 10, verbose: bool = 
         recs = [ud_record(ud) for ud, _ in aligned[name] if ud["tokens"]]
         splits[name] = [make_doc(nlp.vocab, c) for c in group(recs, n_sents)]
     for name, docs in splits.items():
-        db = DocBin(store_user_data=False, attrs=["ORTH", "SPACY", "POS", "LEMMA", "ENT_IOB", "ENT_TYPE", "SENT_START"])
+        attrs = ["ORTH", "SPACY", "POS", "LEMMA", "ENT_IOB", "ENT_TYPE", "SENT_START"]
+        if parse and name == "train":
+            attrs += ["HEAD", "DEP"]
+        db = DocBin(store_user_data=False, attrs=attrs)
         for d in docs:
             db.add(d)
         db.to_disk(out_dir / f"{name}.spacy")
@@ -453,11 +468,13 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None,
                     help="output dir for train/dev/test .spacy (default: <repo>/training/corpus)")
     ap.add_argument("--n-sents", type=int, default=10, help="sentences per Doc")
+    ap.add_argument("--parse", action="store_true",
+                    help="keep the NDT dependency trees in train (for the auxiliary parser of config.parse-aux.cfg)")
     ap.add_argument("--confusions", type=int, default=0, help="print the N most frequent UPOS mismatches")
     a = ap.parse_args(argv)
     corpus = find_corpus(a.corpus)
     out = Path(a.out) if a.out else REPO_ROOT / "training" / "corpus"
-    convert(corpus, out, n_sents=a.n_sents, show_confusions=a.confusions)
+    convert(corpus, out, n_sents=a.n_sents, show_confusions=a.confusions, parse=a.parse)
     return 0
 
 
