@@ -15,14 +15,16 @@ from rta.errors import RtaError
 from rta.store import Store, now
 
 TARGET_KINDS = ("coding", "code", "theme", "transcript")
-PHASES = {
-    1: "Fase 1: bli kjent med dataene",
-    2: "Fase 2: generere koder",
-    3: "Fase 3: konstruere tema",
-    4: "Fase 4: gjennomgå tema",
-    5: "Fase 5: definere og navngi tema",
-    6: "Fase 6: skrive",
-}
+
+
+def _phase_heading(number: int | None) -> str:
+    """'Fase 3: konstruere tema', from the one list of phases in :mod:`rta.phases`."""
+    from rta.phases import PHASES
+
+    if number is not None and 1 <= number <= len(PHASES):
+        name = PHASES[number - 1].name
+        return f"Fase {number}: {name[0].lower()}{name[1:]}"
+    return f"Fase {number}"
 
 
 @dataclass
@@ -130,7 +132,7 @@ def memos_markdown(store: Store, title: str = "Memoer og refleksiv logg") -> str
     if journal:
         lines += ["## Refleksiv logg", ""]
         for phase in sorted({m.phase or 0 for m in journal}):
-            lines += [f"### {PHASES.get(phase, f'Fase {phase}')}", ""]
+            lines += [f"### {_phase_heading(phase)}", ""]
             for m in (m for m in journal if (m.phase or 0) == phase):
                 lines += [f"**{m.created}** ({m.coder or 'ukjent'})", "", m.text.strip(), ""]
     headings = {"code": "Memoer om koder", "theme": "Memoer om tema", "transcript": "Memoer om transkripsjoner",
