@@ -481,6 +481,9 @@ def test_cli_diff_text_and_json(tmp_path: Path, capsys) -> None:
     data = json.loads(out)
     assert data["renamed"][0]["old"] == "Kontinuitet" and data["renamed"][0]["new"] == "Stabilitet"
     assert data["reassigned"][0]["code"] == "Økonomi"
+    assert run(["codebook", "diff", str(CB / "valid_small.yaml"), str(path), "--exit-code"], capsys)[0] == 1
+    same = ["codebook", "diff", str(CB / "valid_small.yaml"), str(CB / "valid_small.yaml"), "--exit-code"]
+    assert run(same, capsys)[0] == 0
 
 
 def test_cli_help_does_not_import_heavy_libraries() -> None:

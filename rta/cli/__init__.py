@@ -21,7 +21,9 @@ from rta.cli import anonymise as _anonymise  # noqa: F401,E402
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``rta`` console script."""
     try:
-        app(args=argv, prog_name="rta", standalone_mode=False)
+        code = app(args=argv, prog_name="rta", standalone_mode=False)
+        if isinstance(code, int) and code:  # typer.Exit(N) comes back as a return value here
+            sys.exit(code)
     except RtaError as exc:
         print(str(exc), file=sys.stderr)
         sys.exit(exc.exit_code)

@@ -333,6 +333,7 @@ def diff(
     old: Path = typer.Argument(..., help="Older codebook YAML."),
     new: Path = typer.Argument(..., help="Newer codebook YAML."),
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="text or json."),
+    exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when the codebooks differ (as git diff --exit-code)."),
 ) -> None:
     """How the codebook changed: codes added, removed, renamed (matched by GUID), re-assigned
     between themes, and changed definitions."""
@@ -343,3 +344,5 @@ def diff(
         echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         echo(result.to_text())
+    if exit_code and not result.is_empty():
+        raise typer.Exit(1)
