@@ -162,6 +162,9 @@ def run_demo_result(out: Path | None, echo: Callable[[str], None] = print, use_n
     result.reports = built.paths
     echo(f"6. report: {built.data.total_quotes} quotes in {len(built.data.themes)} themes from "
          f"{built.data.informants_quoted} of {built.data.informants_total} informants")
+    if built.unresolved_flags:
+        echo(f"   the report warns: likely identifiers left in {len(built.unresolved_flags)} transcript(s) "
+             "(the sample's planted slips): see 'rta anonymise check'")
     from rta.audit import audit, verify_report_html
 
     checked = audit(store)
