@@ -141,7 +141,40 @@ def _read_docx(path: Path) -> str:
         document = docx.Document(str(path))
     except Exception as exc:  # zipfile.BadZipFile, KeyError, ...
         raise RtaError(f"cannot read Word file: {exc}", path=path, hint="open and re-save it in Word as .docx") from None
-    return "\n".join(p.text for p in document.paragraphs)
+    return "\n".join(_docx_lines(document))
+
+
+# A table cell that holds only a speaker label (``S1``, ``R 2.1``, ``Intervjuer``, ``Va:``) or
+# only a timestamp: Word transcripts are often typed as a table of (time,) speaker and text.
+_LABEL_CELL = re.compile(r"[^\s:]{1,15}(?: [^\s:]{1,6})?:?")
+_TIME_CELL = re.compile(r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?[\])]?")
+
+
+def _docx_lines(document: Any) -> list[str]:
+    """Paragraphs and table rows of a Word document in reading order. A row of (speaker, text)
+    or (time, speaker, text) cells becomes a turn line ``SPEAKER: [time] text``; any other row
+    becomes its cells' text joined by spaces."""
+    from docx.text.paragraph import Paragraph
+
+    lines: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Paragraph):
+            lines.append(block.text)
+            continue
+        for row in block.rows:
+            cells: list[Any] = []
+            for cell in row.cells:  # a merged cell is listed once per grid column it spans
+                if not cells or cell._tc is not cells[-1]._tc:
+                    cells.append(cell)
+            texts = [c.text.strip() for c in cells if c.text.strip()]
+            if len(texts) >= 3 and _TIME_CELL.fullmatch(texts[0]) and _LABEL_CELL.fullmatch(texts[1]):
+                stamp = texts[0].strip("[]()")
+                lines.append(f"{texts[1].rstrip(':')}: [{stamp}] " + " ".join(texts[2:]))
+            elif len(texts) >= 2 and _LABEL_CELL.fullmatch(texts[0]):
+                lines.append(f"{texts[0].rstrip(':')}: " + " ".join(texts[1:]))
+            elif texts:
+                lines.append(" ".join(texts))
+    return lines
 
 
 def parse_file(path: str | Path, registry: Registry, encoding: str = "utf-8") -> Transcript:

@@ -227,3 +227,27 @@ def test_property_offsets_select_turn_text_for_any_generated_transcript(turns, e
         assert t.text[turn.start : turn.end] == turn.text
         assert turn.text == turn.text.strip()
         assert t.line_of(turn.start) == turn.line_start
+
+
+def test_docx_tables_of_speaker_and_text_become_turns_in_reading_order(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("I: Vi starter med litt bakgrunn.")
+    table = document.add_table(rows=3, cols=2)
+    for row, (who, said) in zip(table.rows, [("S4", "Vi var med fra starten."), ("I:", "Og etterpå?"),
+                                              ("R 2.1", "Det tok tid.")]):
+        row.cells[0].text, row.cells[1].text = who, said
+    table.rows[2].cells[1].add_paragraph("Men det løsnet.")
+    timed = document.add_table(rows=1, cols=3)
+    timed.rows[0].cells[0].text, timed.rows[0].cells[1].text, timed.rows[0].cells[2].text = (
+        "00:12:05", "Va", "Vi kom inn i januar.")
+    document.add_paragraph("I: Takk for praten.")
+    path = tmp_path / "tabell.docx"
+    document.save(str(path))
+    t = parse_file(path, REG)
+    assert [turn.code for turn in t.turns] == [None, "S4", None, "R2.1", "Va", None]
+    assert t.turns[3].text == "Det tok tid.\nMen det løsnet."
+    assert t.turns[4].text == "Vi kom inn i januar." and t.turns[4].timestamp == "00:12:05"
+    for turn in t.turns:  # offsets and lines still point into the stored, normalised text
+        assert t.text[turn.start:turn.end] == turn.text
