@@ -42,9 +42,9 @@ import json
 import math
 import re
 from bisect import bisect_right
-from itertools import accumulate
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, Callable, Iterable
 
 from rta.errors import RtaError
@@ -52,7 +52,7 @@ from rta.norsk import fold
 from rta.store import Store, now
 
 MIN_STEM = 5
-SLOTS = 16  # at most this many words in a phrase indicator
+SLOTS = 64  # at most this many words in a phrase indicator
 _NO_SLOTS: frozenset[int] = frozenset()
 _CONTEXT_SENSITIVE = re.compile(r"\^|\$|\\[AZ]|\(\?<?[=!]")
 FUZZY_THRESHOLD = 85.0
@@ -942,6 +942,8 @@ def generate(store: Store, turns: list[TurnInput], matcher: Matcher,
         exemplars, coded = _exemplars(store, matcher.codebook, matcher.index.codes)
         candidates.extend(examples_candidates(matcher, turns, bags, exemplars, coded, opts.examples_threshold))
     candidates = [c for c in candidates if c.score >= opts.min_score]
+    # reading order, so suggestion ids follow the transcripts (rta review --accept 12,13)
+    candidates.sort(key=lambda c: (c.transcript_id, c.start, c.end, c.code, c.method))
     _lines(store, candidates)
     return candidates
 
