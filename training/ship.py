@@ -64,6 +64,8 @@ def main(argv=None) -> int:
     ap.add_argument("--run", default="")
     ap.add_argument("--version", default="0.1.0")
     ap.add_argument("--dest", default=str(DEST))
+    ap.add_argument("--config", default="training/config.cfg", help="the training config (its commit goes in meta)")
+    ap.add_argument("--note", default="", help="what was special about this run (goes in meta.training)")
     a = ap.parse_args(argv)
 
     src, dest = Path(a.model), Path(a.dest)
@@ -94,7 +96,7 @@ def main(argv=None) -> int:
 
     test = json.loads(Path(a.test_scores).read_text())
     dev = json.loads(Path(a.dev_scores).read_text())
-    cfg_commit = git("log", "-1", "--format=%H", "--", "training/config.cfg")
+    cfg_commit = git("log", "-1", "--format=%H", "--", a.config)
     v = spacy.about.__version__.split(".")
     meta = json.loads((dest / "meta.json").read_text())
     meta.update({
@@ -126,7 +128,9 @@ def main(argv=None) -> int:
         ],
         "training": {
             "run": a.run,
+            "config": a.config,
             "config_commit": cfg_commit,
+            **({"note": a.note} if a.note else {}),
             "training_seconds": round(a.train_seconds),
             "hardware": "CPU, one thread (--gpu-id -1)",
             "data": "train = treebank sentences in neither UD dev nor test; dev = UD dev (model selection); test = UD test",
