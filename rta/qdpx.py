@@ -259,25 +259,44 @@ def export_qdpx(store: Store, out: str | Path, role_name: Callable[[str | None],
     return summary
 
 
+def _open_qdpx(path: Path) -> tuple[zipfile.ZipFile, dict[str, str], ET.Element]:
+    """The archive, its member names by lower-case name, and the parsed ``project.qde``
+    (read leniently: any case of the member names, a BOM). The caller closes the archive."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (FileNotFoundError, zipfile.BadZipFile) as exc:
+        raise RtaError(f"cannot open as a .qdpx (zip) file: {exc}", path=path) from None
+    names = {n.lower(): n for n in zf.namelist()}
+    if "project.qde" not in names:
+        zf.close()
+        raise RtaError("no project.qde inside", path=path, hint="is this a REFI-QDA project export?")
+    try:
+        root = ET.fromstring(zf.read(names["project.qde"]).lstrip(b"\xef\xbb\xbf"))
+    except ET.ParseError as exc:
+        zf.close()
+        raise RtaError(f"project.qde is not well-formed XML: {exc}", path=path) from None
+    return zf, names, root
+
+
+def _local(el: ET.Element) -> str:
+    """An element's tag without its namespace ('' for comments and processing instructions)."""
+    return el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
+
+
+def _norm_guid(guid: str | None) -> str:
+    """A GUID as tools write it ('{ABC-...}', 'abc-...') in one comparable form."""
+    return (guid or "").strip().strip("{}").lower()
+
+
 def read_qdpx_selections(path: str | Path) -> list[dict[str, Any]]:
     """Every PlainTextSelection of a ``.qdpx`` with its source text slice and code names, read
     leniently (``Sources/`` or ``sources/``, a BOM, CRLF line ends in the text files), so an
     export — ours or another tool's — can be checked or compared."""
     path = Path(path)
-    try:
-        zf = zipfile.ZipFile(path)
-    except (FileNotFoundError, zipfile.BadZipFile) as exc:
-        raise RtaError(f"cannot open as a .qdpx (zip) file: {exc}", path=path) from None
+    zf, names, root = _open_qdpx(path)
+    local = _local
     with zf:
-        names = {n.lower(): n for n in zf.namelist()}
-        if "project.qde" not in names:
-            raise RtaError("no project.qde inside", path=path, hint="is this a REFI-QDA project export?")
-        root = ET.fromstring(zf.read(names["project.qde"]).lstrip(b"\xef\xbb\xbf"))
-
-        def local(el: ET.Element) -> str:
-            return el.tag.rsplit("}", 1)[-1]
-
-        codes = {el.get("guid", "").strip("{}").lower(): el.get("name") for el in root.iter() if local(el) == "Code"}
+        codes = {_norm_guid(el.get("guid")): el.get("name") for el in root.iter() if local(el) == "Code"}
         out = []
         for src in (el for el in root.iter() if local(el) == "TextSource"):
             ref = src.get("plainTextPath") or ""
@@ -288,7 +307,7 @@ def read_qdpx_selections(path: str | Path) -> list[dict[str, Any]]:
                 text = zf.read(names[key]).decode("utf-8-sig").replace("\r\n", "\n")
             for sel in (el for el in src if local(el) == "PlainTextSelection"):
                 s, e = int(sel.get("startPosition", "0")), int(sel.get("endPosition", "0"))
-                codes_here = [codes.get((cr.get("targetGUID") or "").strip("{}").lower())
+                codes_here = [codes.get(_norm_guid(cr.get("targetGUID")))
                               for cd in sel if local(cd) == "Coding" for cr in cd if local(cr) == "CodeRef"]
                 out.append({"source": src.get("name"), "selection": sel.get("guid"), "start": s, "end": e,
                             "text": text[s:e], "codes": codes_here})
@@ -343,25 +362,9 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None) -> Qdp
     from rta.transcripts import parse_text
 
     path = Path(path)
-    try:
-        zf = zipfile.ZipFile(path)
-    except (FileNotFoundError, zipfile.BadZipFile) as exc:
-        raise RtaError(f"cannot open as a .qdpx (zip) file: {exc}", path=path) from None
+    zf, names, root = _open_qdpx(path)
+    local, norm = _local, _norm_guid
     with zf:
-        names = {n.lower(): n for n in zf.namelist()}
-        if "project.qde" not in names:
-            raise RtaError("no project.qde inside", path=path, hint="is this a REFI-QDA project export?")
-        try:
-            root = ET.fromstring(zf.read(names["project.qde"]).lstrip(b"\xef\xbb\xbf"))
-        except ET.ParseError as exc:
-            raise RtaError(f"project.qde is not well-formed XML: {exc}", path=path) from None
-
-        def local(el: ET.Element) -> str:
-            return el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
-
-        def norm(guid: str | None) -> str:
-            return (guid or "").strip().strip("{}").lower()
-
         codes = {norm(el.get("guid")): el.get("name") or "" for el in root.iter() if local(el) == "Code"}
         users = {norm(el.get("guid")): el.get("name") or el.get("id") or "" for el in root.iter() if local(el) == "User"}
         sources = []

@@ -119,6 +119,14 @@ def test_a_file_that_is_not_a_qdpx_is_refused(tmp_path):
     path.write_text("ikke en zip", encoding="utf-8")
     with pytest.raises(RtaError, match="cannot open as a .qdpx"):
         read_qdpx_selections(path)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("sources/a.txt", "tekst")
+    with pytest.raises(RtaError, match="no project.qde inside"):
+        read_qdpx_selections(path)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("Project.qde", "<Project")
+    with pytest.raises(RtaError, match="not well-formed"):
+        read_qdpx_selections(path)
 
 
 def test_an_exported_project_imports_into_a_fresh_project_with_the_same_codings(exported, tmp_path, capsys):
