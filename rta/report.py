@@ -620,7 +620,7 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
     data = collect(store, project.registry, result, project_name=project.config.name, theme=theme, role=role,
                    unverified=not result.ok)
     # Quotes go to other people: warn about identifiers the anonymisation missed. Patterns,
-    # deny- and allow-lists only (no NER model to load), as 'rta anonymise check --no-ner'.
+    # deny- and allow-lists only (no NER model to load), as 'rta anonymise check --pipeline none'.
     from rta.anonymise import unresolved_flags
 
     unresolved = {tid: n for tid, n in sorted(unresolved_flags(project, pipeline=None).items()) if n}
