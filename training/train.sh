@@ -7,7 +7,8 @@
 #
 # Steps: convert NorNE -> training/corpus/*.spacy, train on one CPU thread, evaluate
 # model-best on UD test and dev, copy it into rta/models/nb_rta with meta.json.
-# Set SHIP=0 to train and evaluate without copying into rta/models.
+# Set SHIP=0 to train and evaluate without copying into rta/models; CONFIG=training/config.ner-own.cfg
+# (or another config) to train an experiment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN="${1:-run}"; shift || true
@@ -20,7 +21,7 @@ mkdir -p "$OUT"
 "$PY" training/convert.py --corpus "${NORNE:-../shared/data/norne}" --out training/corpus | tee "$OUT/convert.log"
 
 start=$(date +%s)
-"$PY" -m spacy train training/config.cfg --output "$OUT" --gpu-id -1 "$@" 2>&1 | tee "$OUT/train.log"
+"$PY" -m spacy train "${CONFIG:-training/config.cfg}" --output "$OUT" --gpu-id -1 "$@" 2>&1 | tee "$OUT/train.log"
 end=$(date +%s)
 echo "training seconds: $((end - start))" | tee -a "$OUT/train.log"
 
@@ -29,6 +30,7 @@ echo "training seconds: $((end - start))" | tee -a "$OUT/train.log"
 
 if [ "${SHIP:-1}" = "1" ]; then
   "$PY" training/ship.py --model "$OUT/model-best" --test-scores "$OUT/test.json" \
-      --dev-scores "$OUT/dev.json" --train-seconds "$((end - start))" --run "$RUN"
+      --dev-scores "$OUT/dev.json" --train-seconds "$((end - start))" --run "$RUN" \
+      --config "${CONFIG:-training/config.cfg}"
   "$PY" -c "import spacy; nlp = spacy.load('rta/models/nb_rta'); print(nlp.pipe_names, [(e.text, e.label_) for e in nlp('Kari Nordmann flyttet fra Bergen til Oslo i fjor.').ents])"
 fi
