@@ -19,23 +19,13 @@ from rta.anonymise import (
     save_key,
     unresolved_flags,
 )
-from rta.cli import main
+from test_store_fixtures import run
 from rta.errors import RtaError
 from rta.informants import default_registry
 from rta.project import Project
 
 DATA = Path(__file__).parent / "data" / "anonymise"
 REG = default_registry()
-
-
-def run(args: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def pseudonymise(texts: dict[str, str], key: Key | None = None, style: str = "default"):

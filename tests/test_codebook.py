@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from rta.cli import main
+from test_store_fixtures import run
 from rta.codebook import (
     Codebook,
     CodebookLookupError,
@@ -36,17 +37,6 @@ TABELL3_CODES = (
     "Suksessfaktorer, Tid, Tillit, Uklarhet, Usikkerhet, Utbytte, Utskiftning, Variasjon, "
     "Veilederrollen, Veiledning, Økonomi"
 ).split(", ")
-
-
-def run(args: list[str], capsys) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    code = 0
-    try:
-        main(args)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def errors(path: Path) -> list:

@@ -10,22 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from rta.cli import main
+from test_store_fixtures import run
 from rta.errors import RtaError
 from rta.project import Project
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def run(args: list[str], capsys) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def snapshot(project: Project) -> tuple:

@@ -25,7 +25,7 @@ from rta.qdc import (
 )
 from rta.resources import default_codebook_path
 
-from tests.test_codebook import run
+from test_store_fixtures import run
 
 CB = Path(__file__).parent / "data" / "codebooks"
 NVIVO = CB / "nvivo_atlas_style.qdc"

@@ -12,6 +12,19 @@ from rta.project import Project
 STORE_DATA = Path(__file__).parent / "data" / "store"
 
 
+def run(args: list[str], capsys) -> tuple[int, str, str]:
+    """Run the CLI in-process with ``args``; returns (exit code, stdout, stderr)."""
+    from rta.cli import main
+
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
 def run_cli(capsys, root: Path, *args: str) -> tuple[int, str, str]:
     """Run ``rta --project ROOT ARGS`` in-process; returns (exit code, stdout, stderr)."""
     from rta.cli import main
