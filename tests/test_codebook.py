@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from rta.cli import main
 from test_store_fixtures import run
 from rta.codebook import (
     Codebook,
