@@ -82,6 +82,8 @@ def main(argv=None) -> int:
     shutil.rmtree(dest)
     nlp.config["paths"]["train"] = None
     nlp.config["paths"]["dev"] = None
+    # the training-time augmenter (training/augment.py) is not part of the package
+    nlp.config["corpora"]["train"]["augmenter"] = None
     nlp.to_disk(dest)
     for junk in dest.rglob("*"):
         if junk.is_file() and junk.name in ("lookups.bin",) and junk.stat().st_size < 100:
