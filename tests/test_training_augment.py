@@ -80,3 +80,21 @@ def test_registered_augmenter_yields_a_trainable_example(bank, tmp_path):
     assert eg.reference.text != doc.text
     assert [t.text for t in eg.predicted] == [t.text for t in eg.reference]
     assert {e.label_ for e in eg.reference.ents} == {"PER", "GPE_LOC"}
+
+
+def test_error_breakdown_counts_each_gold_mention_once_by_kind():
+    import errors
+
+    nlp = spacy.blank("nb")
+    gold = _doc(nlp.vocab)  # Kari Lund (PER), Tromsø, Per (PER), Bodø
+    pred = Doc(nlp.vocab, words=WORDS, spaces=[n != "." for n in WORDS[1:]] + [False])
+    pred.ents = [pred.char_span(7, 11, "PER"),              # 'Kari' only: boundary
+                 pred.char_span(28, 34, "ORG"),             # Tromsø as ORG: type
+                 pred.char_span(46, 49, "PER"),             # Per: ok
+                 pred.char_span(0, 6, "PER")]               # 'Rektor': spurious
+    c = errors.classify([gold], [pred], seen={"Per", "Tromsø"})
+    assert c["unseen", "boundary"] == 1
+    assert c["seen", "type"] == 1
+    assert c["seen", "ok"] == 1
+    assert c["unseen", "missed"] == 1      # Bodø
+    assert c["spurious", ""] == 1
