@@ -98,3 +98,4 @@ def test_error_breakdown_counts_each_gold_mention_once_by_kind():
     assert c["seen", "ok"] == 1
     assert c["unseen", "missed"] == 1      # Bodø
     assert c["spurious", ""] == 1
+    assert c["predicted", ""] == 4

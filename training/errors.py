@@ -9,7 +9,8 @@ change can be judged by what it fixes. Use dev for choices; test only to report.
 
 Each gold mention is counted once as: `ok` (same span and type), `type` (same span, other
 type), `boundary` (overlaps a predicted span with other edges) or `missed`; `spurious`
-counts predicted spans that overlap no gold mention.
+counts predicted spans that overlap no gold mention. It also prints P/R/F with the type
+ignored (exact spans): what matters to the anonymisation check, which flags any name.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def classify(gold_docs, pred_docs, seen: set[str]) -> Counter:
                 kind = "missed"
             c[part, kind] += 1
         gold = [(e.start_char, e.end_char) for e in g.ents]
+        c["predicted", ""] += len(pred)
         for s, t in pred:
             if not any(a < t and s < b for a, b in gold):
                 c["spurious", ""] += 1
@@ -70,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         cells = "  ".join(f"{k} {c[part, k]:>4} ({c[part, k] / n:.1%})" for k in KINDS) if n else "-"
         print(f"  {part:<6} n={n:>4}  {cells}")
     print(f"  spurious predicted spans: {c['spurious', '']}")
+    right = sum(c[part, k] for part in ("seen", "unseen") for k in ("ok", "type"))
+    n_gold = sum(c[part, k] for part in ("seen", "unseen") for k in KINDS)
+    p, r = right / max(c["predicted", ""], 1), right / max(n_gold, 1)
+    print(f"  spans, type ignored: P {p:.3f} R {r:.3f} F {2 * p * r / max(p + r, 1e-9):.3f}")
     return 0
 
 
