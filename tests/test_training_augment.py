@@ -72,7 +72,7 @@ def test_level_zero_or_unknown_label_swaps_nothing(bank):
 
 def test_registered_augmenter_yields_a_trainable_example(bank, tmp_path):
     nlp = spacy.blank("nb")
-    path = tmp_path / "train.spacy"
+    path = tmp_path / "train.spacy"  # written by the `bank` fixture
     aug = spacy.registry.augmenters.get("rta.mention_swap.v1")(path=str(path), level=1.0)
     from spacy.training import Example
     doc = _doc(nlp.vocab)
