@@ -81,19 +81,56 @@ def dir_size(p: Path) -> int:
     return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
 
 
-def evaluate(nlp, corpus: str | None, split: str) -> dict | None:
+def _gold_groups(nlp, f: Path, group: int):
+    """UD sentences as gold Docs, in groups of ``group`` consecutive sentences."""
+    sys.path.insert(0, str(REPO / "training"))
+    from convert import read_conllu, ud_record, make_doc  # noqa: E402
+
+    recs = [ud_record(s) for s in read_conllu(f) if s["tokens"]]
+    return [([make_doc(nlp.vocab, [r]) for r in recs[i:i + group]], make_doc(nlp.vocab, recs[i:i + group]))
+            for i in range(0, len(recs), group)]
+
+
+def evaluate(nlp, corpus: str | None, split: str, group: int = 10) -> dict | None:
+    """Scores on a UD split, NER in four ways (UPOS and lemma from the first):
+
+    - ``doc``: each group of ``group`` sentences is one text (as `spacy evaluate` on
+      training/corpus), the NER then rta's entity consistency over the group;
+    - ``doc_raw``: the same without the consistency rules;
+    - ``sent``: each sentence tagged on its own (as `rta anonymise check` tags each turn), then
+      the consistency rules over its group (as over a transcript's turns);
+    - ``sent_raw``: each sentence on its own, no consistency rules.
+    """
     f = _ud_file(corpus, split)
     if f is None:
         return None
-    sys.path.insert(0, str(REPO / "training"))
-    from convert import read_conllu, ud_record, make_doc  # noqa: E402
+    from spacy.scorer import get_ner_prf
+    from spacy.tokens import Doc
     from spacy.training import Example
 
-    examples = []
-    for s in read_conllu(f):
-        gold = make_doc(nlp.vocab, [ud_record(s)])
-        examples.append(Example(nlp.make_doc(gold.text), gold))
-    return nlp.evaluate(examples)
+    from rta.entities import COMPONENT, harmonise_docs
+
+    groups = _gold_groups(nlp, f, group)
+    has_rules = COMPONENT in nlp.pipe_names
+    raw = [c for c in nlp.pipe_names if c != COMPONENT]
+    out: dict = {}
+    examples = [Example(nlp.make_doc(gold.text), gold) for _, gold in groups]
+    out["doc"] = nlp.evaluate(examples)
+    with nlp.select_pipes(enable=raw):
+        out["doc_raw"] = nlp.evaluate([Example(nlp.make_doc(gold.text), gold) for _, gold in groups])
+        sents = list(nlp.pipe(g.text for sents, _ in groups for g in sents))
+    per_sent_raw, per_sent = [], []
+    i = 0
+    for sent_golds, gold in groups:
+        part = sents[i:i + len(sent_golds)]
+        i += len(sent_golds)
+        per_sent_raw.append(Example(Doc.from_docs([d.copy() for d in part], ensure_whitespace=True), gold))
+        if has_rules:
+            harmonise_docs(part)
+        per_sent.append(Example(Doc.from_docs(part, ensure_whitespace=True), gold))
+    out["sent_raw"] = get_ner_prf(per_sent_raw)
+    out["sent"] = get_ner_prf(per_sent)
+    return out
 
 
 def main(argv=None) -> int:
@@ -108,15 +145,20 @@ def main(argv=None) -> int:
 
     _single_thread()
     texts = load_texts(a.corpus)
-    nlp = spacy.load(a.model)
+    from rta.entities import COMPONENT, add_to
+
+    nlp = add_to(spacy.load(a.model))  # as rta loads it: the NER, then the consistency rules
     blank = spacy.blank("nb")
     n_words = sum(len(d) for d in blank.pipe(texts))
     wps = words_per_second(nlp, texts, a.repeats)
     wps_blank = words_per_second(blank, texts, a.repeats)
+    with nlp.select_pipes(disable=[c for c in nlp.pipe_names if c == COMPONENT]):
+        wps_raw = words_per_second(nlp, texts, a.repeats)
     size = dir_size(Path(a.model))
     print(f"texts: {len(texts)} ({n_words} words), one thread, spaCy {spacy.__version__}")
     print(f"pipeline {a.model}: {nlp.pipe_names}")
     print(f"  nb_rta          : {wps:10.0f} words/s")
+    print(f"  without {COMPONENT}: {wps_raw:10.0f} words/s")
     print(f"  spacy.blank(nb) : {wps_blank:10.0f} words/s")
     print(f"  ratio blank/nb_rta: {wps_blank / wps:.1f}x")
     print(f"  size on disk    : {size / 1e6:.1f} MB")
@@ -125,10 +167,18 @@ def main(argv=None) -> int:
         if sc is None:
             print("corpus not found: no accuracy figures")
             break
-        print(f"UD {split}: UPOS {sc['pos_acc']:.4f}  lemma {sc['lemma_acc']:.4f}  "
-              f"NER P {sc['ents_p']:.4f} R {sc['ents_r']:.4f} F {sc['ents_f']:.4f}")
-        for lab, v in sorted((sc.get("ents_per_type") or {}).items()):
-            print(f"    {lab:8s} P {v['p']:.3f} R {v['r']:.3f} F {v['f']:.3f}")
+        d = sc["doc"]
+        print(f"UD {split}: UPOS {d['pos_acc']:.4f}  lemma {d['lemma_acc']:.4f}")
+        for mode, label in (("doc_raw", "10-sentence docs, NER alone        "),
+                            ("doc", "10-sentence docs, NER + consistency"),
+                            ("sent_raw", "each sentence alone, NER alone    "),
+                            ("sent", "each sentence, consistency per 10  ")):
+            v = sc[mode]
+            print(f"  NER {label}: P {v['ents_p']:.4f} R {v['ents_r']:.4f} F {v['ents_f']:.4f}")
+        print(f"  consistency rules: F {sc['doc']['ents_f'] - sc['doc_raw']['ents_f']:+.4f} (docs), "
+              f"{sc['sent']['ents_f'] - sc['sent_raw']['ents_f']:+.4f} (sentences)")
+        for lab, v in sorted((sc["sent"].get("ents_per_type") or {}).items()):
+            print(f"    {lab:8s} P {v['p']:.3f} R {v['r']:.3f} F {v['f']:.3f}  (each sentence, consistency)")
     return 0
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from rta.errors import RtaError
+from rta.entities import harmonise_docs
 
 if TYPE_CHECKING:  # pragma: no cover
     from rta.informants import Registry
@@ -346,6 +347,9 @@ def _ner_flags(pipeline: Any, text: str, regions: list[tuple[int, int]], ctx: _C
     enable = [name for name in pipeline.pipe_names if name in ("tok2vec", "ner", "transformer")]
     with pipeline.select_pipes(enable=enable):
         docs = list(pipeline.pipe(chunks, batch_size=32))
+    # Each turn is tagged on its own; the consistency rules then run over the whole transcript,
+    # so 'Djuvik' alone in a later turn is a person once 'Ola Djuvik' was one (rta.entities).
+    harmonise_docs(docs)
     for (rs, _re), doc in zip(regions, docs):
         for ent in doc.ents:
             if ent.label_ not in NER_KINDS:
@@ -514,6 +518,7 @@ def load_check_pipeline(name: str | None = "auto", root: Path | None = None) -> 
 
 @functools.cache
 def _load_with_ner(source: str, target: str) -> Any:
+    from rta.entities import add_to
     from rta.nlp import EMBEDDED, embedded_pipeline
 
     if source == EMBEDDED:
@@ -521,7 +526,7 @@ def _load_with_ner(source: str, target: str) -> Any:
     import spacy
 
     try:
-        return spacy.load(target)
+        return add_to(spacy.load(target))
     except Exception as exc:  # broken or incompatible pipeline: say which and what to do
         raise RtaError(f"could not load the spaCy pipeline '{target}': {exc}",
                        hint="use --pipeline none (patterns and lists only) or pin another pipeline") from None

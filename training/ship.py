@@ -23,6 +23,10 @@ for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB
 
 REPO = Path(__file__).resolve().parent.parent
 DEST = REPO / "rta" / "models" / "nb_rta"
+# Party abbreviations the treebank writes without a full stop ('Frp', 'Ap', 'Sp'). As spaCy
+# tokenizer exceptions, 'Frp.' at the end of a sentence swallowed the full stop, so the name
+# could not be found as 'Frp'; removing them mends that (UD dev: 6 of 1,688 entities).
+PERIOD_NOT_PART = ("Ap.", "Frp.", "Sp.")
 ENT_TYPES = ("PER", "ORG", "LOC", "GPE_LOC", "GPE_ORG", "PROD", "EVT", "DRV", "MISC")
 
 
@@ -84,6 +88,7 @@ def main(argv=None) -> int:
     nlp.config["paths"]["dev"] = None
     # the training-time augmenter (training/augment.py) is not part of the package
     nlp.config["corpora"]["train"]["augmenter"] = None
+    nlp.tokenizer.rules = {k: v for k, v in nlp.tokenizer.rules.items() if k not in PERIOD_NOT_PART}
     nlp.to_disk(dest)
     for junk in dest.rglob("*"):
         if junk.is_file() and junk.name in ("lookups.bin",) and junk.stat().st_size < 100:

@@ -1,0 +1,123 @@
+"""rta.entities: the document-level consistency rules applied after the NER."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+
+from rta.entities import COMPONENT, add_to, base_form, countries, harmonise, harmonise_docs
+from rta.nlp import bundled_path
+
+
+@pytest.fixture(scope="module")
+def blank():
+    return spacy.blank("nb")
+
+
+def tagged(nlp, text: str, ents: list[tuple[str, str]]):
+    """A Doc of ``text`` whose entities are the given (text, label) pairs, found left to right."""
+    doc = nlp(text)
+    spans, pos = [], 0
+    for surface, label in ents:
+        start = text.index(surface, pos)
+        span = doc.char_span(start, start + len(surface), label=label)
+        assert span is not None, surface
+        spans.append(span)
+        pos = start + len(surface)
+    doc.ents = spans
+    return doc
+
+
+def labels(doc) -> list[tuple[str, str]]:
+    return [(e.text, e.label_) for e in doc.ents]
+
+
+def test_country_list_is_norwegian_and_leaves_out_the_pronoun_man() -> None:
+    names = countries()
+    assert {"Norge", "Sverige", "Chile", "Nord-Korea", "Albania"} <= names
+    assert "Man" not in names and len(names) > 200
+
+
+def test_genitive_ending_is_ignored_when_comparing_names() -> None:
+    assert base_form("Chiles") == "Chile"
+    assert base_form("Hans'") == "Hans"
+    assert base_form("Os") == "Os"  # too short to be a genitive
+
+
+def test_a_country_typed_as_a_product_or_place_becomes_geo_political(blank) -> None:
+    doc = tagged(blank, "Eksporten til Albania og Chiles gruver vokste.", [("Albania", "PROD"), ("Chiles", "LOC")])
+    assert labels(harmonise(doc)) == [("Albania", "GPE_LOC"), ("Chiles", "GPE_LOC")]
+
+
+def test_a_country_typed_as_an_organisation_is_kept(blank) -> None:
+    # NorNE types national teams as ORG: 'Norge slo Sverige 2-0'
+    doc = tagged(blank, "Norge slo Sverige 2-0 i går.", [("Norge", "ORG"), ("Sverige", "ORG")])
+    assert labels(harmonise(doc)) == [("Norge", "ORG"), ("Sverige", "ORG")]
+
+
+def test_a_missed_country_name_is_added_but_not_the_pronoun_man(blank) -> None:
+    doc = tagged(blank, "Man reiste til Nord-Korea og Chile.", [("Chile", "GPE_LOC")])
+    assert labels(harmonise(doc)) == [("Nord-Korea", "GPE_LOC"), ("Chile", "GPE_LOC")]
+
+
+def test_a_lone_surname_is_a_person_once_the_full_name_was_one(blank) -> None:
+    doc = tagged(blank, "Ola Djuvik er rektor. Djuvik sier at Djuviks skole er liten.",
+                 [("Ola Djuvik", "PER"), ("Djuvik", "GPE_LOC")])
+    assert labels(harmonise(doc)) == [("Ola Djuvik", "PER"), ("Djuvik", "PER"), ("Djuviks", "PER")]
+
+
+def test_the_surname_rule_adds_no_lower_case_words_and_leaves_longer_names_alone(blank) -> None:
+    doc = tagged(blank, "Kari Berg gikk. Berg Sparebank og berg i dagen.",
+                 [("Kari Berg", "PER"), ("Berg Sparebank", "ORG")])
+    assert labels(harmonise(doc)) == [("Kari Berg", "PER"), ("Berg Sparebank", "ORG")]
+
+
+def test_one_word_names_alone_do_not_start_the_surname_rule(blank) -> None:
+    doc = tagged(blank, "Hamar vant. Hamar er fint.", [("Hamar", "PER")])
+    harmonise(doc, vote=False)
+    assert labels(doc) == [("Hamar", "PER")]  # nothing added: no full name in the document
+
+
+def test_the_majority_type_wins_and_a_tie_changes_nothing(blank) -> None:
+    doc = tagged(blank, "Fortodol hjelper. Fortodol selges. Fortodol virker.",
+                 [("Fortodol", "PROD"), ("Fortodol", "PROD"), ("Fortodol", "PER")])
+    assert [lab for _, lab in labels(harmonise(doc))] == ["PROD", "PROD", "PROD"]
+    tie = tagged(blank, "Vega kom. Vega dro.", [("Vega", "ORG"), ("Vega", "LOC")])
+    assert labels(harmonise(tie)) == [("Vega", "ORG"), ("Vega", "LOC")]
+
+
+def test_rules_never_drop_or_reshape_an_entity_the_ner_found(blank) -> None:
+    doc = tagged(blank, "Per Olsen og NAV Hamar møtte Olsen i Bergen.",
+                 [("Per Olsen", "PER"), ("NAV Hamar", "ORG"), ("Olsen", "ORG"), ("Bergen", "GPE_LOC")])
+    before = [(e.start, e.end) for e in doc.ents]
+    after = [(e.start, e.end) for e in harmonise(doc).ents]
+    assert set(before) <= set(after)
+
+
+def test_rules_run_across_the_turns_of_one_transcript(blank) -> None:
+    first = tagged(blank, "Jeg snakket med Ola Djuvik.", [("Ola Djuvik", "PER")])
+    later = tagged(blank, "Djuvik var enig.", [("Djuvik", "LOC")])
+    harmonise_docs([first, later])
+    assert labels(later) == [("Djuvik", "PER")]
+
+
+def test_component_goes_after_the_ner_and_only_where_there_is_one(blank) -> None:
+    assert COMPONENT not in add_to(spacy.blank("nb")).pipe_names
+    nlp = spacy.blank("nb")
+    nlp.add_pipe("ner")
+    add_to(add_to(nlp))
+    assert nlp.pipe_names == ["ner", COMPONENT]
+
+
+@pytest.mark.skipif(not (bundled_path() / "meta.json").is_file(), reason="bundled pipeline not present")
+def test_bundled_pipeline_with_the_rules_keeps_a_full_name_and_its_surname_together() -> None:
+    nlp = add_to(spacy.load(bundled_path()))
+    doc = nlp("Rektor Ingrid Haugsvær ledet møtet i Bergen. Etterpå sa Haugsvær at hun var fornøyd.")
+    found = {(e.text, e.label_) for e in doc.ents}
+    assert ("Ingrid Haugsvær", "PER") in found
+    assert ("Haugsvær", "PER") in found
+
+
+def test_harmonise_leaves_a_doc_without_entities_unchanged(blank) -> None:
+    doc = blank("ingen navn her.")
+    assert list(harmonise(doc).ents) == []
