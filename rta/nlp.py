@@ -216,6 +216,9 @@ def _scores(meta: dict[str, Any]) -> dict[str, Any]:
             if scores:
                 scores["set"] = key
                 break
+    rules = (meta.get("ner_with_consistency_rules") or {}).get("ud_test") or {}
+    if isinstance(rules.get("sent"), dict) and isinstance(rules["sent"].get("f"), (int, float)):
+        scores["ents_f_with_rules"] = rules["sent"]["f"]  # sentence by sentence + rta.entities
     return scores
 
 

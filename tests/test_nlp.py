@@ -87,3 +87,12 @@ def test_doctor_prints_pipeline_components_and_hint(tmp_path, embedded):
     assert "pipeline:   nb_blank_lookup" in out and "components: sentencizer, lemmatizer" in out
     assert "python -m spacy download nb_core_news_sm" in out
     project.close()
+
+
+def test_scores_include_the_ner_with_consistency_rules_when_meta_has_them():
+    from rta.nlp import _scores
+
+    meta = {"scores_ud_test": {"ents_f": 0.66, "upos_acc": 0.96},
+            "ner_with_consistency_rules": {"ud_test": {"sent": {"p": 0.7, "r": 0.69, "f": 0.695}}}}
+    assert _scores(meta) == {"ents_f": 0.66, "upos_acc": 0.96, "set": "scores_ud_test", "ents_f_with_rules": 0.695}
+    assert "ents_f_with_rules" not in _scores({"scores_ud_test": {"ents_f": 0.66}})

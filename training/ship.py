@@ -69,6 +69,8 @@ def main(argv=None) -> int:
     ap.add_argument("--version", default="0.1.0")
     ap.add_argument("--dest", default=str(DEST))
     ap.add_argument("--config", default="training/config.cfg", help="the training config (its commit goes in meta)")
+    ap.add_argument("--corpus", default=str(REPO / "training" / "corpus"),
+                    help="converted DocBins to score the shipped pipeline on (else the given score files)")
     ap.add_argument("--note", default="", help="what was special about this run (goes in meta.training)")
     a = ap.parse_args(argv)
 
@@ -101,8 +103,31 @@ def main(argv=None) -> int:
     nlp = spacy.load(dest)
     wps = words_per_second(nlp, texts, repeats=2)
 
+    # The NER as rta runs it: followed by the consistency rules (rta.entities), on 10-sentence
+    # documents and sentence by sentence with the rules over each 10 (bench_pipeline.evaluate).
+    from bench_pipeline import evaluate as bench_evaluate  # noqa: E402
+    from rta.entities import COMPONENT, add_to  # noqa: E402
+
+    with_rules = {}
+    for split in ("test", "dev"):
+        sc = bench_evaluate(add_to(spacy.load(dest)), None, split)
+        if sc is not None:
+            with_rules[f"ud_{split}"] = {
+                mode: {m: round(sc[mode][f"ents_{m}"], 4) for m in ("p", "r", "f")}
+                for mode in ("doc", "doc_raw", "sent", "sent_raw")
+            }
+
     test = json.loads(Path(a.test_scores).read_text())
     dev = json.loads(Path(a.dev_scores).read_text())
+    # Score the shipped pipeline itself (its tokenizer differs from model-best's, see
+    # PERIOD_NOT_PART) the way `spacy evaluate` does, when the converted corpus is here.
+    corpus = Path(a.corpus)
+    if (corpus / "test.spacy").is_file() and (corpus / "dev.spacy").is_file():
+        from spacy.training import Corpus
+
+        shipped = spacy.load(dest)
+        test = shipped.evaluate(list(Corpus(corpus / "test.spacy")(shipped)))
+        dev = shipped.evaluate(list(Corpus(corpus / "dev.spacy")(shipped)))
     cfg_commit = git("log", "-1", "--format=%H", "--", a.config)
     v = spacy.about.__version__.split(".")
     meta = json.loads((dest / "meta.json").read_text())
@@ -141,6 +166,13 @@ def main(argv=None) -> int:
             "training_seconds": round(a.train_seconds),
             "hardware": "CPU, one thread (--gpu-id -1)",
             "data": "train = treebank sentences in neither UD dev nor test; dev = UD dev (model selection); test = UD test",
+        },
+        "ner_with_consistency_rules": {
+            "component": COMPONENT,
+            "note": ("NER P/R/F with rta.entities' rules after the NER, as rta loads the pipeline: "
+                     "'doc' = 10-sentence documents, 'sent' = each sentence tagged alone and the rules "
+                     "run over its 10; '_raw' = the same without the rules. From benchmarks/bench_pipeline.py."),
+            **with_rules,
         },
         "scores_ud_test": pick_scores(test),
         "scores_ud_dev": pick_scores(dev),
