@@ -249,3 +249,39 @@ def test_a_flagged_name_is_flagged_at_sentence_start_and_in_other_transcripts(tm
     assert [(f.line, f.text, f.method) for f in ra.flags] == [(2, "Drammen", "heuristic"), (2, "Drammen", "propagated")]
     assert [(f.transcript, f.line, f.text, f.method) for f in rb.flags] == [("b", 2, "Drammen", "propagated")]
     assert "another transcript" in rb.flags[0].reason
+
+
+class _FixedNER:
+    """A stand-in pipeline whose 'NER' labels given words, so the test controls what it finds."""
+
+    pipe_names = ["ner"]
+    meta = {"name": "fixed", "version": "1"}
+
+    def __init__(self, labels: list[tuple[str, str]]) -> None:
+        import spacy
+
+        self.nlp = spacy.blank("nb")
+        self.labels = labels  # (surface, label), each used once, in the order of the turns
+
+    def select_pipes(self, enable):
+        import contextlib
+
+        return contextlib.nullcontext()
+
+    def pipe(self, texts, batch_size: int = 32):
+        todo = list(self.labels)
+        for text in texts:
+            doc = self.nlp(text)
+            if todo and todo[0][0] in text:
+                surface, label = todo.pop(0)
+                start = text.index(surface)
+                doc.ents = [doc.char_span(start, start + len(surface), label=label)]
+            yield doc
+
+
+def test_a_lone_surname_in_a_later_turn_is_flagged_as_the_person_the_full_name_was() -> None:
+    text = "I: Hvem møtte du?\nS1: Jeg møtte Ola Djuvik i går.\nI: Og så?\nS1: Etterpå sa Djuvik at alt var greit.\n"
+    fake = _FixedNER([("Ola Djuvik", "PER"), ("Djuvik", "GPE_LOC")])  # the NER took the surname for a place
+    flags = check_text(text, REG, fake)
+    assert [(f.text, f.kind, f.line) for f in flags if f.method.startswith("ner:")] == [
+        ("Ola Djuvik", "PER", 2), ("Djuvik", "PER", 4)]
