@@ -109,8 +109,9 @@ def main(argv=None) -> int:
     from rta.entities import COMPONENT, add_to  # noqa: E402
 
     with_rules = {}
+    ruled = add_to(spacy.load(dest))
     for split in ("test", "dev"):
-        sc = bench_evaluate(add_to(spacy.load(dest)), None, split)
+        sc = bench_evaluate(ruled, None, split)
         if sc is not None:
             with_rules[f"ud_{split}"] = {
                 mode: {m: round(sc[mode][f"ents_{m}"], 4) for m in ("p", "r", "f")}
@@ -125,9 +126,8 @@ def main(argv=None) -> int:
     if (corpus / "test.spacy").is_file() and (corpus / "dev.spacy").is_file():
         from spacy.training import Corpus
 
-        shipped = spacy.load(dest)
-        test = shipped.evaluate(list(Corpus(corpus / "test.spacy")(shipped)))
-        dev = shipped.evaluate(list(Corpus(corpus / "dev.spacy")(shipped)))
+        test = nlp.evaluate(list(Corpus(corpus / "test.spacy")(nlp)))
+        dev = nlp.evaluate(list(Corpus(corpus / "dev.spacy")(nlp)))
     cfg_commit = git("log", "-1", "--format=%H", "--", a.config)
     v = spacy.about.__version__.split(".")
     meta = json.loads((dest / "meta.json").read_text())
