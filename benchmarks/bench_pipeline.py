@@ -91,31 +91,31 @@ def _gold_groups(nlp, f: Path, group: int):
             for i in range(0, len(recs), group)]
 
 
-def evaluate(nlp, corpus: str | None, split: str, group: int = 10) -> dict | None:
-    """Scores on a UD split, NER in four ways (UPOS and lemma from the first):
+def _article_groups(nlp, norne: Path, split: str):
+    """UD sentences as gold Docs, grouped by source article (the NDT file of their treebank
+    copy, ``training/convert.py: articles``): UD has no document markers of its own."""
+    sys.path.insert(0, str(REPO / "training"))
+    from convert import Corpus, articles, ud_record, make_doc  # noqa: E402
 
-    - ``doc``: each group of ``group`` sentences is one text (as `spacy evaluate` on
-      training/corpus), the NER then rta's entity consistency over the group;
-    - ``doc_raw``: the same without the consistency rules;
-    - ``sent``: each sentence tagged on its own (as `rta anonymise check` tags each turn), then
-      the consistency rules over its group (as over a transcript's turns);
-    - ``sent_raw``: each sentence on its own, no consistency rules.
-    """
-    f = _ud_file(corpus, split)
-    if f is None:
-        return None
+    out = []
+    for _stem, sents in articles(Corpus(norne), split):
+        recs = [ud_record(s) for s in sents]
+        out.append(([make_doc(nlp.vocab, [r]) for r in recs], make_doc(nlp.vocab, recs)))
+    return out
+
+
+def _score_groups(nlp, groups) -> dict:
+    """NER scored four ways over ``groups`` of (sentence golds, group gold), see ``evaluate``."""
     from spacy.scorer import get_ner_prf
     from spacy.tokens import Doc
     from spacy.training import Example
 
     from rta.entities import COMPONENT, harmonise_docs
 
-    groups = _gold_groups(nlp, f, group)
     has_rules = COMPONENT in nlp.pipe_names
     raw = [c for c in nlp.pipe_names if c != COMPONENT]
     out: dict = {}
-    examples = [Example(nlp.make_doc(gold.text), gold) for _, gold in groups]
-    out["doc"] = nlp.evaluate(examples)
+    out["doc"] = nlp.evaluate([Example(nlp.make_doc(gold.text), gold) for _, gold in groups])
     with nlp.select_pipes(enable=raw):
         out["doc_raw"] = nlp.evaluate([Example(nlp.make_doc(gold.text), gold) for _, gold in groups])
         sents = list(nlp.pipe(g.text for sents, _ in groups for g in sents))
@@ -130,6 +130,30 @@ def evaluate(nlp, corpus: str | None, split: str, group: int = 10) -> dict | Non
         per_sent.append(Example(Doc.from_docs(part, ensure_whitespace=True), gold))
     out["sent_raw"] = get_ner_prf(per_sent_raw)
     out["sent"] = get_ner_prf(per_sent)
+    return out
+
+
+def evaluate(nlp, corpus: str | None, split: str, group: int = 10) -> dict | None:
+    """Scores on a UD split, NER in eight ways (UPOS and lemma from the first):
+
+    - ``doc``: each group of ``group`` sentences is one text (as `spacy evaluate` on
+      training/corpus), the NER then rta's entity consistency over the group;
+    - ``doc_raw``: the same without the consistency rules;
+    - ``sent``: each sentence tagged on its own, then the consistency rules over its group;
+    - ``sent_raw``: each sentence on its own, no consistency rules;
+    - ``article_doc``, ``article_doc_raw``, ``article_sent``, ``article_sent_raw``: the same
+      four with the source article (NDT file) as the group instead of 10 sentences.
+      ``article_sent`` is how `rta anonymise check` runs: each turn tagged on its own, the
+      rules over the whole transcript.
+    """
+    f = _ud_file(corpus, split)
+    if f is None:
+        return None
+    out = _score_groups(nlp, _gold_groups(nlp, f, group))
+    norne = f.parent.parent.parent  # <norne>/ud/nob/<file>
+    if (norne / "ndt" / "nob").is_dir():
+        art = _score_groups(nlp, _article_groups(nlp, norne, split))
+        out.update({f"article_{k}": v for k, v in art.items()})
     return out
 
 
@@ -169,16 +193,23 @@ def main(argv=None) -> int:
             break
         d = sc["doc"]
         print(f"UD {split}: UPOS {d['pos_acc']:.4f}  lemma {d['lemma_acc']:.4f}")
-        for mode, label in (("doc_raw", "10-sentence docs, NER alone        "),
-                            ("doc", "10-sentence docs, NER + consistency"),
-                            ("sent_raw", "each sentence alone, NER alone    "),
-                            ("sent", "each sentence, consistency per 10  ")):
-            v = sc[mode]
-            print(f"  NER {label}: P {v['ents_p']:.4f} R {v['ents_r']:.4f} F {v['ents_f']:.4f}")
-        print(f"  consistency rules: F {sc['doc']['ents_f'] - sc['doc_raw']['ents_f']:+.4f} (docs), "
-              f"{sc['sent']['ents_f'] - sc['sent_raw']['ents_f']:+.4f} (sentences)")
-        for lab, v in sorted((sc["sent"].get("ents_per_type") or {}).items()):
-            print(f"    {lab:8s} P {v['p']:.3f} R {v['r']:.3f} F {v['f']:.3f}  (each sentence, consistency)")
+        for mode, label in (("doc_raw", "10-sentence docs, NER alone             "),
+                            ("doc", "10-sentence docs, NER + consistency     "),
+                            ("sent_raw", "each sentence alone, NER alone          "),
+                            ("sent", "each sentence, consistency per 10       "),
+                            ("article_doc_raw", "whole articles, NER alone               "),
+                            ("article_doc", "whole articles, NER + consistency       "),
+                            ("article_sent", "each sentence, consistency per article ")):
+            if mode in sc:
+                v = sc[mode]
+                print(f"  NER {label}: P {v['ents_p']:.4f} R {v['ents_r']:.4f} F {v['ents_f']:.4f}")
+        print(f"  consistency rules: F {sc['doc']['ents_f'] - sc['doc_raw']['ents_f']:+.4f} (10-sentence docs), "
+              f"{sc['sent']['ents_f'] - sc['sent_raw']['ents_f']:+.4f} (sentences, per 10)"
+              + (f", {sc['article_sent']['ents_f'] - sc['article_sent_raw']['ents_f']:+.4f} (sentences, per article)"
+                 if "article_sent" in sc else ""))
+        best = "article_sent" if "article_sent" in sc else "sent"
+        for lab, v in sorted((sc[best].get("ents_per_type") or {}).items()):
+            print(f"    {lab:8s} P {v['p']:.3f} R {v['r']:.3f} F {v['f']:.3f}  ({best})")
     return 0
 
 

@@ -217,8 +217,12 @@ def _scores(meta: dict[str, Any]) -> dict[str, Any]:
                 scores["set"] = key
                 break
     rules = (meta.get("ner_with_consistency_rules") or {}).get("ud_test") or {}
-    if isinstance(rules.get("sent"), dict) and isinstance(rules["sent"].get("f"), (int, float)):
-        scores["ents_f_with_rules"] = rules["sent"]["f"]  # sentence by sentence + rta.entities
+    # sentence by sentence + rta.entities over the whole article (as over a transcript), or
+    # over 10 sentences in metas written before article scores existed
+    for mode in ("article_sent", "sent"):
+        if isinstance(rules.get(mode), dict) and isinstance(rules[mode].get("f"), (int, float)):
+            scores["ents_f_with_rules"] = rules[mode]["f"]
+            break
     return scores
 
 

@@ -96,3 +96,5 @@ def test_scores_include_the_ner_with_consistency_rules_when_meta_has_them():
             "ner_with_consistency_rules": {"ud_test": {"sent": {"p": 0.7, "r": 0.69, "f": 0.695}}}}
     assert _scores(meta) == {"ents_f": 0.66, "upos_acc": 0.96, "set": "scores_ud_test", "ents_f_with_rules": 0.695}
     assert "ents_f_with_rules" not in _scores({"scores_ud_test": {"ents_f": 0.66}})
+    meta["ner_with_consistency_rules"]["ud_test"]["article_sent"] = {"p": 0.73, "r": 0.73, "f": 0.7285}
+    assert _scores(meta)["ents_f_with_rules"] == 0.7285  # rules over whole articles, as over a transcript

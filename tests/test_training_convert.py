@@ -152,3 +152,30 @@ def test_parse_option_keeps_the_ndt_trees_in_train_only(tmp_path):
             assert tok.head.i - tok.i == ndt["head"] - 1 - i and tok.dep_ == ndt["rel"]
     dev = list(DocBin().from_disk(tmp_path / "dev.spacy").get_docs(nlp.vocab))
     assert not any(d.has_annotation("DEP") for d in dev)
+
+
+def _sent(text: str) -> list[dict]:
+    return [{"form": w} for w in text.split()]
+
+
+def test_ud_sentences_are_grouped_into_the_articles_of_their_treebank_copies():
+    corpus = convert.Corpus.__new__(convert.Corpus)
+    corpus.ndt = [("a_0000", _sent("Per kom .")), ("a_0000", _sent("Han gikk .")),
+                  ("b_0000", _sent("Det regner i Tromsø . |"))]
+    corpus.dev = []
+    corpus.test = [{"tokens": _sent(t)} for t in
+                   ("Per kom .", "Han gikk .", "Det regner i Tromsø .", "Han gikk .", "Ukjent setning .")]
+    corpus.test.insert(2, {"tokens": []})  # empty UD sentences are skipped, not an article break
+    got = [(stem, [" ".join(t["form"] for t in s["tokens"]) for s in sents])
+           for stem, sents in convert.articles(corpus, "test")]
+    assert got == [
+        ("a_0000", ["Per kom .", "Han gikk ."]),
+        ("b_0000", ["Det regner i Tromsø ."]),  # headline '|' stripped before matching
+        ("a_0000", ["Han gikk ."]),  # a new run of the same file is a new article
+        (None, ["Ukjent setning ."]),
+    ]
+
+
+def test_the_mini_corpus_test_split_is_one_article(corpus):
+    arts = convert.articles(corpus, "test")
+    assert [(stem, len(sents)) for stem, sents in arts] == [("mini_0000", 2)]

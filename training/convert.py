@@ -254,17 +254,37 @@ class Corpus:
         self.test = read_conllu(next(ud.glob("*-ud-test.conllu")))
 
 
+class TreebankIndex:
+    """Treebank sentences by their text (headline '|' stripped), to find the treebank copy of a
+    UD sentence: by the same words, or, for a UD sentence cut short, as a prefix."""
+
+    def __init__(self, ndt: list[tuple[str, list[dict]]]):
+        self.ndt = ndt
+        self.by_key: dict[tuple, list[int]] = defaultdict(list)
+        self.stripped: list[list[dict]] = []
+        self.n_headline = 0
+        for idx, (_, s) in enumerate(ndt):
+            s2 = strip_headline(s)
+            if len(s2) != len(s):
+                self.n_headline += 1
+            self.stripped.append(s2)
+            self.by_key[sent_key(t["form"] for t in s2)].append(idx)
+
+    def find(self, tokens: list[dict]) -> tuple[list[int], bool]:
+        """Indices of the treebank copies of a UD sentence, and whether found by prefix only."""
+        key = sent_key(t["form"] for t in tokens)
+        hits = self.by_key.get(key)
+        if hits:
+            return list(hits), False
+        n = len(key)
+        return [i for i, s in enumerate(self.stripped)
+                if len(s) > n and sent_key(t["form"] for t in s[:n]) == key], True
+
+
 def split(corpus: Corpus):
     """Return (train NDT sentences, {dev/test: list of (ud_sent, ndt_sent or None)}, stats)."""
-    by_key: dict[tuple, list[int]] = defaultdict(list)
-    stripped = []
-    n_headline = 0
-    for idx, (_, s) in enumerate(corpus.ndt):
-        s2 = strip_headline(s)
-        if len(s2) != len(s):
-            n_headline += 1
-        stripped.append(s2)
-        by_key[sent_key(t["form"] for t in s2)].append(idx)
+    index = TreebankIndex(corpus.ndt)
+    stripped, by_key = index.stripped, index.by_key
     held_out: set[int] = set()
     aligned = {}
     unmatched = Counter()
@@ -272,14 +292,9 @@ def split(corpus: Corpus):
     for name, sents in (("dev", corpus.dev), ("test", corpus.test)):
         pairs = []
         for ud in sents:
-            key = sent_key(t["form"] for t in ud["tokens"])
-            hits = by_key.get(key)
-            if not hits:  # UD sentence cut short: match by prefix
-                n = len(key)
-                hits = [i for i, s in enumerate(stripped)
-                        if len(s) > n and sent_key(t["form"] for t in s[:n]) == key]
-                if hits:
-                    prefix_matches[name] += 1
+            hits, by_prefix = index.find(ud["tokens"])
+            if hits and by_prefix:
+                prefix_matches[name] += 1
             if hits:
                 held_out.update(hits)
                 pairs.append((ud, stripped[hits[0]][: len(ud["tokens"])]))
@@ -291,13 +306,36 @@ def split(corpus: Corpus):
     n_dupe_texts = sum(1 for k, v in by_key.items() if len(v) > 1 and any(i in held_out for i in v))
     stats = {
         "ndt_sentences": len(corpus.ndt),
-        "headline_stripped": n_headline,
+        "headline_stripped": index.n_headline,
         "held_out_copies": len(held_out),
         "dupe_heldout_texts": n_dupe_texts,
         "unmatched": dict(unmatched),
         "prefix_matches": dict(prefix_matches),
     }
     return train, aligned, stats
+
+
+def articles(corpus: Corpus, name: str, index: TreebankIndex | None = None) -> list[tuple[str | None, list[dict]]]:
+    """The UD ``name`` split (dev/test) cut into source articles: runs of consecutive UD sentences
+    whose treebank copies are in the same NDT file (e.g. ``ap009_0005``).
+
+    Why: UD has no document markers, and the entity consistency rules work across a whole text
+    (rta runs them over a transcript); an NDT file is the natural text unit. A UD sentence
+    without a treebank copy (none in NorNE 2020) is an article of its own, stem ``None``.
+    """
+    index = index or TreebankIndex(corpus.ndt)
+    out: list[tuple[str | None, list[dict]]] = []
+    prev: object = object()
+    for ud in (corpus.dev if name == "dev" else corpus.test):
+        if not ud["tokens"]:
+            continue
+        hits, _ = index.find(ud["tokens"])
+        stem = corpus.ndt[hits[0]][0] if hits else None
+        if stem is None or stem != prev:
+            out.append((stem, []))
+        out[-1][1].append(ud)
+        prev = stem
+    return out
 
 
 def upos_agreement(aligned) -> tuple[int, int, Counter]:

@@ -104,7 +104,8 @@ def main(argv=None) -> int:
     wps = words_per_second(nlp, texts, repeats=2)
 
     # The NER as rta runs it: followed by the consistency rules (rta.entities), on 10-sentence
-    # documents and sentence by sentence with the rules over each 10 (bench_pipeline.evaluate).
+    # documents and whole source articles, and sentence by sentence with the rules over each 10
+    # or over the whole article (bench_pipeline.evaluate).
     from bench_pipeline import evaluate as bench_evaluate  # noqa: E402
     from rta.entities import COMPONENT, add_to  # noqa: E402
 
@@ -115,7 +116,9 @@ def main(argv=None) -> int:
         if sc is not None:
             with_rules[f"ud_{split}"] = {
                 mode: {m: round(sc[mode][f"ents_{m}"], 4) for m in ("p", "r", "f")}
-                for mode in ("doc", "doc_raw", "sent", "sent_raw")
+                for mode in ("doc", "doc_raw", "sent", "sent_raw",
+                             "article_doc", "article_doc_raw", "article_sent")
+                if mode in sc
             }
 
     test = json.loads(Path(a.test_scores).read_text())
@@ -171,7 +174,10 @@ def main(argv=None) -> int:
             "component": COMPONENT,
             "note": ("NER P/R/F with rta.entities' rules after the NER, as rta loads the pipeline: "
                      "'doc' = 10-sentence documents, 'sent' = each sentence tagged alone and the rules "
-                     "run over its 10; '_raw' = the same without the rules. From benchmarks/bench_pipeline.py."),
+                     "run over its 10; 'article_doc' / 'article_sent' = the same with the whole source "
+                     "article (NDT file) instead of 10 sentences ('article_sent' is how `rta anonymise "
+                     "check` runs: each turn alone, the rules over the transcript); '_raw' = without the "
+                     "rules. From benchmarks/bench_pipeline.py."),
             **with_rules,
         },
         "scores_ud_test": pick_scores(test),
