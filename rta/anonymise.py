@@ -10,6 +10,9 @@ identifier left in a transcript's turns, each with the reason it was flagged:
   (fødselsnummer / D-number with both mod-11 check digits and a valid date) and dates of birth
   near words such as *født* or *fødselsdato*;
 * ``deny-list``: names the project lists in ``rta.toml`` ``[anonymise] deny``;
+* ``places``: Norwegian county, municipality (2024 and former) and town names from the
+  shipped list ``rta/data/places_no.txt``, also when the NER misses them, at the start of a
+  sentence, or when the name is also a common word used capitalised mid-sentence ('i Lier');
 * ``heuristic``: capitalised words in mid-sentence that are not common words, informant codes,
   interviewer labels or allowed terms. It works without any NER model.
 
@@ -128,14 +131,45 @@ class Flag:
     end: int
     text: str
     kind: str  # PER, LOC, GPE_LOC, GPE_ORG, ORG, NAME, EMAIL, PHONE, FNR, DOB
-    method: str  # 'ner:<pipeline>', 'pattern', 'deny-list', 'heuristic', 'propagated'
+    method: str  # 'ner:<pipeline>', 'pattern', 'deny-list', 'places', 'heuristic', 'propagated'
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-_PRIORITY = {"pattern": 0, "ner": 1, "deny-list": 2, "heuristic": 3, "propagated": 4}
+_PRIORITY = {"pattern": 0, "ner": 1, "deny-list": 2, "places": 3, "heuristic": 4, "propagated": 5}
+
+PLACES_FILE = Path(__file__).resolve().parent / "data" / "places_no.txt"
+
+
+@functools.cache
+def norwegian_places() -> frozenset[str]:
+    """Norwegian county, municipality and town names (the shipped list ``places_no.txt``).
+
+    Why: in these interviews the municipality is what identifies an informant (S1 is *the*
+    school owner of municipality 1), and the NER misses place names it never saw in training.
+    """
+    return frozenset(_places_file())
+
+
+@functools.cache
+def _places_file() -> dict[str, bool]:
+    """{name: also a common word} from ``places_no.txt`` (a trailing ``*`` marks the latter)."""
+    out: dict[str, bool] = {}
+    for ln in PLACES_FILE.read_text(encoding="utf-8").splitlines():
+        ln = ln.strip()
+        if ln and not ln.startswith("#"):
+            name = ln.rstrip("*").strip()
+            out[name] = out.get(name, False) or ln.endswith("*")
+    return out
+
+
+@functools.cache
+def _places_re() -> re.Pattern[str]:
+    names = sorted(norwegian_places(), key=len, reverse=True)
+    # case-sensitive: 'Lier' is the municipality, 'lier' (hillsides) is not; genitive -s allowed
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(re.escape(n) for n in names)})(?=s?(?![\w-]))")
 
 
 # -- national identity numbers ---------------------------------------------------------------
@@ -320,6 +354,31 @@ def _heuristic_flags(text: str, start: int, end: int, ctx: _Context) -> list[tup
     return found
 
 
+def _in_capitalised_run(text: str, s: int, e: int, start: int, end: int, ctx: _Context) -> bool:
+    """True when a capitalised word that is not harmless stands right before or after
+    ``text[s:e]`` (one space or a hyphen between)."""
+    before = re.search(r"([^\W\d_][\w'’]*)[ -]$", text[max(start, s - 40):s])
+    after = re.match(r"[ -]([^\W\d_][\w'’]*)", text[e:min(end, e + 40)])
+    return any(m and m.group(1)[0].isupper() and not ctx.is_harmless(m.group(1), strict=True)
+               for m in (before, after))
+
+
+def _place_flags(text: str, start: int, end: int, ctx: _Context) -> list[tuple[int, int, str, str]]:
+    """Norwegian place names from the shipped list. A name that is also a common word ('Sola',
+    'Time', 'Lier') is skipped at the start of a sentence, where any word is capitalised, and so
+    is a place word inside a longer capitalised name ('Geir Arne Lund')."""
+    found = []
+    for m in _places_re().finditer(text, start, end):
+        name = m.group()
+        common = _places_file().get(name) or (" " not in name and "-" not in name and ctx.is_harmless(name))
+        if common and _sentence_initial(text, m.start(), start):
+            continue
+        if name.casefold() in ctx.allow_words or _in_capitalised_run(text, m.start(), m.end(), start, end, ctx):
+            continue  # 'Lund' in 'Geir Arne Lund': the whole name is the NER's or the heuristic's
+        found.append((m.start(), m.end(), "GPE_LOC", f"Norwegian place name ({name} is on rta's list of counties, municipalities and towns)"))
+    return found
+
+
 def _pattern_flags(text: str, start: int, end: int) -> list[tuple[int, int, str, str]]:
     found = []
     chunk = text[start:end]
@@ -429,6 +488,8 @@ def check_text(
         for rs, re_ in regions:
             for m in deny_re.finditer(text, rs, re_):
                 candidates.append((m.start(), m.end(), "NAME", "deny-list", "on the project's deny-list"))
+    for rs, re_ in regions:
+        candidates += [(s, e, k, "places", r) for s, e, k, r in _place_flags(text, rs, re_, ctx)]
     for rs, re_ in regions:
         candidates += [(s, e, k, "heuristic", r) for s, e, k, r in _heuristic_flags(text, rs, re_, ctx)]
 

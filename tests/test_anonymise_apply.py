@@ -66,8 +66,8 @@ def test_reverse_restores_the_original_texts_exactly() -> None:
 
 
 def test_a_name_already_keyed_is_replaced_where_the_check_did_not_flag_it() -> None:
-    # sentence-initial 'Drammen' is not flagged by the heuristic, but the key knows it
-    texts = {"a": "S1: Jeg bodde i Drammen lenge.", "b": "S1: Drammen var fint."}
+    # sentence-initial 'Kvernvika' is not flagged by the heuristic, but the key knows it
+    texts = {"a": "S1: Jeg bodde i Kvernvika lenge.", "b": "S1: Kvernvika var fint."}
     new, _ = pseudonymise(texts)
     assert new["b"] == "S1: [NAVN 1] var fint."
 
@@ -92,7 +92,7 @@ def test_study_style_uses_letter_placeholders_and_stays_reversible() -> None:
     texts = {"a": "S1: Jeg bodde i Drammen og i Tønsberg før jeg kom til X [navn på kommune].\n"
                   "Der jobbet jeg på Bjørkely skole med Kari Hansen, tlf 412 55 390."}
     new, key = pseudonymise(texts, style="study")
-    assert new["a"] == ("S1: Jeg bodde i X [navn] og i Y [navn] før jeg kom til X [navn på kommune].\n"
+    assert new["a"] == ("S1: Jeg bodde i X [navn på sted] og i Y [navn på sted] før jeg kom til X [navn på kommune].\n"
                         "Der jobbet jeg på X [navn på skole] med X [navn på person], tlf X [telefonnummer].")
     assert reverse(new["a"], key, "a") == texts["a"]
 
