@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from rta.errors import RtaError
-from rta.entities import harmonise_docs
+from rta.entities import harmonise_docs, places_no
 
 if TYPE_CHECKING:  # pragma: no cover
     from rta.informants import Registry
@@ -140,29 +140,13 @@ class Flag:
 
 _PRIORITY = {"pattern": 0, "ner": 1, "deny-list": 2, "places": 3, "heuristic": 4, "propagated": 5}
 
-PLACES_FILE = Path(__file__).resolve().parent / "data" / "places_no.txt"
-
-
-@functools.cache
 def norwegian_places() -> frozenset[str]:
     """Norwegian county, municipality and town names (the shipped list ``places_no.txt``).
 
     Why: in these interviews the municipality is what identifies an informant (S1 is *the*
     school owner of municipality 1), and the NER misses place names it never saw in training.
     """
-    return frozenset(_places_file())
-
-
-@functools.cache
-def _places_file() -> dict[str, bool]:
-    """{name: also a common word} from ``places_no.txt`` (a trailing ``*`` marks the latter)."""
-    out: dict[str, bool] = {}
-    for ln in PLACES_FILE.read_text(encoding="utf-8").splitlines():
-        ln = ln.strip()
-        if ln and not ln.startswith("#"):
-            name = ln.rstrip("*").strip()
-            out[name] = out.get(name, False) or ln.endswith("*")
-    return out
+    return frozenset(places_no())
 
 
 @functools.cache
@@ -370,7 +354,7 @@ def _place_flags(text: str, start: int, end: int, ctx: _Context) -> list[tuple[i
     found = []
     for m in _places_re().finditer(text, start, end):
         name = m.group()
-        common = _places_file().get(name) or (" " not in name and "-" not in name and ctx.is_harmless(name))
+        common = places_no().get(name) or (" " not in name and "-" not in name and ctx.is_harmless(name))
         if common and _sentence_initial(text, m.start(), start):
             continue
         if name.casefold() in ctx.allow_words or _in_capitalised_run(text, m.start(), m.end(), start, end, ctx):

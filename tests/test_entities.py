@@ -38,6 +38,14 @@ def test_country_list_is_norwegian_and_leaves_out_the_pronoun_man() -> None:
     assert "Man" not in names and len(names) > 200
 
 
+def test_a_norwegian_municipality_is_geo_political_unless_it_is_also_a_common_word(blank) -> None:
+    doc = tagged(blank, "Levanger vant over Steinkjer. Sola skinte i Sola.", [("Levanger", "PER")])
+    # Levanger relabelled, Steinkjer added; Sola ('the sun') is on the list as a common word: left alone
+    assert labels(harmonise(doc)) == [("Levanger", "GPE_LOC"), ("Steinkjer", "GPE_LOC")]
+    club = tagged(blank, "Molde slo Rosenborg.", [("Molde", "ORG"), ("Rosenborg", "ORG")])
+    assert labels(harmonise(club)) == [("Molde", "ORG"), ("Rosenborg", "ORG")]  # a club stays ORG
+
+
 def test_genitive_ending_is_ignored_when_comparing_names() -> None:
     assert base_form("Chiles") == "Chile"
     assert base_form("Hans'") == "Hans"
@@ -73,17 +81,17 @@ def test_the_surname_rule_adds_no_lower_case_words_and_leaves_longer_names_alone
 
 
 def test_one_word_names_alone_do_not_start_the_surname_rule(blank) -> None:
-    doc = tagged(blank, "Hamar vant. Hamar er fint.", [("Hamar", "PER")])
+    doc = tagged(blank, "Tindvik vant. Tindvik er fint.", [("Tindvik", "PER")])
     harmonise(doc, vote=False)
-    assert labels(doc) == [("Hamar", "PER")]  # nothing added: no full name in the document
+    assert labels(doc) == [("Tindvik", "PER")]  # nothing added: no full name in the document
 
 
 def test_the_majority_type_wins_and_a_tie_changes_nothing(blank) -> None:
     doc = tagged(blank, "Fortodol hjelper. Fortodol selges. Fortodol virker.",
                  [("Fortodol", "PROD"), ("Fortodol", "PROD"), ("Fortodol", "PER")])
     assert [lab for _, lab in labels(harmonise(doc))] == ["PROD", "PROD", "PROD"]
-    tie = tagged(blank, "Vega kom. Vega dro.", [("Vega", "ORG"), ("Vega", "LOC")])
-    assert labels(harmonise(tie)) == [("Vega", "ORG"), ("Vega", "LOC")]
+    tie = tagged(blank, "Kvitmo kom. Kvitmo dro.", [("Kvitmo", "ORG"), ("Kvitmo", "LOC")])
+    assert labels(harmonise(tie)) == [("Kvitmo", "ORG"), ("Kvitmo", "LOC")]
 
 
 def test_rules_never_drop_or_reshape_an_entity_the_ner_found(blank) -> None:
