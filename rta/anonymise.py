@@ -140,6 +140,7 @@ class Flag:
 
 _PRIORITY = {"pattern": 0, "ner": 1, "deny-list": 2, "places": 3, "heuristic": 4, "propagated": 5}
 
+
 def norwegian_places() -> frozenset[str]:
     """Norwegian county, municipality and town names (the shipped list ``places_no.txt``).
 
