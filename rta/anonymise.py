@@ -141,18 +141,9 @@ class Flag:
 _PRIORITY = {"pattern": 0, "ner": 1, "deny-list": 2, "places": 3, "heuristic": 4, "propagated": 5}
 
 
-def norwegian_places() -> frozenset[str]:
-    """Norwegian county, municipality and town names (the shipped list ``places_no.txt``).
-
-    Why: in these interviews the municipality is what identifies an informant (S1 is *the*
-    school owner of municipality 1), and the NER misses place names it never saw in training.
-    """
-    return frozenset(places_no())
-
-
 @functools.cache
 def _places_re() -> re.Pattern[str]:
-    names = sorted(norwegian_places(), key=len, reverse=True)
+    names = sorted(places_no(), key=len, reverse=True)
     # case-sensitive: 'Lier' is the municipality, 'lier' (hillsides) is not; genitive -s allowed
     return re.compile(rf"(?<![\w-])(?:{'|'.join(re.escape(n) for n in names)})(?=s?(?![\w-]))")
 
