@@ -138,7 +138,10 @@ class Flag:
         return asdict(self)
 
 
-_PRIORITY = {"pattern": 0, "ner": 1, "deny-list": 2, "places": 3, "heuristic": 4, "propagated": 5}
+_PRIORITY = {"pattern": 0, "ner": 1, "places": 1, "deny-list": 2, "heuristic": 3, "propagated": 4}
+"""Which of two overlapping flags is kept: the lower number; at the same number the longer span,
+then a place-list flag over a NER one ('Nore og Uvdal' over the NER's 'Nore'; 'Lier' as a
+place rather than the NER's organisation), so the NER keeps a longer name ('Bergen kommune')."""
 
 
 @functools.cache
@@ -351,7 +354,7 @@ def _place_flags(text: str, start: int, end: int, ctx: _Context) -> list[tuple[i
             continue
         if name.casefold() in ctx.allow_words or _in_capitalised_run(text, m.start(), m.end(), start, end, ctx):
             continue  # 'Lund' in 'Geir Arne Lund': the whole name is the NER's or the heuristic's
-        found.append((m.start(), m.end(), "GPE_LOC", f"Norwegian place name ({name} is on rta's list of counties, municipalities and towns)"))
+        found.append((m.start(), m.end(), "GPE_LOC", "Norwegian place name (rta's list of counties, municipalities and towns)"))
     return found
 
 
@@ -469,8 +472,8 @@ def check_text(
     for rs, re_ in regions:
         candidates += [(s, e, k, "heuristic", r) for s, e, k, r in _heuristic_flags(text, rs, re_, ctx)]
 
-    def rank(c: tuple[int, int, str, str, str]) -> tuple[int, int, int]:
-        return (_PRIORITY[c[3].split(":")[0]], -(c[1] - c[0]), c[0])
+    def rank(c: tuple[int, int, str, str, str]) -> tuple[int, int, int, int]:
+        return (_PRIORITY[c[3].split(":")[0]], -(c[1] - c[0]), c[3] != "places", c[0])
 
     accepted: list[tuple[int, int, str, str, str]] = []
     for cand in sorted(candidates, key=rank):

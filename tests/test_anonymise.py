@@ -287,6 +287,16 @@ def test_a_lone_surname_in_a_later_turn_is_flagged_as_the_person_the_full_name_w
         ("Ola Djuvik", "PER", 2), ("Djuvik", "PER", 4)]
 
 
+def test_a_place_list_name_wins_over_a_shorter_or_equal_ner_span_but_not_a_longer_one() -> None:
+    text = ("I: Hvor?\nS1: Jeg kom fra Nore og Uvdal.\nI: Og så?\nS1: Så jobbet jeg i Lier.\n"
+            "I: Og nå?\nS1: Nå er jeg i Bergen kommune.\n")
+    fake = _FixedNER([("Nore", "PER"), ("Lier", "ORG"), ("Bergen kommune", "GPE_ORG")])
+    flags = check_text(text, REG, fake)
+    assert [(f.text, f.kind, f.method.split(":")[0]) for f in flags] == [
+        ("Nore og Uvdal", "GPE_LOC", "places"), ("Lier", "GPE_LOC", "places"),
+        ("Bergen kommune", "GPE_ORG", "ner")]
+
+
 def _places(text: str, **kw) -> list[tuple[str, str, str]]:
     return [(f.text, f.kind, f.method) for f in flags_of(text, **kw)]
 
