@@ -27,7 +27,7 @@ def test_slips_yaml_agrees_with_the_readme_tables() -> None:
     readme = (SAMPLE / "README.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| `([^`:]+):(\d+)` \| `([^`]+)` \|", readme, re.MULTILINE)
     listed = {(f, int(n), t) for f, n, t in rows}
-    assert len(listed) == 8
+    assert len(listed) == 9
     assert {(s["file"], s["line"], s["text"]) for s in bench.load_slips(SAMPLE)} == listed
 
 
@@ -57,3 +57,11 @@ def test_with_the_best_pipeline_recall_is_at_least_0_9_with_few_false_flags() ->
     assert result["ner"] is True
     assert result["recall"] >= 0.9, result
     assert result["max_false_per_transcript"] <= MAX_FALSE_PER_TRANSCRIPT, result
+
+
+def test_the_sentence_initial_municipality_slip_is_caught_by_the_place_list_without_ner() -> None:
+    from rta.anonymise import check_files
+    from rta.informants import default_registry
+
+    [result] = check_files([SAMPLE / "k4-skoleleder.txt"], default_registry(), None)
+    assert [(f.line, f.text, f.method) for f in result.flags] == [(24, "Levanger", "places")]
