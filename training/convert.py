@@ -259,7 +259,6 @@ class TreebankIndex:
     UD sentence: by the same words, or, for a UD sentence cut short, as a prefix."""
 
     def __init__(self, ndt: list[tuple[str, list[dict]]]):
-        self.ndt = ndt
         self.by_key: dict[tuple, list[int]] = defaultdict(list)
         self.stripped: list[list[dict]] = []
         self.n_headline = 0
