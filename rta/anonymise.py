@@ -141,7 +141,8 @@ class Flag:
 _PRIORITY = {"pattern": 0, "ner": 1, "places": 1, "deny-list": 2, "heuristic": 3, "propagated": 4}
 """Which of two overlapping flags is kept: the lower number; at the same number the longer span,
 then a place-list flag over a NER one ('Nore og Uvdal' over the NER's 'Nore'; 'Lier' as a
-place rather than the NER's organisation), so the NER keeps a longer name ('Bergen kommune')."""
+place rather than the NER's organisation), except a NER person ('Flora' the colleague), so the
+NER keeps a longer name ('Bergen kommune')."""
 
 
 @functools.cache
@@ -473,7 +474,8 @@ def check_text(
         candidates += [(s, e, k, "heuristic", r) for s, e, k, r in _heuristic_flags(text, rs, re_, ctx)]
 
     def rank(c: tuple[int, int, str, str, str]) -> tuple[int, int, int, int]:
-        return (_PRIORITY[c[3].split(":")[0]], -(c[1] - c[0]), c[3] != "places", c[0])
+        tie = 0 if c[3] == "places" else -1 if c[2] == "PER" else 1  # see _PRIORITY
+        return (_PRIORITY[c[3].split(":")[0]], -(c[1] - c[0]), tie, c[0])
 
     accepted: list[tuple[int, int, str, str, str]] = []
     for cand in sorted(candidates, key=rank):

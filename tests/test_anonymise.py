@@ -287,14 +287,14 @@ def test_a_lone_surname_in_a_later_turn_is_flagged_as_the_person_the_full_name_w
         ("Ola Djuvik", "PER", 2), ("Djuvik", "PER", 4)]
 
 
-def test_a_place_list_name_wins_over_a_shorter_or_equal_ner_span_but_not_a_longer_one() -> None:
+def test_a_place_list_name_wins_over_a_shorter_or_equal_ner_span_but_not_a_longer_one_or_a_person() -> None:
     text = ("I: Hvor?\nS1: Jeg kom fra Nore og Uvdal.\nI: Og så?\nS1: Så jobbet jeg i Lier.\n"
-            "I: Og nå?\nS1: Nå er jeg i Bergen kommune.\n")
-    fake = _FixedNER([("Nore", "PER"), ("Lier", "ORG"), ("Bergen kommune", "GPE_ORG")])
+            "I: Og nå?\nS1: Nå er jeg i Bergen kommune.\nI: Med hvem?\nS1: Med kollegaen min, Flora.\n")
+    fake = _FixedNER([("Nore", "PER"), ("Lier", "ORG"), ("Bergen kommune", "GPE_ORG"), ("Flora", "PER")])
     flags = check_text(text, REG, fake)
     assert [(f.text, f.kind, f.method.split(":")[0]) for f in flags] == [
         ("Nore og Uvdal", "GPE_LOC", "places"), ("Lier", "GPE_LOC", "places"),
-        ("Bergen kommune", "GPE_ORG", "ner")]
+        ("Bergen kommune", "GPE_ORG", "ner"), ("Flora", "PER", "ner")]  # a person stays a person
 
 
 def _places(text: str, **kw) -> list[tuple[str, str, str]]:
