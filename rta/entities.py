@@ -174,15 +174,9 @@ class EntityConsistency:
 
 
 def _register() -> None:
-    from spacy.language import Language
-
-    if Language.has_factory(COMPONENT):
-        return
-
-    @Language.factory(COMPONENT, default_config={"countries_rule": True, "surnames": True, "vote": True})
-    def make_entity_consistency(nlp: Any, name: str, countries_rule: bool, surnames: bool,
-                                vote: bool) -> EntityConsistency:
-        return EntityConsistency(countries_rule, surnames, vote)
+    """Register the factory (importing the module does; spaCy also does it through the
+    ``spacy_factories`` entry point when rta is installed)."""
+    import rta.spacy_factories  # noqa: F401
 
 
 def add_to(nlp: Any) -> Any:

@@ -27,7 +27,7 @@ PACKAGES = ("nb_core_news_lg", "nb_core_news_md", "nb_core_news_sm")
 BUNDLED = "nb_rta"
 EMBEDDED = "embedded"
 # Components the matcher never needs: switched off to read faster.
-UNUSED_COMPONENTS = ("ner", "entity_ruler", "entity_linker", "textcat", "textcat_multilabel")
+UNUSED_COMPONENTS = ("ner", "rta_entity_consistency", "entity_ruler", "entity_linker", "textcat", "textcat_multilabel")
 BETTER_HINT = (
     "for better lemmas and sentences install a Norwegian spaCy pipeline: "
     "python -m spacy download nb_core_news_sm (needs network once), or pin one in rta.toml [nlp] pipeline"

@@ -126,6 +126,28 @@ def test_bundled_pipeline_with_the_rules_keeps_a_full_name_and_its_surname_toget
     assert ("Haugsvær", "PER") in found
 
 
+@pytest.mark.skipif(not (bundled_path() / "meta.json").is_file(), reason="bundled pipeline not present")
+def test_the_bundled_pipeline_ends_with_the_rules_when_spacy_loads_it(blank) -> None:
+    # a plain spacy.load in a fresh interpreter that never imported rta: the shipped config
+    # names the component and rta's spacy_factories entry point lets spaCy build it
+    import subprocess
+    import sys
+
+    code = f"import spacy; print(spacy.load({str(bundled_path())!r}).pipe_names)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith(f"'ner', '{COMPONENT}']")
+    nlp = spacy.load(bundled_path())
+    doc = tagged(blank, "Levanger vant.", [("Levanger", "PER")])
+    assert labels(nlp.get_pipe(COMPONENT)(doc)) == [("Levanger", "GPE_LOC")]
+
+
+def test_the_component_factory_is_advertised_to_spacy_as_an_entry_point() -> None:
+    from importlib.metadata import entry_points
+
+    found = {ep.name: ep.value for ep in entry_points(group="spacy_factories")}
+    assert found.get(COMPONENT) == "rta.spacy_factories:make_entity_consistency"
+
+
 def test_harmonise_leaves_a_doc_without_entities_unchanged(blank) -> None:
     doc = blank("ingen navn her.")
     assert list(harmonise(doc).ents) == []

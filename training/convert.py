@@ -471,6 +471,16 @@ def convert(corpus_dir: Path, out_dir: Path, n_sents: int = 10, verbose: bool = 
             "entities": sum(ents.values()),
             "entity_types": dict(sorted(ents.items())),
         }
+    # dev/test again, one Doc per source article (`articles`), to score the consistency rules
+    # the way rta runs them: python -m spacy evaluate rta/models/nb_rta <out>/test_articles.spacy
+    index = TreebankIndex(corpus.ndt)
+    for name in ("dev", "test"):
+        db = DocBin(store_user_data=False, attrs=["ORTH", "SPACY", "POS", "LEMMA", "ENT_IOB", "ENT_TYPE", "SENT_START"])
+        arts = articles(corpus, name, index)
+        for _stem, sents in arts:
+            db.add(make_doc(nlp.vocab, [ud_record(ud) for ud in sents]))
+        db.to_disk(out_dir / f"{name}_articles.spacy")
+        counts[f"{name}_articles"] = {"docs": len(arts), "sentences": sum(len(x) for _, x in arts)}
     stats["counts"] = counts
     stats["lost"] = {
         "ndt_empty_after_headline_strip": lost["train_empty"],
@@ -485,6 +495,9 @@ def convert(corpus_dir: Path, out_dir: Path, n_sents: int = 10, verbose: bool = 
               f"from train ({stats['dupe_heldout_texts']} held-out texts occur more than once); "
               f"prefix matches: {stats['prefix_matches']}")
         for name, c in counts.items():
+            if name.endswith("_articles"):
+                print(f"{name}: {c['sentences']} sentences in {c['docs']} source articles")
+                continue
             print(f"{name:5s}: {c['sentences']:6d} sentences {c['tokens']:7d} tokens "
                   f"{c['entities']:5d} entities in {c['docs']} docs  {c['entity_types']}")
         n_lost = lost["train_empty"] + sum(stats["unmatched"].values())
