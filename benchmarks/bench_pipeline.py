@@ -16,6 +16,7 @@ for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB
     os.environ[_v] = "1"
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -91,14 +92,24 @@ def _gold_groups(nlp, f: Path, group: int):
             for i in range(0, len(recs), group)]
 
 
+@functools.cache
+def _treebank(norne: Path):
+    """The NorNE corpus and its sentence index, read once per run (test and dev both need it)."""
+    sys.path.insert(0, str(REPO / "training"))
+    from convert import Corpus, TreebankIndex  # noqa: E402
+
+    corpus = Corpus(norne)
+    return corpus, TreebankIndex(corpus.ndt)
+
+
 def _article_groups(nlp, norne: Path, split: str):
     """UD sentences as gold Docs, grouped by source article (the NDT file of their treebank
     copy, ``training/convert.py: articles``): UD has no document markers of its own."""
-    sys.path.insert(0, str(REPO / "training"))
-    from convert import Corpus, articles, ud_record, make_doc  # noqa: E402
+    from convert import articles, ud_record, make_doc  # noqa: E402
 
+    corpus, index = _treebank(norne)
     out = []
-    for _stem, sents in articles(Corpus(norne), split):
+    for _stem, sents in articles(corpus, split, index):
         recs = [ud_record(s) for s in sents]
         out.append(([make_doc(nlp.vocab, [r]) for r in recs], make_doc(nlp.vocab, recs)))
     return out
