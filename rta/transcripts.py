@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,16 +19,12 @@ from typing import Any
 from rta.errors import RtaError
 from rta.fsutil import sha256_text
 from rta.informants import INTERVIEWER_ROLE, Informant, LabelError, Registry
+from rta.labels import TIMESTAMP_AFTER, looks_like_label, split_head
+from rta.labels import resolve as resolve_label
 from rta.yamlutil import LINE_KEY, load_yaml_text, strip_lines
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx")
 
-# A speaker label at the start of a line: up to 40 characters without a colon, then ':'.
-_LABEL_LINE = re.compile(r"(?P<label>[^\s:][^:\n]{0,39}?)[ \t]*:(?!//)")
-# Labels that look like codes even when the registry does not know them (so a typo is an
-# error rather than silently glued onto the previous turn): R5, R 2.1, UH3, Vf, I.
-_CODE_LIKE = re.compile(r"[A-ZÆØÅ]{1,3}[ ]?\d+(?:\.\d+)?|[A-ZÆØÅ][a-zæøå]?")
-_TIMESTAMP = re.compile(r"(?:\[(?P<a>\d{1,2}:\d{2}(?::\d{2})?)\]|\((?P<b>\d{1,2}:\d{2}(?::\d{2})?)\))[ \t]*")
 
 
 @dataclass
@@ -88,12 +85,54 @@ class Transcript:
         return self.text.count("\n", 0, offset) + 1
 
 
+# Unicode format characters (category Cf: zero-width space, bidi marks and overrides, soft
+# hyphen, BOM, ...) are invisible, and one before or inside a speaker label hides the label
+# from the parser. Normalisation drops them everywhere, except the zero-width (non-)joiners
+# that some scripts and emoji need. The ranges are Unicode 15.1's Cf; a test checks them
+# against the running Python's unicodedata.
+_FORMAT_CHARS = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+# Unicode's own line and paragraph separators are line breaks.
+_LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029]")
+# Control characters other than tab and line feed: refused (see check_characters).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+# Transcripts larger than this are refused: a real interview is well under 1 MB of text.
+MAX_TRANSCRIPT_BYTES = 50 * 1024 * 1024
+
+
 def normalise_text(text: str) -> str:
-    """BOM dropped, CRLF/CR to LF, Unicode NFC: the text rta stores and offsets refer to."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", text)
+    """BOM and other Unicode format characters dropped, CRLF/CR (and U+2028/U+2029) to LF,
+    Unicode NFC: the text rta stores and every offset refers to."""
+    text = _LINE_BREAKS.sub("\n", text)
+    if not text.isascii():
+        text = _FORMAT_CHARS.sub("", text)
+        text = unicodedata.normalize("NFC", text)
+    return text
+
+
+def check_characters(text: str, path: Any = "<text>") -> None:
+    """Refuse NUL and other control characters (tab and line feed are fine), naming line and
+    column: they are invisible in an editor, break XML exports and can steer a terminal."""
+    m = _CONTROL.search(text)
+    if m is None:
+        return
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    line = text.count("\n", 0, m.start()) + 1
+    column = m.start() - line_start + 1
+    ch = m.group()
+    hint = "remove it in a text editor (it is invisible in most) and add the file again"
+    if "\x80" <= ch <= "\x9f":
+        hint = "the file may be Windows-1252 read as Latin-1: re-run with --encoding cp1252, or " + hint
+    raise RtaError(
+        f"control character U+{ord(ch):04X} at line {line}, column {column}",
+        path=path,
+        line=line,
+        hint=hint,
+    )
 
 
 def read_text(path: str | Path, encoding: str = "utf-8") -> str:
@@ -114,8 +153,23 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
             path=path,
             hint="transcripts must be .txt, .md or .docx",
         )
+    size = path.stat().st_size
+    if size > MAX_TRANSCRIPT_BYTES:
+        raise RtaError(
+            f"the file is {size / 1024 / 1024:.0f} MB; transcripts over "
+            f"{MAX_TRANSCRIPT_BYTES // 1024 // 1024} MB are refused",
+            path=path,
+            hint="split it into one file per interview",
+        )
     if suffix == ".docx":
-        return normalise_text(_read_docx(path))
+        text = normalise_text(_read_docx(path))
+        if len(text) > MAX_TRANSCRIPT_BYTES:
+            raise RtaError(
+                f"the Word file holds more than {MAX_TRANSCRIPT_BYTES // 1024 // 1024} MB of text",
+                path=path,
+                hint="split it into one file per interview",
+            )
+        return text
     data = path.read_bytes()
     try:
         text = data.decode(encoding)
@@ -192,27 +246,30 @@ def parse_text(
 ) -> Transcript:
     """Parse normalised (or raw) transcript text into turns.
 
-    Raises :class:`RtaError` naming the file and line for an unknown speaker label, text before
-    the first speaker label, malformed front matter or a transcript with no turns.
+    Every line that looks like a speaker label (:mod:`rta.labels`) starts a turn of the
+    speaker it names, or the file is refused: an unknown or ambiguous label, text before the
+    first label, control characters, malformed front matter or no turns at all raise
+    :class:`RtaError` naming the file and line. Linear in the size of the text.
     """
     text = normalise_text(text)
     shown = path if path is not None else "<text>"
+    check_characters(text, shown)
     if not text.strip():
         raise RtaError("the transcript is empty", path=shown, line=1, hint="check that the right file was given")
     metadata, body_offset, declared = _front_matter(text, shown, registry)
     reg = registry.with_declared(declared)
     interviewer_extra = [str(metadata["interviewer"])] if metadata.get("interviewer") else []
 
-    turns: list[Turn] = []
-    # Each label found: (label, line_no, label_offset, text_start_after_label, timestamp)
-    line_starts = _line_starts(text)
-    pending: list[tuple[str, int, int, Informant | None]] = []  # label, line, content_start, informant
-    for line_no, (ls, le) in enumerate(line_starts, start=1):
+    lines = _line_starts(text)
+    starts = [ls for ls, _le in lines]
+    # Each label found: (label, line start offset, content start offset, informant, timestamp)
+    pending: list[tuple[str, int, int, Informant | None, str | None]] = []
+    for line_no, (ls, le) in enumerate(lines, start=1):
         if ls < body_offset:
             continue
         line = text[ls:le]
-        label_info = _match_label(line, reg, interviewer_extra, shown, line_no)
-        if label_info is None:
+        head = _match_label(line, reg, interviewer_extra, shown, line_no)
+        if head is None:
             if not pending and line.strip():
                 raise RtaError(
                     "text before the first speaker label",
@@ -221,8 +278,8 @@ def parse_text(
                     hint="every turn must start with a label such as 'S1: ' or 'I: ' at the start of a line",
                 )
             continue
-        label, after, informant = label_info
-        pending.append((label, line_no, ls + after, informant))
+        label, after, informant, stamp = head
+        pending.append((label, ls, ls + after, informant, stamp))
     if not pending:
         raise RtaError(
             "no speaker turns found",
@@ -230,16 +287,21 @@ def parse_text(
             line=_line_of(text, body_offset),
             hint="write each turn as 'CODE: text' at the start of a line, e.g. 'S1: Ja, ...'",
         )
-    for i, (label, _line_no, content_start, informant) in enumerate(pending):
-        limit = len(text) if i + 1 == len(pending) else _label_line_start(text, pending[i + 1][2])
+
+    def line_of(offset: int) -> int:
+        return bisect_right(starts, offset)
+
+    turns: list[Turn] = []
+    for i, (label, _line_start, content_start, informant, stamp) in enumerate(pending):
+        limit = len(text) if i + 1 == len(pending) else pending[i + 1][1]
         start = content_start
-        # skip spaces/tabs, then an optional timestamp
+        # skip spaces/tabs, then an optional timestamp right after the colon
         while start < limit and text[start] in " \t":
             start += 1
-        timestamp = None
-        m = _TIMESTAMP.match(text, start, limit)
+        timestamp = stamp
+        m = TIMESTAMP_AFTER.match(text, start, limit)
         if m:
-            timestamp = m.group("a") or m.group("b")
+            timestamp = timestamp or m.group("a") or m.group("b")
             start = m.end()
         # the turn's text may begin on a following line
         while start < limit and text[start].isspace():
@@ -247,22 +309,21 @@ def parse_text(
         end = limit
         while end > start and text[end - 1].isspace():
             end -= 1
-        n = len(turns) + 1
         if informant is None:
             code, role, group = None, INTERVIEWER_ROLE, None
         else:
             code, role, group = informant.code, informant.role, informant.group
         turns.append(
             Turn(
-                n=n,
+                n=len(turns) + 1,
                 speaker=label,
                 code=code,
                 role=role,
                 group=group,
                 start=start,
                 end=end,
-                line_start=_line_of(text, start),
-                line_end=_line_of(text, max(start, end - 1)),
+                line_start=line_of(start),
+                line_end=line_of(max(start, end - 1)),
                 text=text[start:end],
                 timestamp=timestamp,
             )
@@ -292,29 +353,20 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def _label_line_start(text: str, content_start: int) -> int:
-    """The offset where the line holding ``content_start`` begins (the next turn's label)."""
-    return text.rfind("\n", 0, content_start) + 1
-
-
 def _match_label(
     line: str, registry: Registry, interviewer_extra: list[str], path: Any, line_no: int
-) -> tuple[str, int, Informant | None] | None:
-    """If ``line`` starts with a speaker label, return (label, offset after ':', informant)."""
-    m = _LABEL_LINE.match(line)
-    if not m:
+) -> tuple[str, int, Informant | None, str | None] | None:
+    """If ``line`` starts a turn, return (label, offset after ':', informant or None for the
+    interviewer, timestamp written before the colon). A line that looks like a label the
+    registry cannot place is an error, never text of the previous turn."""
+    head = split_head(line)
+    if head is None or not looks_like_label(head.label, registry, interviewer_extra):
         return None
-    label = m.group("label").strip()
-    if registry.is_interviewer(label, interviewer_extra):
-        return label, m.end(), None
-    plausible = bool(registry.matching_roles(label)) or registry.informant(label) is not None
-    if not plausible and not _CODE_LIKE.fullmatch(label):
-        return None  # ordinary text that happens to contain a colon
     try:
-        informant = registry.resolve(label)
+        informant = resolve_label(head.label, registry, interviewer_extra)
     except LabelError as exc:
         raise RtaError(exc.message, path=path, line=line_no, hint=exc.hint) from None
-    return label, m.end(), informant
+    return head.label, head.after, informant, head.timestamp
 
 
 def _front_matter(text: str, path: Any, registry: Registry) -> tuple[dict[str, Any], int, list[Informant]]:
@@ -351,6 +403,7 @@ def _front_matter(text: str, path: Any, registry: Registry) -> tuple[dict[str, A
             line=2,
             hint="for example 'id: k1-skoleeier' and 'date: 2021-03-12'",
         )
+    _check_front_matter_types(raw, text, path)
     declared: list[Informant] = []
     for item in raw.get("informants") or []:
         if isinstance(item, dict):
@@ -391,6 +444,65 @@ def _front_matter(text: str, path: Any, registry: Registry) -> tuple[dict[str, A
     if "id" in meta and (not isinstance(meta["id"], (str, int)) or not str(meta["id"]).strip()):
         raise RtaError("front matter `id` must be a non-empty text", path=path, line=_yaml_key_line(text, "id"))
     return meta, body, declared
+
+
+_SCALAR = (str, int, float)
+# Front matter keys rta reads, and the types it accepts for them.
+_SCALAR_KEYS = ("id", "date", "group", "interviewer", "title", "place", "language")
+
+
+def _check_front_matter_types(raw: dict[str, Any], text: str, path: Any) -> None:
+    """Refuse values of the wrong type in front matter before anything uses them: a list
+    where a text is expected would otherwise end up as a speaker's group or crash later."""
+    for key in _SCALAR_KEYS:
+        value = raw.get(key)
+        if value is not None and not isinstance(value, _SCALAR) or isinstance(value, bool):
+            raise RtaError(
+                f"front matter `{key}` must be a single value, not {_kind(value)}",
+                path=path,
+                line=_yaml_key_line(text, key),
+                hint=f"write it as `{key}: some text`",
+            )
+    informants = raw.get("informants")
+    if informants is None:
+        return
+    if not isinstance(informants, list):
+        raise RtaError(
+            f"front matter `informants` must be a list, not {_kind(informants)}",
+            path=path,
+            line=_yaml_key_line(text, "informants"),
+            hint="for example `informants: [R5.1]` or `informants: [{code: R5.1, role: skoleleder}]`",
+        )
+    for item in informants:
+        if item is None or isinstance(item, _SCALAR) and not isinstance(item, bool):
+            continue
+        line = (item.get(LINE_KEY) or 0) + 1 if isinstance(item, dict) else _yaml_key_line(text, "informants")
+        if not isinstance(item, dict):
+            raise RtaError(
+                f"each entry of `informants` must be a code or a mapping, not {_kind(item)}",
+                path=path,
+                line=line,
+                hint="for example `- R5.1` or `- {code: R5.1, role: skoleleder, group: kommune 5}`",
+            )
+        for key in ("code", "role", "group"):
+            value = item.get(key)
+            if value is not None and (not isinstance(value, _SCALAR) or isinstance(value, bool)):
+                raise RtaError(
+                    f"informant `{key}` must be a single value, not {_kind(value)}",
+                    path=path,
+                    line=line,
+                    hint=f"write it as `{key}: some text`",
+                )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "a number" if isinstance(value, (int, float)) else f"a {type(value).__name__}"
 
 
 def _yaml_key_line(text: str, key: str) -> int | None:
