@@ -49,6 +49,8 @@ import yaml
 from rta.errors import Problem, RtaError
 from rta.fsutil import sha256_bytes, sha256_text
 from rta.norsk import fold, sort_no
+from rta.userregex import UserRegexError, compile_user_regex
+from rta.yamlutil import ALIAS_HINT, AliasExpansionError, compose_yaml_text
 
 SCHEMA_VERSION = 1
 ORIGINS = ("inductive", "deductive")
@@ -284,6 +286,7 @@ class _Y:
     kind: str  # "map" | "seq" | "scalar"
     key_lines: dict[str, int] = field(default_factory=dict)
     flow: bool = False
+    raw: str | None = None  # a scalar's text as written (numbers must round-trip to it)
 
 
 class _Composer:
@@ -318,7 +321,7 @@ class _Composer:
             return _Y(items, line, "map", key_lines, bool(node.flow_style))
         if isinstance(node, yaml.SequenceNode):
             return _Y([self.build(n) for n in node.value], line, "seq", flow=bool(node.flow_style))
-        return _Y(self._scalar(node), line, "scalar")
+        return _Y(self._scalar(node), line, "scalar", raw=node.value)
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag == "tag:yaml.org,2002:timestamp":
@@ -373,6 +376,19 @@ class _Parser:
                 "YAML reads yes/no/on/off as true/false: put the text in quotes",
             )
             return ""
+        if not isinstance(child.value, str):
+            if key in ("name", "parent", "opposite"):
+                self.error(
+                    f"{key!r} of {where} must be text, not the number {child.raw}", child.line,
+                    f"put it in quotes: {key}: \"{child.raw}\"",
+                )
+                return ""
+            if not _round_trips(child):
+                self.error(
+                    f"{key!r} of {where} was read as the number {child.value!r}, not as written ({child.raw})",
+                    child.line, "put the text in quotes",
+                )
+                return ""
         value = str(child.value)
         if required and not value.strip():
             report = self.warn if empty == "warning" else self.error
@@ -398,7 +414,8 @@ class _Parser:
             return []
         out = []
         for item in child.value:
-            if item.kind != "scalar" or item.value is None or isinstance(item.value, bool):
+            if (item.kind != "scalar" or item.value is None or isinstance(item.value, bool)
+                    or not _round_trips(item)):
                 self.error(
                     f"item of {key!r} in {where} must be text", item.line,
                     "put items that look like yes/no/numbers in quotes",
@@ -550,13 +567,10 @@ class _Parser:
                     )
             setattr(ind, key, [t for t, _ in items])
         for pattern, line in self.strings(child, "regex", f"the indicators of {where}"):
-            try:
-                compiled = re.compile(pattern)
-            except re.error as exc:
-                self.error(
-                    f"invalid regex {pattern!r} in {where}: {exc.msg} at position {exc.pos}", line,
-                    "Python `re` syntax; in YAML, single-quote regexes so backslashes stay",
-                )
+            try:  # as the NLP assistant runs it: linear-time engine, case-insensitive
+                compiled = compile_user_regex(pattern, self.path, line, flags=re.IGNORECASE, what="regex")
+            except UserRegexError as exc:
+                self.error(exc.message.replace(f"{pattern!r}", f"{pattern!r} in {where}", 1), line, exc.hint)
                 continue
             if compiled.match(""):
                 self.warn(f"regex {pattern!r} of {where} matches the empty string", line)
@@ -716,13 +730,26 @@ class _Parser:
             )
 
 
+def _round_trips(node: _Y) -> bool:
+    """True when a scalar reads back as the text written (``2020`` does; ``1.10``, ``0x1F``
+    and ``010`` do not: YAML turned them into other numbers)."""
+    return isinstance(node.value, str) or node.raw is None or str(node.value) == node.raw
+
+
 def _kind_name(node: _Y) -> str:
     return {"map": "mapping", "seq": "list"}.get(node.kind, "single value")
 
 
 def _compose(text: str, parser: _Parser) -> _Y | None:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = compose_yaml_text(text)
+    except AliasExpansionError as exc:
+        mark = exc.problem_mark
+        parser.error(exc.problem or str(exc), mark.line + 1 if mark else None, ALIAS_HINT)
+        return None
+    except RecursionError:
+        parser.error("YAML nested too deeply", None, "flatten the nesting of lists and mappings")
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or str(exc)

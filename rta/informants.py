@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from rta.errors import Problem, RtaError
-from rta.yamlutil import LINE_KEY, load_yaml_file, strip_lines
+from rta.userregex import UserMatch, UserPattern, UserRegexError, compile_user_regex
+from rta.yamlutil import LINE_KEY, load_yaml_text, read_text_file, strip_lines
 
 INTERVIEWER_ROLE = "intervjuer"
 _WS = re.compile(r"\s+")
@@ -37,14 +38,15 @@ class Role:
     group_format: str | None = None
 
     @property
-    def regex(self) -> re.Pattern[str]:
-        return re.compile(self.pattern)
+    def regex(self) -> UserPattern:
+        """The pattern, compiled for the linear-time engine (no label can hang a parse)."""
+        return compile_user_regex(self.pattern, what="role pattern")
 
-    def match(self, label: str) -> re.Match[str] | None:
+    def match(self, label: str) -> UserMatch | None:
         """Full match of the label (whitespace-insensitive) against the role's pattern."""
         return self.regex.fullmatch(squash(label)) or self.regex.fullmatch(_WS.sub(" ", label.strip()))
 
-    def group_of(self, match: re.Match[str]) -> str | None:
+    def group_of(self, match: UserMatch) -> str | None:
         if not self.group_format or "group" not in match.re.groupindex:
             return None
         return self.group_format.format(group=match.group("group"))
@@ -98,7 +100,7 @@ class Registry:
         wanted = squash(label).casefold()
         return any(squash(lbl).casefold() == wanted for lbl in [*self.interviewer_labels, *extra])
 
-    def matching_roles(self, label: str) -> list[tuple[Role, re.Match[str]]]:
+    def matching_roles(self, label: str) -> list[tuple[Role, UserMatch]]:
         found = []
         for role in self.roles:
             m = role.match(label)
@@ -164,31 +166,86 @@ class LabelError(RtaError):
 
 
 def load_registry(path: str | Path) -> Registry:
-    """Read and check a registry YAML file; every problem names the file and line."""
+    """Read and check a registry YAML file; every problem (a wrong type too) names the file
+    and line, and role patterns are checked for the linear-time engine."""
     path = Path(path)
-    data = load_yaml_file(path)
+    text = read_text_file(path, "informant registry")
+    data = load_yaml_text(text, path)
     problems: list[Problem] = []
     if not isinstance(data, dict):
-        raise RtaError("an informant registry must be a mapping with `roles` and `informants`", path=path, line=1)
+        raise RtaError("an informant registry must be a mapping with `roles` and `informants`", path=path, line=1,
+                       hint="start from codebooks/informants_tabell2.yaml")
+
+    def top_line(key: str) -> int:
+        m = re.search(rf"^{re.escape(key)}[ \t]*:", text, re.MULTILINE)
+        return text.count("\n", 0, m.start()) + 1 if m else 1
+
+    def entries(key: str, what: str) -> list[Any]:
+        value = data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            problems.append(Problem(f"`{key}` must be a list of {what}, not {_type_name(value)}", path, top_line(key),
+                                    hint=f"write one `- ...` entry per line under `{key}:`"))
+            return []
+        return value
+
+    def text_field(raw: dict, key: str, where: str, line: int | None, required: bool = False) -> str | None:
+        value = raw.get(key)
+        if value is None or value == "":
+            if required:
+                problems.append(Problem(f"{where} needs `{key}`", path, line))
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            problems.append(Problem(f"`{key}` of {where} must be text, not {_type_name(value)}", path, line,
+                                    hint="put the value in quotes"))
+            return None
+        return str(value)
+
     roles: list[Role] = []
-    for raw in data.get("roles") or []:
+    for raw in entries("roles", "roles"):
         line = raw.get(LINE_KEY) if isinstance(raw, dict) else None
-        if not isinstance(raw, dict) or not raw.get("key") or not raw.get("pattern"):
-            problems.append(Problem("each role needs `key` and `pattern`", path, line))
+        if not isinstance(raw, dict):
+            problems.append(Problem(f"each role must be a mapping with `key` and `pattern`, not {_type_name(raw)}",
+                                    path, line or top_line("roles")))
+            continue
+        before = len(problems)
+        where = f"role {raw.get('key')!r}" if isinstance(raw.get("key"), str) else "a role"
+        key = text_field(raw, "key", where, line, required=True)
+        pattern_value = raw.get("pattern")
+        if pattern_value is not None and not isinstance(pattern_value, str):
+            problems.append(Problem(f"`pattern` of {where} must be a regular expression in quotes, "
+                                    f"not {_type_name(pattern_value)}", path, line, hint="e.g. pattern: 'S(?P<group>\\d+)'"))
+            continue
+        pattern = text_field(raw, "pattern", where, line, required=True)
+        fields = {k: text_field(raw, k, where, line) for k in ("name", "plural", "description", "group_format")}
+        if key is None or pattern is None or len(problems) > before:
             continue
         try:
-            re.compile(str(raw["pattern"]))
-        except re.error as exc:
-            problems.append(Problem(f"invalid regular expression for role {raw['key']}: {exc}", path, line))
+            compiled = compile_user_regex(pattern, path, line, what=f"pattern of role {key}")
+        except UserRegexError as exc:
+            problems.append(Problem(exc.message, path, line, exc.hint))
             continue
+        group_format = fields["group_format"]
+        if group_format is not None:
+            try:
+                group_format.format(group="1")
+            except (KeyError, IndexError, ValueError) as exc:
+                problems.append(Problem(f"group_format {group_format!r} of role {key} is not a template: {exc}", path,
+                                        line, hint="write e.g. 'Kommune {group}': only {group} is filled in"))
+                continue
+            if "group" not in compiled.groupindex:
+                problems.append(Problem(f"role {key} has a group_format but its pattern has no (?P<group>...)", path,
+                                        line, hint="name the group part of the pattern, e.g. 'S(?P<group>\\d+)'"))
+                continue
         roles.append(
             Role(
-                key=str(raw["key"]),
-                name=str(raw.get("name") or raw["key"]),
-                pattern=str(raw["pattern"]),
-                plural=str(raw.get("plural") or ""),
-                description=str(raw.get("description") or ""),
-                group_format=raw.get("group_format"),
+                key=key,
+                name=fields["name"] or key,
+                pattern=pattern,
+                plural=fields["plural"] or "",
+                description=fields["description"] or "",
+                group_format=group_format,
             )
         )
     if not roles and not problems:
@@ -196,17 +253,23 @@ def load_registry(path: str | Path) -> Registry:
     informants: list[Informant] = []
     seen: dict[str, int | None] = {}
     role_keys = {r.key for r in roles}
-    for raw in data.get("informants") or []:
+    for raw in entries("informants", "informants"):
         line = raw.get(LINE_KEY) if isinstance(raw, dict) else None
-        if not isinstance(raw, dict) or not raw.get("code"):
-            problems.append(Problem("each informant needs a `code`", path, line))
+        if not isinstance(raw, dict):
+            problems.append(Problem(f"each informant must be a mapping with a `code`, not {_type_name(raw)}",
+                                    path, line or top_line("informants")))
             continue
-        code = str(raw["code"])
+        before = len(problems)
+        code = text_field(raw, "code", "an informant", line, required=True)
+        group = text_field(raw, "group", f"informant {code}", line)
+        role_value = text_field(raw, "role", f"informant {code}", line)
+        if code is None or len(problems) > before:
+            continue
         if squash(code) in seen:
             problems.append(Problem(f"duplicate informant code {code} (first on line {seen[squash(code)]})", path, line))
             continue
         seen[squash(code)] = line
-        role_key = raw.get("role")
+        role_key = role_value
         if role_key is None:
             matches = [r for r in roles if r.match(code)]
             role_key = matches[0].key if len(matches) == 1 else None
@@ -216,12 +279,36 @@ def load_registry(path: str | Path) -> Registry:
             )
             continue
         attrs = strip_lines({k: v for k, v in raw.items() if k not in ("code", "role", "group")})
-        informants.append(Informant(code=code, role=str(role_key), group=raw.get("group"), attributes=attrs))
-    labels = [str(x) for x in (data.get("interviewer_labels") or ["I", "Intervjuer"])]
+        informants.append(Informant(code=code, role=str(role_key), group=group, attributes=attrs))
+    labels = ["I", "Intervjuer"]
+    raw_labels = data.get("interviewer_labels")
+    if raw_labels is not None:
+        if not isinstance(raw_labels, list) or not all(
+                isinstance(x, (str, int)) and not isinstance(x, bool) for x in raw_labels):
+            problems.append(Problem("`interviewer_labels` must be a list of labels (text)", path,
+                                    top_line("interviewer_labels"), hint="write e.g. interviewer_labels: [I, Intervjuer]"))
+        elif raw_labels:
+            labels = [str(x) for x in raw_labels]
+    name = data.get("name")
+    if name is not None and not isinstance(name, (str, int)):
+        problems.append(Problem(f"`name` must be text, not {_type_name(name)}", path, top_line("name")))
+        name = None
     if problems:
         raise RtaError(f"invalid informant registry ({len(problems)} problem(s))", path=path, problems=problems)
-    return Registry(name=str(data.get("name") or path.stem), roles=roles, informants=informants,
+    return Registry(name=str(name or path.stem), roles=roles, informants=informants,
                     interviewer_labels=labels, path=path)
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (yes/no)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return f"a {type(value).__name__}"
 
 
 def default_registry() -> Registry:

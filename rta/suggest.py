@@ -50,6 +50,7 @@ from typing import Any, Callable, Iterable
 from rta.errors import RtaError
 from rta.norsk import fold
 from rta.store import Store, now
+from rta.userregex import UserPattern, UserRegexError, compile_user_regex
 
 MIN_STEM = 5
 SLOTS = 64  # at most this many words in a phrase indicator
@@ -181,7 +182,7 @@ class IndicatorIndex:
         self.anchors: dict[str, list[int]] = defaultdict(list)
         # folded word -> slot ids (phrase * SLOTS + word position) it can fill
         self.slot_index: dict[str, list[int]] = defaultdict(list)
-        self.regexes: list[tuple[str, str, re.Pattern[str]]] = []
+        self.regexes: list[tuple[str, str, UserPattern]] = []
         self.codes: list[str] = []
         stop = {fold(w) for w in stop_words}
         for code in codebook.codes:
@@ -204,30 +205,24 @@ class IndicatorIndex:
                     else:
                         self._add_phrase(code.name, phrase.strip(), stop)
             for pattern in ind.regex:
-                try:
-                    self.regexes.append((code.name, pattern, re.compile(pattern, re.IGNORECASE)))
-                except re.error as exc:
+                try:  # linear-time engine: no indicator can hang a run (rta.userregex)
+                    self.regexes.append((code.name, pattern, compile_user_regex(pattern, flags=re.IGNORECASE)))
+                except UserRegexError as exc:
                     raise RtaError(
-                        f"code {code.name}: invalid regex indicator {pattern!r}: {exc}",
+                        f"code {code.name}: {exc.message}",
                         path=getattr(codebook, "path", None), line=getattr(code, "line", None),
-                        hint="fix the regular expression in the codebook (rta codebook validate)",
+                        hint=exc.hint,
                     ) from None
         self.prefix_lengths = sorted({len(k) for k in self.prefix}, reverse=True)
         self.suffix_lengths = sorted({len(k) for k in self.suffix}, reverse=True)
         self._cache: dict[str, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
         self._lemma_cache: dict[str, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
-        self.combined = None
-        if self.regexes:
-            try:
-                self.combined = re.compile("|".join(f"(?:{p})" for _c, p, _r in self.regexes), re.IGNORECASE)
-            except re.error:  # e.g. numbered back-references: run them one by one
-                self.combined = None
-        # The combined pattern may scan a whole batch of turns at once (joined by newlines) to
-        # find the turns worth searching one by one, but only when no pattern looks at where
-        # a string starts or ends or around a match (^ $ \A \Z, lookaround): there a turn's
-        # match could differ inside the batch. \b and \B see the same at a newline as at a
-        # string's edge. Otherwise every turn is searched on its own.
-        self.batch_regex = self.combined is not None and not any(
+        # The patterns may scan a whole batch of turns at once (joined by newlines) to find
+        # the turns worth searching one by one, but only when no pattern looks at where a
+        # string starts or ends (^ $ \A \Z): there a turn's match could differ inside the
+        # batch. \b and \B see the same at a newline as at a string's edge. Otherwise every
+        # turn is searched on its own.
+        self.batch_regex = bool(self.regexes) and not any(
             _CONTEXT_SENSITIVE.search(p) for _c, p, _r in self.regexes)
 
     # -- building -------------------------------------------------------------------------
@@ -618,18 +613,18 @@ class Matcher:
         index = self.index
         if not index.regexes:
             return set()
-        if index.combined is None:
-            return set(range(len(turns)))
         if not index.batch_regex:
-            return {k for k, t in enumerate(turns) if index.combined.search(t.text) is not None}
+            return {k for k, t in enumerate(turns)
+                    if any(rx.search(t.text) is not None for _c, _p, rx in index.regexes)}
         joined = "\n".join(t.text for t in turns)
         ends = list(accumulate(len(t.text) + 1 for t in turns))  # turn k ends before ends[k]
         found: set[int] = set()
-        for m in index.combined.finditer(joined):
-            # every turn the match overlaps (a match across a newline marks both sides)
-            first = bisect_right(ends, m.start())
-            last = bisect_right(ends, max(m.start(), m.end() - 1))
-            found.update(range(first, min(last, len(turns) - 1) + 1))
+        for _code, _pattern, rx in index.regexes:
+            for m in rx.finditer(joined):
+                # every turn the match overlaps (a match across a newline marks both sides)
+                first = bisect_right(ends, m.start())
+                last = bisect_right(ends, max(m.start(), m.end() - 1))
+                found.update(range(first, min(last, len(turns) - 1) + 1))
         return found
 
     def _match_one(self, turn: TurnInput, doc: Any, lowers_list: list[int], lemmas_list: list[int],
