@@ -918,20 +918,42 @@ def key_outside_project(key_path: str | Path, project_root: str | Path) -> Path:
     return resolved
 
 
+def key_style(key: Key | None, style: str | None, key_path: str | Path | None = None) -> str:
+    """The placeholder style to apply with: the one asked for, else the existing key's, else
+    'default'. A key keeps one style: asking for another is refused (mixed placeholders would
+    make the texts inconsistent), naming the style the key has."""
+    if style is not None and style not in STYLES:
+        raise RtaError(f"unknown placeholder style '{style}'", hint=f"use one of {', '.join(STYLES)}")
+    if key is None:
+        return style or "default"
+    if style is not None and style != key.style:
+        raise RtaError(
+            f"the key file uses the '{key.style}' placeholder style, not '{style}'",
+            path=key_path,
+            hint=f"run again with --style {key.style} (or without --style) to extend this key, or give a new key "
+                 f"file for '{style}' placeholders",
+        )
+    return key.style
+
+
 def apply_to_project(
     project: "Project",
     key_path: str | Path,
     ids: Sequence[str] | None = None,
-    style: str = "default",
+    style: str | None = None,
     pipeline: Any = None,
     coder: str | None = None,
 ) -> tuple[list[ApplyResult], Key]:
     """Pseudonymise the project's transcripts: check, replace, store each changed text as a new
     revision (codings are re-anchored), log 'anonymise.applied' with counts only, and write the
     key atomically outside the project. All in one store transaction: the key is written last
-    inside it, so a failure leaves both the store and the key file as they were."""
+    inside it, so a failure leaves both the store and the key file as they were. ``style``
+    None means the existing key's style (else 'default'); another style than the key's is
+    refused."""
     resolved = key_outside_project(key_path, project.root)
-    key = load_key(resolved) if resolved.exists() else Key(style=style)
+    existing = load_key(resolved) if resolved.exists() else None
+    style = key_style(existing, style, key_path)
+    key = existing or Key(style=style)
     checks = check_project(project, pipeline, ids)
     sources = {tid: (text, regions) for tid, text, _, regions, _ in _project_sources(project, ids)}
     texts = {tid: text for tid, (text, _) in sources.items()}

@@ -46,8 +46,10 @@ class Coding:
 
 def ensure_codebook_version(store: Store, codebook_path: str | Path, coder: str | None) -> int:
     """The store's id for the codebook file as it is now; imports it (with its codes and an
-    audit event) when its content is new. Must run inside a transaction."""
-    from rta.codebook import load_codebook
+    audit event) when its content is new, carrying codes renamed since the previous version
+    (same GUID, other name) through to codings, themes and suggestions. Must run inside a
+    transaction."""
+    from rta.codebook_changes import import_codebook
 
     path = Path(codebook_path)
     if not path.is_file():
@@ -57,26 +59,7 @@ def ensure_codebook_version(store: Store, codebook_path: str | Path, coder: str 
     row = store.conn.execute("SELECT id FROM codebook_versions WHERE sha256 = ?", (digest,)).fetchone()
     if row:
         return int(row["id"])
-    codebook = load_codebook(path)
-    cur = store.conn.execute(
-        "INSERT INTO codebook_versions(name, sha256, content, source_path, imported, coder) VALUES (?,?,?,?,?,?)",
-        (codebook.name, digest, data.decode("utf-8-sig"), str(path), now(), coder),
-    )
-    version = int(cur.lastrowid)
-    store.conn.executemany(
-        "INSERT INTO codes(codebook_version, name, guid, parent, definition, color) VALUES (?,?,?,?,?,?)",
-        [(version, c.name, c.guid, c.parent, c.definition, c.color) for c in codebook.codes],
-    )
-    previous = store.conn.execute(
-        "SELECT id FROM codebook_versions WHERE id < ? ORDER BY id DESC LIMIT 1", (version,)
-    ).fetchone()
-    store.log_event(
-        "codebook.imported",
-        {"version": version, "name": codebook.name, "sha256": digest, "codes": len(codebook.codes),
-         "themes": len(codebook.themes), "previous": previous["id"] if previous else None},
-        coder,
-    )
-    return version
+    return import_codebook(store, path, data, coder)
 
 
 def code_names(store: Store, codebook_version: int) -> list[str]:

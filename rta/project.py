@@ -157,13 +157,16 @@ class Project:
         encoding: str = "utf-8",
         coder: str | None = None,
         revise: bool = False,
+        force: bool = False,
     ) -> list[AddResult]:
         """Import transcripts: all files are parsed and checked first, then stored in one
         transaction, so a bad file leaves the project unchanged.
 
         Re-adding an unchanged file does nothing; a changed file from the same path becomes a
         new revision and its codings are re-anchored. A file from another path with an id the
-        project already has is refused unless ``revise`` says it is a corrected version."""
+        project already has is refused unless ``revise`` says it is a corrected version. A file
+        whose text is a revision that ``rta anonymise apply`` replaced is refused unless
+        ``force``: storing it again would bring the real names back."""
         parsed: list[tuple[Path, Transcript]] = []
         seen: dict[str, Path] = {}
         for raw in paths:
@@ -184,7 +187,7 @@ class Project:
         with store.transaction():
             store.sync_informants(self.registry)
             for path, transcript in parsed:
-                results.append(self._store_transcript(path, transcript, who, revise))
+                results.append(self._store_transcript(path, transcript, who, revise, force=force))
         return results
 
     def add_revision_text(
@@ -208,11 +211,13 @@ class Project:
             return self._store_transcript(path, transcript, self.coder(coder), True, note=note)
 
     def _store_transcript(
-        self, path: Path, transcript: Transcript, coder: str, revise: bool, note: str | None = None
+        self, path: Path, transcript: Transcript, coder: str, revise: bool, note: str | None = None,
+        force: bool = False,
     ) -> AddResult:
         store = self.store
         row = store.transcript_row(transcript.id)
         source = str(path.resolve())
+        restored_from: int | None = None
         if row is not None:
             current = store.conn.execute(
                 "SELECT sha256, source_path FROM transcript_revisions WHERE transcript_id=? AND revision=?",
@@ -227,6 +232,20 @@ class Project:
                     line=1,
                     hint="if this is a corrected version, use 'rta add --revise'; otherwise set another `id:` in its front matter",
                 )
+            restored = _superseded_by_pseudonymisation(store, transcript.id, transcript.sha256)
+            if restored is not None:
+                old, pseudonymised = restored
+                if not force:
+                    raise RtaError(
+                        f"this is the text before pseudonymisation (revision {old}); adding it would bring back "
+                        "the names",
+                        path=path,
+                        hint=f"'rta anonymise apply' replaced it with revision {pseudonymised}; keep working on that "
+                             "one (pseudonymise a corrected file before adding it), or pass --force if you really "
+                             "mean to store the real names again",
+                    )
+                restored_from = old
+                note = note or f"added with --force: the text of revision {old}, from before pseudonymisation"
         for informant in transcript.declared:
             store.conn.execute(
                 "INSERT OR IGNORE INTO informants(code, role, grp, attributes, position) VALUES (?,?,?,?,?)",
@@ -235,6 +254,8 @@ class Project:
         revision = store.insert_revision(transcript, source, coder, note)
         status = "added" if revision == 1 else "revised"
         payload = {"transcript": transcript.id, "revision": revision, "sha256": transcript.sha256, "source": source}
+        if restored_from is not None:
+            payload["before_pseudonymisation"] = restored_from
         store.log_event("transcript.added" if revision == 1 else "transcript.revised", payload, coder)
         if revision > 1:
             from rta.anchor import reanchor_codings
@@ -242,3 +263,21 @@ class Project:
             anchored = reanchor_codings(store, transcript.id, revision - 1, revision, coder)
             return AddResult(path, transcript.id, status, revision, len(transcript.turns), transcript.words, anchored)
         return AddResult(path, transcript.id, status, revision, len(transcript.turns), transcript.words)
+
+
+def _superseded_by_pseudonymisation(store: Store, transcript_id: str, sha256: str) -> tuple[int, int] | None:
+    """(revision, pseudonymised revision) when ``sha256`` is the text of a revision that
+    ``rta anonymise apply`` later replaced (its 'anonymise.applied' events say which), else None."""
+    applied = [r[0] for r in store.conn.execute(
+        "SELECT json_extract(payload, '$.revision') FROM events WHERE kind = 'anonymise.applied' "
+        "AND json_extract(payload, '$.transcript') = ?", (transcript_id,)) if isinstance(r[0], int)]
+    if not applied:
+        return None
+    for row in store.conn.execute(
+        "SELECT revision FROM transcript_revisions WHERE transcript_id = ? AND sha256 = ? ORDER BY revision DESC",
+        (transcript_id, sha256),
+    ):
+        later = [n for n in applied if n > row["revision"]]
+        if later:
+            return int(row["revision"]), min(later)
+    return None

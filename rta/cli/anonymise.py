@@ -116,7 +116,9 @@ def check(
 def apply_cmd(
     transcript_ids: Optional[List[str]] = typer.Argument(None, help="Transcript ids (default: all in the project)."),
     key: Path = typer.Option(..., "--key", help="Key file (.json, .yaml) OUTSIDE the project; extended if it exists."),
-    style: str = typer.Option("default", "--style", help="default ([PERSON 1], [STED 2]) or study (X [navn på sted])."),
+    style: Optional[str] = typer.Option(
+        None, "--style", show_default=False,
+        help="default ([PERSON 1], [STED 2]) or study (X [navn på sted]); default: the key's style, else default."),
     pipeline: Optional[str] = typer.Option(None, "--pipeline", help=_PIPELINE_HELP),
     coder: Optional[str] = typer.Option(None, help="Who applies it (default: $RTA_CODER or rta.toml)."),
 ) -> None:
@@ -124,12 +126,13 @@ def apply_cmd(
     results as new transcript revisions (codings are re-anchored) and write the key (original ->
     placeholder) to a file outside the project. Review 'rta anonymise check' first: every flag
     is replaced."""
-    from rta.anonymise import STYLES, apply_to_project, key_outside_project
+    from rta.anonymise import STYLES, apply_to_project, key_outside_project, key_style, load_key
 
-    if style not in STYLES:
+    if style is not None and style not in STYLES:
         raise RtaError(f"unknown style '{style}'", hint="use --style default or --style study")
     project = open_project()
-    key_outside_project(key, project.root)  # refuse before loading any model
+    resolved = key_outside_project(key, project.root)  # refuse before loading any model
+    style = key_style(load_key(resolved) if resolved.exists() else None, style, key)
     nlp, label, ner = _pipeline_for(pipeline, project)
     if not ner:
         _warn_no_ner(label)

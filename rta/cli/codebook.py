@@ -1,4 +1,4 @@
-"""Commands: ``rta codebook validate|show|doc|export|import|diff``.
+"""Commands: ``rta codebook validate|show|doc|export|import|diff|rename|merge``.
 
 Thin layer over :mod:`rta.codebook` and :mod:`rta.qdc`. xmlschema, jinja2 and rapidfuzz are
 imported inside the commands so ``rta --help`` stays fast.
@@ -326,6 +326,34 @@ def import_(
     echo(f"imported {len(cb.codes)} codes and {len(cb.themes)} themes from {file}", err=True)
     for note in result.notes:
         echo(f"not carried over / check: {note}", err=True)
+    _import_into_project(out)
+
+
+def _import_into_project(out: Optional[Path]) -> None:
+    """When OUT is the current project's codebook, import it into the store now, so codes
+    renamed in the other tool (same GUID) carry their codings, themes and suggestions along."""
+    if out is None or str(out) == "-":
+        return
+    from rta.cli.app import open_project
+
+    try:
+        project = open_project()
+    except RtaError:
+        return
+    if out.resolve() != project.codebook_path.resolve():
+        return
+    from rta.coding import ensure_codebook_version
+
+    store = project.store
+    with store.transaction():
+        version = ensure_codebook_version(store, project.codebook_path, project.coder())
+    echo(f"codebook version {version} is the project's codebook now", err=True)
+    for event in store.events(kind="codebook.renamed"):
+        p = event.payload
+        if p.get("version") == version:
+            echo(f"renamed (same GUID): '{p['old']}' -> '{p['new']}': moved {p['codings']} coding(s), "
+                 f"{p['themes']} theme membership(s), {p['suggestions']} pending suggestion(s)", err=True)
+
 
 
 @codebook_app.command("diff")
@@ -346,3 +374,52 @@ def diff(
         echo(result.to_text())
     if exit_code and not result.is_empty():
         raise typer.Exit(1)
+
+
+def _change_report(change) -> None:
+    """What a rename or merge did, in words."""
+    m = change.move
+    n = m.counts()
+    verb = "renamed code" if change.kind == "renamed" else "merged code"
+    link = "to" if change.kind == "renamed" else "into"
+    echo(f"{verb} '{m.old}' {link} '{m.new}' in {change.path} (codebook version {change.old_version} -> "
+         f"{change.version})")
+    moved = f"moved {n['codings']} coding(s), {n['themes']} theme membership(s), {n['suggestions']} pending suggestion(s)"
+    if m.duplicate_suggestions:
+        moved += f" ({len(m.duplicate_suggestions)} already suggested with '{m.new}': closed as duplicates)"
+    echo(moved)
+    if m.memos:
+        echo(f"note: {m.memos} memo(s) on code '{m.old}' stay attached to that name (see rta memos)")
+
+
+@codebook_app.command("rename")
+def rename(
+    old: str = typer.Argument(..., help="The code's current name."),
+    new: str = typer.Argument(..., help="Its new name."),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why (kept in the audit log)."),
+    coder: Optional[str] = typer.Option(None, help="Who decides (default: $RTA_CODER or rta.toml)."),
+) -> None:
+    """Rename a code in the project's codebook (its GUID stays): writes a new codebook version
+    and moves the code's codings, theme memberships and pending suggestions to the new name,
+    all logged."""
+    from rta.cli.app import open_project
+    from rta.codebook_changes import rename_code
+
+    project = open_project()
+    _change_report(rename_code(project.store, project.codebook_path, old, new, project.coder(coder), reason))
+
+
+@codebook_app.command("merge")
+def merge(
+    code: str = typer.Argument(..., help="The code to merge away (A)."),
+    into: str = typer.Option(..., "--into", help="The code that receives A's data and keeps its GUID (B)."),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why (kept in the audit log)."),
+    coder: Optional[str] = typer.Option(None, help="Who decides (default: $RTA_CODER or rta.toml)."),
+) -> None:
+    """Merge code A into code B: A leaves the codebook (a new version is written) and its
+    codings, theme memberships and pending suggestions move to B, all logged."""
+    from rta.cli.app import open_project
+    from rta.codebook_changes import merge_codes
+
+    project = open_project()
+    _change_report(merge_codes(project.store, project.codebook_path, code, into, project.coder(coder), reason))

@@ -34,11 +34,13 @@ def add(
     encoding: str = typer.Option("utf-8", help="Text encoding of .txt/.md files, e.g. cp1252 or latin-1."),
     revise: bool = typer.Option(False, help="Accept a file from a new path as a new revision of a transcript with the same id."),
     coder: Optional[str] = typer.Option(None, help="Who adds them (default: $RTA_CODER or rta.toml)."),
+    force: bool = typer.Option(False, "--force", help="Store a file even if it is the text from before "
+                               "'rta anonymise apply' (it brings the real names back)."),
 ) -> None:
     """Import transcripts into the project. Unchanged files are skipped; changed ones become
     new revisions with their codings re-anchored. Nothing is stored if any file is bad."""
     project = open_project()
-    results = project.add_files(files, encoding=encoding, coder=coder, revise=revise)
+    results = project.add_files(files, encoding=encoding, coder=coder, revise=revise, force=force)
     for r in results:
         echo(f"{r.status:9} {r.transcript_id:24} rev {r.revision}  {r.turns:4} turns {r.words:6} words  ({r.path})")
         if r.anchored:
