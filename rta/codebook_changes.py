@@ -302,10 +302,11 @@ class _Edits:
         self.edits.append((node.start_mark.index, node.end_mark.index, value))
 
     def delete_lines(self, first: int, last: int) -> None:
-        """Delete lines ``first..last`` (0-based, inclusive), and one blank line if the
-        deletion leaves two blank lines together."""
+        """Delete lines ``first..last`` (0-based, inclusive), and the blank line after them if
+        the deletion would leave it after another blank line or first under its key."""
         end = self.offsets[last + 1]
-        before_blank = first == 0 or not self.lines[first - 1].strip()
+        above = self.lines[first - 1].split("#")[0].rstrip() if first else ""
+        before_blank = not above or above.endswith(":")
         after_blank = last + 1 < len(self.lines) and not self.lines[last + 1].strip()
         if before_blank and after_blank:
             end = self.offsets[last + 2]
