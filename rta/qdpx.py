@@ -20,10 +20,13 @@ content apart from nothing: re-imports in other tools recognise the same objects
 from __future__ import annotations
 
 import io
+import os
+import struct
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
-from dataclasses import dataclass, replace
+import zlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -259,22 +262,225 @@ def export_qdpx(store: Store, out: str | Path, role_name: Callable[[str | None],
     return summary
 
 
-def _open_qdpx(path: Path) -> tuple[zipfile.ZipFile, dict[str, str], ET.Element]:
+# --------------------------------------------------------------------------------------------
+# Reading a .qdpx from elsewhere: it may be damaged or hostile. Everything below refuses with an
+# RtaError (exit 2) naming the file and what to do, before the store or imported/ is touched.
+
+#: Refuse a .qdpx whose members declare more than this many bytes in all, uncompressed (a zip
+#: bomb); ``$RTA_QDPX_MAX_BYTES`` or the ``max_bytes`` argument changes it. 2 GiB is far above
+#: any real project (a year of transcripts is a few MB of text).
+MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
+MAX_BYTES_ENV = "RTA_QDPX_MAX_BYTES"
+#: A member that unpacks to more than RATIO_MIN_BYTES at more than MAX_RATIO times its packed
+#: size is refused too: text and XML pack 3-20 times, a bomb's zeros a thousand times.
+MAX_RATIO = 200
+RATIO_MIN_BYTES = 10 * 1024**2
+#: More members than this is no project export (and a central directory that big is an attack).
+MAX_MEMBERS = 100_000
+_CHUNK = 1024 * 1024
+
+
+def max_uncompressed_bytes(max_bytes: int | None = None) -> int:
+    """The zip-bomb limit in force: ``max_bytes``, else ``$RTA_QDPX_MAX_BYTES``, else 2 GiB."""
+    if max_bytes is not None:
+        return int(max_bytes)
+    raw = os.environ.get(MAX_BYTES_ENV, "").strip()
+    if raw:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise RtaError(f"${MAX_BYTES_ENV} is not a whole number of bytes: '{raw}'",
+                           hint=f"unset it, or set e.g. {MAX_BYTES_ENV}={MAX_UNCOMPRESSED_BYTES}") from None
+        if value > 0:
+            return value
+    return MAX_UNCOMPRESSED_BYTES
+
+
+def _unsafe_member_name(name: str) -> bool:
+    """A member path that would leave the folder it is unpacked into ('zip slip'): absolute,
+    with a drive letter, or with a '..' part (either slash)."""
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or (len(norm) >= 2 and norm[1] == ":"):
+        return True
+    return any(part == ".." for part in norm.split("/"))
+
+
+def _check_archive(zf: zipfile.ZipFile, path: Path, max_bytes: int) -> None:
+    """Refuse a zip slip or a zip bomb from the central directory alone, before unpacking."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise RtaError(f"the file has {len(infos)} members (more than {MAX_MEMBERS}); this is no project export",
+                       path=path, hint="export the project again from the QDA tool")
+    bad = [i.filename for i in infos if _unsafe_member_name(i.filename)]
+    if bad:
+        raise RtaError(f"unsafe member path(s) inside: {', '.join(repr(b) for b in bad[:5])} "
+                       "(absolute, or climbing out with '..')", path=path,
+                       hint="this file was not written by a QDA tool's export; do not unpack it. "
+                            "Export the project again and import that file")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / info.compress_size if info.compress_size else float("inf")
+        if info.file_size > max_bytes or total > max_bytes:
+            raise RtaError(f"the file unpacks to more than {max_bytes:,} bytes (member '{info.filename}' declares "
+                           f"{info.file_size:,}); refusing it as a possible zip bomb", path=path,
+                           hint=f"if it really is a project this big, raise the limit with ${MAX_BYTES_ENV} (bytes)")
+        if info.file_size > RATIO_MIN_BYTES and ratio > MAX_RATIO:
+            raise RtaError(f"member '{info.filename}' unpacks {info.file_size:,} bytes from {info.compress_size:,} "
+                           f"(more than {MAX_RATIO} times); refusing it as a possible zip bomb", path=path,
+                           hint="export the project again from the QDA tool; real text does not pack that tightly")
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:
+    """One member's bytes, inflated in chunks and never past its declared size (an archive
+    whose member inflates further is refused, not cut short); a damaged, truncated or encrypted
+    member is an RtaError naming it. Stored and deflated members (what QDA tools write) are
+    read straight from the file so that every check is explicit; others through zipfile."""
+    info = zf.getinfo(name)
+    hint = "the file is damaged: copy or download it again, or export the project again"
+
+    def damaged(why: str) -> RtaError:
+        return RtaError(f"member '{name}' is {why}", path=path, hint=hint)
+
+    if info.flag_bits & 0x1:
+        raise RtaError(f"member '{name}' is encrypted", path=path, hint="export the project again without a password")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return _read_member_via_zipfile(zf, info, path, hint)
+    declared = info.file_size
+    out = bytearray()
+    inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(info.header_offset)
+            header = fh.read(30)
+            if len(header) < 30 or header[:4] != b"PK\x03\x04":
+                raise damaged("corrupt: its local header is missing")
+            name_len, extra_len = struct.unpack("<HH", header[26:30])
+            fh.seek(info.header_offset + 30 + name_len + extra_len)
+            left = info.compress_size
+            while left > 0:
+                raw = fh.read(min(_CHUNK, left))
+                if not raw:
+                    raise damaged(f"truncated: the file ends {left:,} packed bytes early")
+                left -= len(raw)
+                piece = inflate.decompress(raw, declared - len(out) + 1) if inflate is not None else raw
+                if len(out) + len(piece) > declared:  # inflating past what it declared: stop here
+                    raise RtaError(f"member '{name}' unpacks to more than the {declared:,} bytes it declares",
+                                   path=path, hint="this file was tampered with or damaged; export the project again")
+                out += piece
+                if inflate is not None and inflate.eof:
+                    break
+    except RtaError:
+        raise
+    except zlib.error as exc:
+        raise damaged(f"corrupt: {exc}") from None
+    except OSError as exc:
+        raise RtaError(f"cannot read member '{name}': {exc.strerror or exc}", path=path, hint=hint) from None
+    if inflate is not None and not inflate.eof:
+        raise damaged("truncated: its packed data ends before the end of the stream")
+    if len(out) != declared:
+        raise damaged(f"truncated: {len(out):,} of the {declared:,} bytes it declares")
+    if zlib.crc32(out) != info.CRC:
+        raise damaged("corrupt: its checksum (CRC-32) does not match")
+    return bytes(out)
+
+
+def _read_member_via_zipfile(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, hint: str) -> bytes:
+    """A member in another compression (bzip2, LZMA), read in chunks up to its declared size."""
+    name = info.filename
+    out = bytearray()
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(_CHUNK):
+                out += chunk
+                if len(out) > info.file_size:
+                    raise RtaError(f"member '{name}' unpacks to more than the {info.file_size:,} bytes it declares",
+                                   path=path, hint=hint)
+    except RtaError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
+        raise RtaError(f"member '{name}' is corrupt: {exc}", path=path, hint=hint) from None
+    except (NotImplementedError, RuntimeError) as exc:
+        raise RtaError(f"member '{name}' cannot be unpacked: {exc}", path=path,
+                       hint="export the project again (zip with the usual deflate compression)") from None
+    except OSError as exc:
+        raise RtaError(f"cannot read member '{name}': {exc.strerror or exc}", path=path, hint=hint) from None
+    if len(out) != info.file_size:
+        raise RtaError(f"member '{name}' is truncated ({len(out):,} of {info.file_size:,} bytes)", path=path, hint=hint)
+    return bytes(out)
+
+
+class _EntityDeclared(Exception):
+    pass
+
+
+def parse_untrusted_xml(data: bytes, label: str | Path, member: str | None = None) -> ET.Element:
+    """Parse XML from another tool or person. Entity declarations are refused (no 'billion
+    laughs', no external entities: REFI-QDA files never declare entities), and a syntax error
+    names the line. ``label`` is the file shown; ``member`` the zip member it came from."""
+    from xml.parsers import expat
+
+    shown = f"{label}:{member}" if member else str(label)
+    what = member or "the file"
+    data = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+    def refuse(*_args: Any) -> None:
+        raise _EntityDeclared()
+
+    scan = expat.ParserCreate()
+    scan.EntityDeclHandler = refuse
+    scan.UnparsedEntityDeclHandler = refuse
+    scan.ExternalEntityRefHandler = refuse
+    try:
+        scan.Parse(data, True)
+    except _EntityDeclared:
+        raise RtaError(f"{what} declares XML entities (<!ENTITY ...>), which rta refuses: they can expand "
+                       "without limit or reach outside the file", path=shown, line=scan.CurrentLineNumber or None,
+                       hint="this is not a plain REFI-QDA export; export the project again from the QDA tool") from None
+    except expat.ExpatError as exc:
+        raise RtaError(f"{what} is not well-formed XML: {expat.ErrorString(exc.code)} (column {exc.offset + 1})",
+                       path=shown, line=exc.lineno or None,
+                       hint="the file is damaged or not a REFI-QDA export; export the project again") from None
+    try:
+        return ET.fromstring(data)
+    except ET.ParseError as exc:  # the scan above accepted it: should not happen
+        line = exc.position[0] if exc.position else None
+        raise RtaError(f"{what} is not well-formed XML: {exc}", path=shown, line=line) from None
+
+
+def _open_qdpx(path: Path, max_bytes: int | None = None) -> tuple[zipfile.ZipFile, dict[str, str], ET.Element]:
     """The archive, its member names by lower-case name, and the parsed ``project.qde``
-    (read leniently: any case of the member names, a BOM). The caller closes the archive."""
+    (read leniently: any case of the member names, a BOM; strictly against damage and attacks,
+    see :func:`_check_archive`, :func:`_read_member`, :func:`parse_untrusted_xml`). The caller
+    closes the archive."""
+    limit = max_uncompressed_bytes(max_bytes)
+    if path.is_dir():
+        raise RtaError("is a folder, not a .qdpx file", path=path, hint="give the .qdpx file itself")
+    if not path.exists():
+        raise RtaError("file not found", path=path, hint="check the path of the .qdpx file")
     try:
         zf = zipfile.ZipFile(path)
-    except (FileNotFoundError, zipfile.BadZipFile) as exc:
-        raise RtaError(f"cannot open as a .qdpx (zip) file: {exc}", path=path) from None
-    names = {n.lower(): n for n in zf.namelist()}
-    if "project.qde" not in names:
-        zf.close()
-        raise RtaError("no project.qde inside", path=path, hint="is this a REFI-QDA project export?")
+    except zipfile.BadZipFile as exc:
+        raise RtaError(f"cannot open as a .qdpx (zip) file: {exc}", path=path,
+                       hint="a .qdpx is a zip archive exported by a QDA tool (NVivo, ATLAS.ti, MAXQDA, "
+                            "QualCoder, rta); export the project again") from None
+    except PermissionError:
+        raise RtaError("cannot read the file: permission denied", path=path,
+                       hint="check the file's permissions, or copy it somewhere you can read") from None
+    except (OSError, ValueError, EOFError) as exc:  # a truncated or damaged central directory
+        raise RtaError(f"cannot open as a .qdpx (zip) file: {getattr(exc, 'strerror', None) or exc}", path=path,
+                       hint="the file is damaged: copy or download it again, or export the project again") from None
     try:
-        root = ET.fromstring(zf.read(names["project.qde"]).lstrip(b"\xef\xbb\xbf"))
-    except ET.ParseError as exc:
+        _check_archive(zf, path, limit)
+        names = {n.lower(): n for n in zf.namelist()}
+        if "project.qde" not in names:
+            raise RtaError("no project.qde inside", path=path,
+                           hint="is this a REFI-QDA project export (.qdpx)? A codebook alone (.qdc) is "
+                                "imported with 'rta codebook import'")
+        root = parse_untrusted_xml(_read_member(zf, names["project.qde"], path), path, names["project.qde"])
+    except BaseException:
         zf.close()
-        raise RtaError(f"project.qde is not well-formed XML: {exc}", path=path) from None
+        raise
     return zf, names, root
 
 
@@ -288,12 +494,12 @@ def _norm_guid(guid: str | None) -> str:
     return (guid or "").strip().strip("{}").lower()
 
 
-def read_qdpx_selections(path: str | Path) -> list[dict[str, Any]]:
+def read_qdpx_selections(path: str | Path, max_bytes: int | None = None) -> list[dict[str, Any]]:
     """Every PlainTextSelection of a ``.qdpx`` with its source text slice and code names, read
     leniently (``Sources/`` or ``sources/``, a BOM, CRLF line ends in the text files), so an
     export — ours or another tool's — can be checked or compared."""
     path = Path(path)
-    zf, names, root = _open_qdpx(path)
+    zf, names, root = _open_qdpx(path, max_bytes)
     local = _local
     with zf:
         codes = {_norm_guid(el.get("guid")): el.get("name") for el in root.iter() if local(el) == "Code"}
@@ -304,9 +510,12 @@ def read_qdpx_selections(path: str | Path) -> list[dict[str, Any]]:
             key = next((k for k in (f"sources/{fname}".lower(), fname.lower()) if k in names), None)
             text = ""
             if key:
-                text = zf.read(names[key]).decode("utf-8-sig").replace("\r\n", "\n")
+                text = _read_member(zf, names[key], path).decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
             for sel in (el for el in src if local(el) == "PlainTextSelection"):
-                s, e = int(sel.get("startPosition", "0")), int(sel.get("endPosition", "0"))
+                try:
+                    s, e = int(sel.get("startPosition", "0")), int(sel.get("endPosition", "0"))
+                except ValueError:
+                    s = e = 0
                 codes_here = [codes.get(_norm_guid(cr.get("targetGUID")))
                               for cd in sel if local(cd) == "Coding" for cr in cd if local(cr) == "CodeRef"]
                 out.append({"source": src.get("name"), "selection": sel.get("guid"), "start": s, "end": e,
@@ -325,6 +534,7 @@ class QdpxImport:
     transcripts: list[str]
     codings: int
     skipped: list[str]  # selections that could not be imported, with the reason
+    recovered: list[str] = field(default_factory=list)  # leftovers of an interrupted import, cleaned
 
 
 def _normalise_with_map(raw: str) -> tuple[str, list[int]]:
@@ -350,19 +560,25 @@ def _normalise_with_map(raw: str) -> tuple[str, list[int]]:
     return "".join(out), mapping
 
 
-def import_qdpx(project: Any, path: str | Path, coder: str | None = None) -> QdpxImport:
+def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
+                max_bytes: int | None = None) -> QdpxImport:
     """Import a ``.qdpx`` from another tool: each TextSource becomes a transcript (it must use
     speaker labels the registry knows) and each coded PlainTextSelection a manual coding, in one
     transaction. Read leniently: ``Sources/`` or ``sources/``, a BOM, CRLF line ends (offsets
-    are mapped onto the normalised text). Codes must exist in the project's codebook."""
+    are mapped onto the normalised text). Codes must exist in the project's codebook.
+
+    The texts go to ``imported/<source>.txt``, staged and renamed into place only after the
+    store commits (:class:`rta.fsutil.StagedWrites`): a failed or killed import leaves neither
+    files nor rows, and the next import cleans what a killed one left. A damaged or hostile
+    file is refused before anything is touched (see :func:`_open_qdpx`)."""
     import unicodedata
 
-    from rta.coding import SpanError, code_names, create_coding, ensure_codebook_version, split_span
-    from rta.fsutil import atomic_write_text
+    from rta.coding import create_coding, ensure_codebook_version, code_names
+    from rta.fsutil import StagedWrites, recover_staged
     from rta.transcripts import parse_text
 
     path = Path(path)
-    zf, names, root = _open_qdpx(path)
+    zf, names, root = _open_qdpx(path, max_bytes)
     local, norm = _local, _norm_guid
     with zf:
         codes = {norm(el.get("guid")): el.get("name") or "" for el in root.iter() if local(el) == "Code"}
@@ -375,23 +591,26 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None) -> Qdp
             key = next((k for k in (f"sources/{ref}".lower(), ref.lower()) if ref and k in names), None)
             if key is not None:
                 try:
-                    raw = zf.read(names[key]).decode("utf-8")
+                    raw = _read_member(zf, names[key], path).decode("utf-8")
                 except UnicodeDecodeError as exc:
-                    raise RtaError(f"source '{name}' ({names[key]}) is not UTF-8: {exc.reason}", path=path) from None
+                    raise RtaError(f"source '{name}' ({names[key]}) is not UTF-8: {exc.reason}", path=path,
+                                   hint="export the project again with UTF-8 text sources") from None
             elif inline is not None:
                 raw = inline
             else:
-                raise RtaError(f"source '{name}' has no text (plainTextPath {ref or '-'} not in the file)", path=path)
+                raise RtaError(f"source '{name}' has no text (plainTextPath {ref or '-'} not in the file)", path=path,
+                               hint="export the project again with its sources included")
             sources.append((src, name, raw))
 
     store = project.store
     who = project.coder(coder)
+    folder = project.root / "imported"
+    recovered = recover_staged(store, [folder])  # an import that was killed: clean what it left
     imported: list[str] = []
     skipped: list[str] = []
-    written: list[Path] = []
-    folder = project.root / "imported"
+    targets: dict[Path, str] = {}
     n_codings = 0
-    try:
+    with StagedWrites() as staged:
         with store.transaction():
             version = ensure_codebook_version(store, project.codebook_path, who)
             known = {c.casefold(): c for c in code_names(store, version)}
@@ -402,19 +621,30 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None) -> Qdp
             if missing:
                 raise RtaError(f"codes not in the project's codebook: {', '.join(missing)}", path=path,
                                hint="add them to the codebook (or import its .qdc) first")
+            store.sync_informants(project.registry)
             for src, name, raw in sources:
                 text, mapping = _normalise_with_map(raw)
                 if not unicodedata.is_normalized("NFC", text):
                     raise RtaError(f"source '{name}' is not in Unicode NFC, so its offsets cannot be mapped safely",
                                    path=path)
-                stem = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip("-.") or "kilde"
+                stem = ("".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip("-.") or "kilde")[:100]
                 file = folder / f"{stem}.txt"
-                if file.exists():
-                    raise RtaError(f"{file} already exists", path=file, hint="move it away or rename the source")
-                parse_text(text, project.registry, path=f"{path.name}:{name}", default_id=stem)  # fail early, named
-                atomic_write_text(file, text)
-                written.append(file)
-                (result,) = project.add_files([file], coder=who)
+                if file in targets:
+                    raise RtaError(f"sources '{targets[file]}' and '{name}' would both be imported as {file.name}",
+                                   path=path, hint="rename one of the sources in the QDA tool and export again")
+                targets[file] = name
+                transcript = parse_text(text, project.registry, path=f"{path.name}:{name}", default_id=stem)  # fail early, named
+                if store.transcript_row(transcript.id) is not None:
+                    raise RtaError(f"source '{name}' is already in the project as transcript '{transcript.id}'",
+                                   path=path, hint="it was imported before (see 'rta transcripts'); to bring in a "
+                                                   "corrected text use 'rta add --revise FILE'")
+                data = text.encode("utf-8")
+                if file.is_dir() or (file.exists() and file.read_bytes() != data):
+                    # the same bytes are fine: an earlier import of this file, killed by an older rta
+                    raise RtaError(f"{file} already exists with other content", path=file,
+                                   hint="move it away or rename the source")
+                staged.stage(file, data)
+                result = project._store_transcript(file, transcript, who, False)
                 imported.append(result.transcript_id)
                 for sel in (el for el in src if local(el) == "PlainTextSelection"):
                     try:
@@ -426,26 +656,13 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None) -> Qdp
                         skipped.append(f"{name}: selection {sel.get('guid')} {s}-{e} lies outside the text")
                         continue
                     start, end = mapping[s], mapping[e]
-                    try:  # one coding per informant turn the selection covers (rta.coding.split_span)
-                        parts = split_span(store, result.transcript_id, start, end)
-                    except SpanError as exc:
-                        skipped.append(f"{name}: selection {sel.get('guid')}: {exc.message}")
-                        continue
                     for cd in (el for el in sel if local(el) == "Coding"):
                         for cr in (el for el in cd if local(el) == "CodeRef"):
                             code = known[codes[norm(cr.get("targetGUID"))].casefold()]
                             by = users.get(norm(cd.get("creatingUser") or sel.get("creatingUser"))) or who
-                            for part in parts:
-                                try:
-                                    create_coding(store, result.transcript_id, part.start, part.end, code, by, version)
-                                except SpanError as exc:  # e.g. the same words coded twice with the code
-                                    skipped.append(f"{name}: selection {sel.get('guid')}: {exc.message}")
-                                    continue
-                                n_codings += 1
+                            create_coding(store, result.transcript_id, start, end, code, by, version)
+                            n_codings += 1
             store.log_event("qdpx.imported", {"file": str(path), "transcripts": imported, "codings": n_codings,
                                               "skipped": skipped}, who)
-    except BaseException:
-        for file in written:
-            file.unlink(missing_ok=True)
-        raise
-    return QdpxImport(imported, n_codings, skipped)
+            staged.journal(store)
+    return QdpxImport(imported, n_codings, skipped, recovered)

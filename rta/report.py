@@ -586,6 +586,7 @@ class BuildResult:
     data: ReportData
     audit_ok: bool
     unresolved_flags: dict[str, int] = field(default_factory=dict)
+    recovered: list[str] = field(default_factory=list)  # leftovers of an interrupted build, cleaned or completed
 
 
 def parse_formats(spec: str) -> list[str]:
@@ -606,9 +607,11 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
     ``PROJECT/rapport``) and log 'report.built'. Refuses when the audit fails unless
     ``allow_unverified``, which stamps the report."""
     from rta.audit import audit as run_audit
-    from rta.fsutil import atomic_write_text, sha256_text
+    from rta.fsutil import StagedWrites, recover_staged, sha256_text
 
     store: Store = project.store
+    folder = Path(out) if out is not None else project.root / "rapport"
+    recovered = recover_staged(store, [folder])  # a report build that was killed: finish or clean it
     result = run_audit(store)
     if not result.ok and not allow_unverified:
         raise AuditFailure(
@@ -627,17 +630,21 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
     data.audit.anonymisation = list(unresolved.items())
     env = environment(template_dir)
     rendered = {fmt: render(data, fmt, template_dir, env) for fmt in formats}
-    folder = Path(out) if out is not None else project.root / "rapport"
-    paths: list[Path] = []
-    for fmt, text in rendered.items():
-        path = folder / f"report.{fmt}"
-        atomic_write_text(path, text)
-        paths.append(path)
-    with store.transaction():
-        store.log_event("report.built", {
-            "files": {str(p): sha256_text(t) for p, t in zip(paths, rendered.values())},
-            "quotes": data.total_quotes, "themes": [t.name for t in data.themes], "filters": data.filters,
-            "audit_ok": result.ok, "unverified": data.unverified, "template": str(template_dir) if template_dir else None,
-            "unresolved_flags": unresolved,
-        }, project.coder(coder))
-    return BuildResult(paths, data, result.ok, unresolved)
+    # All files appear together and only with their 'report.built' event: staged beside their
+    # targets, renamed into place after the store commits (rta.fsutil.StagedWrites). A build
+    # killed before the commit leaves the previous report and no event; one killed after it is
+    # completed by the next command.
+    paths = [folder / f"report.{fmt}" for fmt in rendered]
+    with StagedWrites() as staged:
+        for path, text in zip(paths, rendered.values()):
+            staged.stage(path, text)
+        with store.transaction():
+            store.log_event("report.built", {
+                "files": {str(p): sha256_text(t) for p, t in zip(paths, rendered.values())},
+                "quotes": data.total_quotes, "themes": [t.name for t in data.themes], "filters": data.filters,
+                "audit_ok": result.ok, "unverified": data.unverified,
+                "template": str(template_dir) if template_dir else None,
+                "unresolved_flags": unresolved,
+            }, project.coder(coder))
+            staged.journal(store)
+    return BuildResult(paths, data, result.ok, unresolved, recovered)

@@ -31,6 +31,8 @@ def report(
     project = open_project()
     result = build_report(project, parse_formats(fmt), out, template, theme, role, allow_unverified, coder)
     data = result.data
+    for note in result.recovered:
+        echo(f"note: {note}", err=True)
     if not result.audit_ok:
         echo("WARNING: the project does not pass 'rta audit'; the report is stamped UNVERIFIED", err=True)
     if result.unresolved_flags:
