@@ -18,6 +18,7 @@ Nothing is deleted; every move and every orphaning is an audit event with the ol
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -73,24 +74,56 @@ def exact_occurrences(text: str, quote: str) -> list[int]:
     return found
 
 
+def _mid_word(text: str, pos: int, lo: int, hi: int) -> bool:
+    """True when ``pos`` falls between two letters or digits (inside ``lo..hi``)."""
+    return lo < pos < hi and text[pos - 1].isalnum() and text[pos].isalnum()
+
+
+def on_word_boundaries(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` neither starts nor ends inside a word."""
+    return not _mid_word(text, start, 0, len(text)) and not _mid_word(text, end, 0, len(text))
+
+
+def snap_to_words(text: str, start: int, end: int, lo: int = 0, hi: int | None = None) -> tuple[int, int]:
+    """Widen ``start..end`` outward to word boundaries, never past ``lo..hi`` (e.g. a turn),
+    and trim blanks at both ends: a candidate never starts or ends inside a word."""
+    hi = len(text) if hi is None else hi
+    start, end = max(lo, start), min(hi, end)
+    while _mid_word(text, start, lo, hi):
+        start -= 1
+    while _mid_word(text, end, lo, hi):
+        end += 1
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
 def _boundaries(text: str, around: int, lo: int, hi: int, is_start: bool) -> list[int]:
-    """Word-boundary positions within ``_SNAP`` of ``around`` (inside ``lo..hi``)."""
-    out = {max(lo, min(hi, around))}
+    """Word-boundary positions within ``_SNAP`` of ``around`` (inside ``lo..hi``) where a span
+    may start (before a non-blank) or end (after a non-blank)."""
+    out = set()
     for pos in range(max(lo, around - _SNAP), min(hi, around + _SNAP) + 1):
-        if is_start:
-            if pos == lo or (text[pos - 1].isspace() and pos < hi and not text[pos].isspace()):
-                out.add(pos)
-        elif pos == hi or (pos > lo and not text[pos - 1].isspace() and text[pos].isspace()):
+        if _mid_word(text, pos, lo, hi):
+            continue
+        if is_start and pos < hi and not text[pos].isspace():
+            out.add(pos)
+        elif not is_start and pos > lo and not text[pos - 1].isspace():
             out.add(pos)
     return sorted(out)
 
 
 def _refine(quote: str, text: str, start: int, end: int, lo: int, hi: int) -> tuple[int, int, float]:
     """Move the ends of an alignment to nearby word boundaries where the span resembles the
-    quote most (a corrected word changes the quote's length)."""
+    quote most (a corrected word changes the quote's length). The result always starts and
+    ends on word boundaries inside ``lo..hi``."""
     from rapidfuzz import fuzz
 
-    best = (start, end, fuzz.ratio(quote, text[start:end]))
+    s0, e0 = snap_to_words(text, start, end, lo, hi)
+    if e0 <= s0:
+        s0, e0 = start, end
+    best = (s0, e0, fuzz.ratio(quote, text[s0:e0]))
     for s in _boundaries(text, start, lo, hi, True):
         for e in _boundaries(text, end, lo, hi, False):
             if e - s < 1:
@@ -104,13 +137,14 @@ def _refine(quote: str, text: str, start: int, end: int, lo: int, hi: int) -> tu
 def fuzzy_candidates(
     quote: str, text: str, regions: list[tuple[int, int]] | None = None, limit: int = 3
 ) -> list[Candidate]:
-    """The spans of ``text`` most like ``quote``, best first, each searched within one region
-    (e.g. a speaker turn) and across the whole text; overlapping finds are merged."""
+    """The spans of ``text`` most like ``quote``, best first, each inside one region (e.g. a
+    speaker turn; the whole text when no regions are given) and on word boundaries;
+    overlapping finds are merged."""
     from rapidfuzz import fuzz
 
     if not quote.strip() or not text:
         return []
-    spans = list(regions or []) + [(0, len(text))]
+    spans = [(0, len(text))] if regions is None else list(regions)
     raw: list[tuple[float, int, int, int, int]] = []  # score, start, end, region lo, hi
     for lo, hi in spans:
         if hi <= lo:
@@ -140,14 +174,53 @@ def fuzzy_candidates(
     return found[:limit]
 
 
+# Typographic variants a person may type differently from the transcript (or the reverse).
+_QUOTE_MARKS = "\"«»“”„‟″〝〞＂"
+_APOSTROPHES = "'‘’‚‛′`´"
+_DASHES = "-‐‑‒–—―−"
+
+
+def _loose_char(ch: str) -> str:
+    if ch in _QUOTE_MARKS:
+        return "[" + re.escape(_QUOTE_MARKS) + "]"
+    if ch in _APOSTROPHES:
+        return "[" + re.escape(_APOSTROPHES) + "]"
+    if ch in _DASHES:
+        return "[" + re.escape(_DASHES) + "]"
+    return re.escape(ch)
+
+
+def loose_candidates(quote: str, text: str, regions: list[tuple[int, int]]) -> list[Candidate]:
+    """Spans of ``text`` that differ from ``quote`` only in case, in spacing and line breaks
+    (more, fewer or other blanks) or in typographic quote marks, apostrophes and dashes: each
+    inside one region, on word boundaries, similarity 1.0, in text order. Offered for a
+    person to confirm, since they are not verbatim."""
+    chars = [ch for ch in quote if not ch.isspace()]
+    if not chars:
+        return []
+    pattern = re.compile(r"\s*".join(_loose_char(ch) for ch in chars), re.IGNORECASE)
+    found: list[Candidate] = []
+    for lo, hi in regions:
+        for m in pattern.finditer(text, lo, hi):
+            s, e = m.start(), m.end()
+            if _mid_word(text, s, lo, hi) or _mid_word(text, e, lo, hi):
+                continue  # 'i var' inside 'vi var' is another word, not a spacing difference
+            ls, le = lines_of(text, s, e)
+            found.append(Candidate(s, e, ls, le, 1.0, text[s:e]))
+    return found
+
+
 def relocate(
     quote: str, old_start: int, old_len: int, new_text: str, regions: list[tuple[int, int]] | None = None,
     threshold: float = FUZZY_THRESHOLD,
 ) -> tuple[str, tuple[int, int] | None, float | None, list[Candidate]]:
     """Where ``quote`` (at ``old_start`` in a text of length ``old_len``) stands in ``new_text``.
 
-    Returns (method, span or None, similarity, candidates)."""
+    With ``regions`` (the informant turns), only a span inside one region counts: a coding
+    never crosses a turn. Returns (method, span or None, similarity, candidates)."""
     hits = exact_occurrences(new_text, quote)
+    if regions is not None:
+        hits = [h for h in hits if any(lo <= h and h + len(quote) <= hi for lo, hi in regions)]
     if hits:
         expected = old_start / max(old_len, 1) * len(new_text)
         start = min(hits, key=lambda h: (abs(h - expected), h))
@@ -165,10 +238,10 @@ def reanchor_codings(store, transcript_id: str, old_revision: int, new_revision:
     old_text = store.transcript_text(transcript_id, old_revision)
     new_text = store.transcript_text(transcript_id, new_revision)
     turns = store.conn.execute(
-        "SELECT n, start, end FROM turns WHERE transcript_id = ? AND revision = ? ORDER BY n",
+        "SELECT n, start, end FROM turns WHERE transcript_id = ? AND revision = ? AND informant IS NOT NULL ORDER BY n",
         (transcript_id, new_revision),
     ).fetchall()
-    regions = [(t["start"], t["end"]) for t in turns]
+    regions = [(t["start"], t["end"]) for t in turns]  # codings stay inside one informant turn
     rows = store.conn.execute(
         "SELECT * FROM codings WHERE transcript_id = ? AND revision = ? AND status = 'active' ORDER BY id",
         (transcript_id, old_revision),
@@ -182,7 +255,7 @@ def reanchor_codings(store, transcript_id: str, old_revision: int, new_revision:
             start, end = span
             new_quote = new_text[start:end]
             line_start, line_end = lines_of(new_text, start, end)
-            turn = next((t["n"] for t in turns if t["start"] <= start < max(t["end"], t["start"] + 1)), None)
+            turn = next((t["n"] for t in turns if t["start"] <= start and end <= t["end"]), None)
             digest = sha256_text(new_quote)
             store.conn.execute(
                 "UPDATE codings SET revision=?, start=?, end=?, line_start=?, line_end=?, turn_n=?, quote_sha256=?, "
@@ -265,19 +338,20 @@ def resolve_orphan(store, coding_id: int, candidate: int | None, coder: str | No
             f"coding {coding_id} has no candidate {candidate} in the current revision {current}",
             hint="see 'rta orphans'; or code the span anew with 'rta code' and remove the orphan",
         )
+    from rta.coding import check_span, refuse_duplicate
+
     c = cands[candidate - 1]
     text = store.transcript_text(row["transcript_id"], current)
     start, end = c["start"], c["end"]
+    # the same rules as a new coding: inside one informant turn, not a second coding of the span
+    turn = check_span(store, row["transcript_id"], current, start, end)
+    refuse_duplicate(store, row["transcript_id"], current, start, end, row["code"], exclude=coding_id)
     line_start, line_end = lines_of(text, start, end)
-    turn = store.conn.execute(
-        "SELECT n FROM turns WHERE transcript_id=? AND revision=? AND start<=? AND ?<MAX(end,start+1) ORDER BY n LIMIT 1",
-        (row["transcript_id"], current, start, start),
-    ).fetchone()
     digest = sha256_text(text[start:end])
     store.conn.execute(
         "UPDATE codings SET status='active', revision=?, start=?, end=?, line_start=?, line_end=?, turn_n=?, "
         "quote_sha256=?, anchor_similarity=?, anchor_candidates=NULL WHERE id=?",
-        (current, start, end, line_start, line_end, turn["n"] if turn else None, digest, c["similarity"], coding_id),
+        (current, start, end, line_start, line_end, turn["n"], digest, c["similarity"], coding_id),
     )
     store.log_event(
         "coding.reanchored",

@@ -620,14 +620,46 @@ class Key:
 
     @classmethod
     def from_dict(cls, data: Any, path: str | Path | None = None) -> "Key":
+        """A key from its JSON/YAML form; every value of the wrong type is an RtaError naming
+        the file (and, for YAML, the line), never a traceback later in ``reverse``."""
+        from rta.yamlutil import LINE_KEY
+
+        def fail(message: str, where: Any = None) -> RtaError:
+            line = where.get(LINE_KEY) if isinstance(where, dict) else None
+            return RtaError(message, path=path, line=line,
+                            hint="pass the key file 'rta anonymise apply' wrote, unedited")
+
         if not isinstance(data, dict) or data.get("format") != KEY_FORMAT:
             raise RtaError("not an rta anonymisation key", path=path, hint="pass the key file 'rta anonymise apply' wrote")
+        style = data.get("style") or "default"
+        if style not in STYLES:
+            raise fail(f"unknown placeholder style {style!r} in the key", data)
+        raw_entries = data.get("entries") or []
+        if not isinstance(raw_entries, list):
+            raise fail("`entries` of the key must be a list", data)
         entries = []
-        for i, raw in enumerate(data.get("entries") or []):
+        for i, raw in enumerate(raw_entries):
             if not isinstance(raw, dict) or not {"original", "placeholder", "kind"} <= set(raw):
-                raise RtaError(f"key entry {i + 1} needs original, placeholder and kind", path=path)
-            entries.append(KeyEntry(_canon(str(raw["original"])), str(raw["placeholder"]), str(raw["kind"])))
-        return cls(str(data.get("style") or "default"), entries, dict(data.get("variants") or {}))
+                raise fail(f"key entry {i + 1} needs original, placeholder and kind", raw if isinstance(raw, dict) else data)
+            bad = [k for k in ("original", "placeholder", "kind") if not isinstance(raw[k], str) or not raw[k].strip()]
+            if bad:
+                raise fail(f"key entry {i + 1}: {', '.join(bad)} must be non-empty text", raw)
+            entries.append(KeyEntry(_canon(raw["original"]), raw["placeholder"], raw["kind"]))
+        raw_variants = data.get("variants") or {}
+        if not isinstance(raw_variants, dict):
+            raise fail("`variants` of the key must be a mapping of transcript ids", data)
+        variants: dict[str, list[list[Any]]] = {}
+        for tid, items in raw_variants.items():
+            if tid == LINE_KEY:
+                continue
+            ok = isinstance(items, list) and all(
+                isinstance(v, list) and len(v) == 3 and isinstance(v[0], str)
+                and isinstance(v[1], int) and not isinstance(v[1], bool) and isinstance(v[2], str)
+                for v in items)
+            if not ok:
+                raise fail(f"variants of transcript {tid!r} must be a list of [placeholder, number, text]", raw_variants)
+            variants[str(tid)] = [list(v) for v in items]
+        return cls(style, entries, variants)
 
 
 def _canon(text: str) -> str:
@@ -635,22 +667,33 @@ def _canon(text: str) -> str:
 
 
 def load_key(path: str | Path) -> Key:
-    """Read a key written by :func:`save_key` (JSON, or YAML for .yaml/.yml)."""
+    """Read a key written by :func:`save_key` (JSON, or YAML for .yaml/.yml). A file that is
+    missing, not UTF-8, not valid JSON/YAML or of the wrong shape is an RtaError with the line."""
+    from rta.yamlutil import load_yaml_text
+
     path = Path(path)
+    if path.is_dir():
+        raise RtaError("the key path is a folder", path=path, hint="give the key file 'rta anonymise apply' wrote")
     try:
-        raw = path.read_text(encoding="utf-8")
+        data_bytes = path.read_bytes()
     except FileNotFoundError:
         raise RtaError("key file not found", path=path, hint="give the key file 'rta anonymise apply' wrote") from None
     try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(raw)
-        else:
+        raw = data_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data_bytes[: exc.start].count(b"\n") + 1
+        raise RtaError(f"the key is not valid UTF-8 ({exc.reason})", path=path, line=line,
+                       hint="give the key file 'rta anonymise apply' wrote") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        data = load_yaml_text(raw, path)  # line numbers; alias bombs refused
+    else:
+        try:
             data = json.loads(raw)
-    except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError
-        line = getattr(exc, "lineno", None) or getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise RtaError(f"cannot read the key: {exc}", path=path, line=line) from None
+        except json.JSONDecodeError as exc:
+            raise RtaError(f"the key is not valid JSON: {exc.msg}", path=path, line=exc.lineno,
+                           hint="give the key file 'rta anonymise apply' wrote, unedited") from None
+        except RecursionError:
+            raise RtaError("the key is not valid JSON: nested too deeply", path=path) from None
     return Key.from_dict(data, path)
 
 

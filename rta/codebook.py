@@ -570,7 +570,7 @@ class _Parser:
             try:  # as the NLP assistant runs it: linear-time engine, case-insensitive
                 compiled = compile_user_regex(pattern, self.path, line, flags=re.IGNORECASE, what="regex")
             except UserRegexError as exc:
-                self.error(exc.message.replace(f"{pattern!r}", f"{pattern!r} in {where}", 1), line, exc.hint)
+                self.error(exc.message.replace(f"'{pattern}'", f"'{pattern}' in {where}", 1), line, exc.hint)
                 continue
             if compiled.match(""):
                 self.warn(f"regex {pattern!r} of {where} matches the empty string", line)

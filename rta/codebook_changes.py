@@ -302,10 +302,11 @@ class _Edits:
         self.edits.append((node.start_mark.index, node.end_mark.index, value))
 
     def delete_lines(self, first: int, last: int) -> None:
-        """Delete lines ``first..last`` (0-based, inclusive), and one blank line if the
-        deletion leaves two blank lines together."""
+        """Delete lines ``first..last`` (0-based, inclusive), and the blank line after them if
+        the deletion would leave it after another blank line or first under its key."""
         end = self.offsets[last + 1]
-        before_blank = first == 0 or not self.lines[first - 1].strip()
+        above = self.lines[first - 1].split("#")[0].rstrip() if first else ""
+        before_blank = not above or above.endswith(":")
         after_blank = last + 1 < len(self.lines) and not self.lines[last + 1].strip()
         if before_blank and after_blank:
             end = self.offsets[last + 2]
@@ -386,7 +387,7 @@ def _remove_from_sequence(edits: _Edits, seq: yaml.SequenceNode, index: int) -> 
         edits.edits.append((item.start_mark.index, item.end_mark.index, ""))
 
 
-def _theme_code_edits(edits: _Edits, root: yaml.MappingNode, old: str, new: str, merge: bool) -> None:
+def _theme_code_edits(edits: _Edits, root: yaml.MappingNode, old: str, new: str) -> None:
     """Theme member lists: ``old`` becomes ``new``, or goes when the theme already holds ``new``;
     an ``opposite:`` naming the code (and no theme) follows it."""
     theme_names = {fold(n.value) for t in _entries(root, "themes") for k, n in [_get(t, "name")]
@@ -408,7 +409,7 @@ def _theme_code_edits(edits: _Edits, root: yaml.MappingNode, old: str, new: str,
             edits.replace(opposite, _scalar(new))
 
 
-def _renamed_text(text: str, path: Path, codebook: Any, old: Any, new: str) -> str:
+def _renamed_text(text: str, path: Path, old: Any, new: str) -> str:
     root = _compose(text, path)
     edits = _Edits(text, path)
     for entry in _entries(root, "codes"):
@@ -430,11 +431,11 @@ def _renamed_text(text: str, path: Path, codebook: Any, old: Any, new: str) -> s
                                     f"{indent}guid: {old.guid}"))
         elif _is(parent, old.name):
             edits.replace(parent, _scalar(new))
-    _theme_code_edits(edits, root, old.name, new, merge=False)
+    _theme_code_edits(edits, root, old.name, new)
     return edits.result()
 
 
-def _merged_text(text: str, path: Path, codebook: Any, source: Any, target: Any) -> str:
+def _merged_text(text: str, path: Path, source: Any, target: Any) -> str:
     root = _compose(text, path)
     edits = _Edits(text, path)
     codes_seq = next((v for k, v in root.value if k.value == "codes"), None)
@@ -453,7 +454,7 @@ def _merged_text(text: str, path: Path, codebook: Any, source: Any, target: Any)
             is_target = _is(name, target.name)
             edits.replace(parent, _scalar(source.parent) if is_target and source.parent else
                           ("null" if is_target else _scalar(target.name)))
-    _theme_code_edits(edits, root, source.name, target.name, merge=True)
+    _theme_code_edits(edits, root, source.name, target.name)
     return edits.result()
 
 
@@ -534,7 +535,7 @@ def rename_code(store: Store, codebook_path: str | Path, old: str, new: str, cod
             raise RtaError(f"a code called '{clash.name}' already exists", path=path,
                            hint=f"to fold '{code.name}' into it, run: rta codebook merge '{code.name}' --into "
                                 f"'{clash.name}'")
-        new_text = _renamed_text(text, path, codebook, code, new)
+        new_text = _renamed_text(text, path, code, new)
         changed = _check_new_text(new_text, path)
         renamed = changed.code_by_guid(code.guid)
         if renamed is None or renamed.name != new:  # pragma: no cover - a bug in the editing above
@@ -565,7 +566,7 @@ def merge_codes(store: Store, codebook_path: str | Path, source: str, into: str,
         b = codebook.code(into)
         if a is b:
             raise RtaError(f"cannot merge code '{a.name}' into itself", hint="rta codebook merge A --into B, with A and B different")
-        new_text = _merged_text(text, path, codebook, a, b)
+        new_text = _merged_text(text, path, a, b)
         changed = _check_new_text(new_text, path)
         kept = changed.code_by_guid(b.guid)
         if changed.has_code(a.name) or kept is None or kept.name != b.name:  # pragma: no cover - a bug

@@ -89,6 +89,202 @@ def turn_at(store: Store, transcript_id: str, revision: int, offset: int) -> Any
     ).fetchone()
 
 
+# --------------------------------------------------------------------------------------------
+# What a coding's span may be: inside one informant turn, never a duplicate
+#
+# A coding is credited to the speaker of its turn (reports, exports, query_codings join turns by
+# ``turn_n``), so a span that crossed into another turn would put words in the wrong mouth. The
+# rule lives here, in one place: :func:`split_span` cuts a requested span into one span per
+# informant turn, :func:`check_span` refuses anything else, and :func:`create_coding` calls it.
+
+
+class SpanError(RtaError):
+    """A span that cannot be a coding as it stands (crosses a turn, is the interviewer's, or is
+    already coded with the code). Callers that import many spans catch it to skip one."""
+
+
+SAME_PASSAGE = 0.5
+"""Two spans are the same passage when they overlap by at least this share of the shorter."""
+
+
+def overlap_share(a_start: int, a_end: int, b_start: int, b_end: int) -> float:
+    """How much two spans overlap, as a share (0..1) of the shorter one: 1.0 when one lies
+    inside the other. The one measure of "already coded" for suggest and review."""
+    shorter = min(a_end - a_start, b_end - b_start)
+    if shorter <= 0:
+        return 0.0
+    return max(0, min(a_end, b_end) - max(a_start, b_start)) / shorter
+
+
+class SpanIndex:
+    """Decided spans by (transcript, revision, code), to ask quickly whether a new span is the
+    same passage (:data:`SAME_PASSAGE`) as one of them. ``ref`` names each (a coding id, ...)."""
+
+    def __init__(self) -> None:
+        self._spans: dict[tuple[str, int, str], list[tuple[int, int, Any]]] = {}
+        self._ready: dict[tuple[str, int, str], tuple[list[int], int]] = {}
+
+    def add(self, transcript_id: str, revision: int, code: str, start: int, end: int, ref: Any) -> None:
+        key = (transcript_id, revision, code)
+        self._spans.setdefault(key, []).append((start, end, ref))
+        self._ready.pop(key, None)
+
+    def find(self, transcript_id: str, revision: int, code: str, start: int, end: int) -> Any | None:
+        """The ref of a span that is the same passage as ``start..end`` (the most overlapping,
+        then the first), or None."""
+        from bisect import bisect_left
+
+        key = (transcript_id, revision, code)
+        spans = self._spans.get(key)
+        if not spans:
+            return None
+        if key not in self._ready:
+            spans.sort(key=lambda s: (s[0], s[1]))
+            self._ready[key] = ([s[0] for s in spans], max(s[1] - s[0] for s in spans))
+        starts, longest = self._ready[key]
+        best: tuple[float, Any] | None = None
+        for i in range(bisect_left(starts, start - longest), bisect_left(starts, end)):
+            s, e, ref = spans[i]
+            share = overlap_share(start, end, s, e)
+            if share >= SAME_PASSAGE and (best is None or share > best[0]):
+                best = (share, ref)
+        return best[1] if best else None
+
+
+def coded_spans(store: Store, transcript_id: str | None = None, revision: int | None = None,
+                code: str | None = None) -> SpanIndex:
+    """The active codings (optionally of one transcript, revision, code) as a :class:`SpanIndex`
+    whose refs are coding ids."""
+    sql = "SELECT id, transcript_id, revision, code, start, end FROM codings WHERE status = 'active'"
+    args: list[Any] = []
+    for column, value in (("transcript_id", transcript_id), ("revision", revision), ("code", code)):
+        if value is not None:
+            sql += f" AND {column} = ?"
+            args.append(value)
+    index = SpanIndex()
+    for r in store.conn.execute(sql, args):
+        index.add(r["transcript_id"], r["revision"], r["code"], r["start"], r["end"], int(r["id"]))
+    return index
+
+
+def covering_coding(store: Store, transcript_id: str, revision: int, code: str, start: int, end: int) -> int | None:
+    """The id of an active coding with ``code`` that is the same passage as ``start..end``."""
+    return coded_spans(store, transcript_id, revision, code).find(transcript_id, revision, code, start, end)
+
+
+@dataclass
+class TurnSpan:
+    """The part of a requested span that one informant said: a span a coding may have."""
+
+    start: int
+    end: int
+    turn_n: int
+    speaker: str
+    informant: str
+    line_start: int
+    line_end: int
+
+
+def _lines_of(text: str, start: int, end: int) -> tuple[int, int]:
+    line_start = text.count("\n", 0, start) + 1
+    return line_start, line_start + text.count("\n", start, max(start, end - 1))
+
+
+def _where(text: str, transcript_id: str, start: int, end: int) -> str:
+    a, b = _lines_of(text, start, end)
+    return f"the span at line {a} of '{transcript_id}'" if a == b else f"the span at lines {a}-{b} of '{transcript_id}'"
+
+
+def _next_informant_turn(store: Store, transcript_id: str, revision: int, offset: int) -> Any:
+    return store.conn.execute(
+        "SELECT n, speaker, line_start, line_end FROM turns WHERE transcript_id=? AND revision=? AND informant IS NOT NULL "
+        "ORDER BY (start < ?), ABS(start - ?) LIMIT 1", (transcript_id, revision, offset, offset)).fetchone()
+
+
+def _informant_hint(store: Store, transcript_id: str, revision: int, offset: int) -> str:
+    near = _next_informant_turn(store, transcript_id, revision, offset)
+    if near is None:
+        return f"'{transcript_id}' has no informant turn to code"
+    return (f"code what an informant says, e.g. {near['speaker']}'s turn {near['n']}: "
+            f"rta code {transcript_id} --lines {near['line_start']}-{near['line_end']} --code ...")
+
+
+def split_span(store: Store, transcript_id: str, start: int, end: int, revision: int | None = None) -> list[TurnSpan]:
+    """Cut a requested span (lines, a turn, a quote, a selection from another tool) into the
+    spans codings may have: one per informant turn it touches, cut to the turn (so labels stay
+    out), trimmed of surrounding blanks; the interviewer's turns are left out. Refuses
+    (:class:`SpanError`) a span that holds no informant's words."""
+    revision = revision or _current_revision(store, transcript_id)
+    text = store.transcript_text(transcript_id, revision)
+    rows = store.conn.execute(
+        "SELECT n, speaker, informant, start, end FROM turns WHERE transcript_id=? AND revision=? "
+        "AND end > ? AND start < ? ORDER BY n", (transcript_id, revision, start, end)).fetchall()
+    where = _where(text, transcript_id, start, end)
+    if not rows:
+        raise SpanError(f"{where} holds no speaker turn (front matter, a label or blank lines)",
+                        hint=_informant_hint(store, transcript_id, revision, start))
+    out: list[TurnSpan] = []
+    for r in rows:
+        if r["informant"] is None:
+            continue
+        s, e = _trim(text, max(start, r["start"]), min(end, r["end"]))
+        if s < e:
+            out.append(TurnSpan(s, e, r["n"], r["speaker"], r["informant"], *_lines_of(text, s, e)))
+    if not out:
+        raise SpanError(f"{where} holds only the interviewer's words: codings are of what informants say",
+                        hint=_informant_hint(store, transcript_id, revision, start))
+    return out
+
+
+def check_span(store: Store, transcript_id: str, revision: int, start: int, end: int) -> Any:
+    """The informant turn that holds all of ``text[start:end]``; :class:`SpanError` for a span
+    that crosses a turn boundary, reaches into a label or lies in the interviewer's turn."""
+    text = store.transcript_text(transcript_id, revision)
+    rows = store.conn.execute(
+        "SELECT * FROM turns WHERE transcript_id=? AND revision=? AND end > ? AND start < ? ORDER BY n",
+        (transcript_id, revision, start, end)).fetchall()
+    where = _where(text, transcript_id, start, end)
+    inside = [r for r in rows if r["start"] <= start and end <= r["end"]]
+    if inside:
+        turn = inside[0]
+        if turn["informant"] is None:
+            raise SpanError(f"{where} lies in the interviewer's turn ({turn['speaker']}, turn {turn['n']}): "
+                            "codings are of what informants say",
+                            hint=_informant_hint(store, transcript_id, revision, start))
+        return turn
+    if len(rows) > 1:
+        speakers = ", ".join(r["speaker"] for r in rows)
+        raise SpanError(f"{where} crosses {len(rows)} turns ({speakers}): a coding never crosses a turn",
+                        hint="code each informant's words apart ('rta code --lines' splits such a span into "
+                             "one coding per informant turn)")
+    if rows:
+        raise SpanError(f"{where} reaches beyond turn {rows[0]['n']} ({rows[0]['speaker']}) into a speaker label "
+                        "or the lines around it", hint="a coding holds only the words of one turn")
+    raise SpanError(f"{where} holds no speaker turn (front matter, a label or blank lines)",
+                    hint=_informant_hint(store, transcript_id, revision, start))
+
+
+def duplicate_of(store: Store, transcript_id: str, revision: int, start: int, end: int, code: str,
+                 exclude: int | None = None) -> int | None:
+    """The id of an active coding with exactly this span and code (other than ``exclude``)."""
+    row = store.conn.execute(
+        "SELECT id FROM codings WHERE transcript_id=? AND revision=? AND start=? AND end=? AND code=? "
+        "AND status='active' AND id != ? ORDER BY id LIMIT 1",
+        (transcript_id, revision, start, end, code, -1 if exclude is None else exclude)).fetchone()
+    return int(row["id"]) if row else None
+
+
+def refuse_duplicate(store: Store, transcript_id: str, revision: int, start: int, end: int, code: str,
+                     exclude: int | None = None) -> None:
+    """:class:`SpanError` naming the existing coding when this span is already coded ``code``."""
+    existing = duplicate_of(store, transcript_id, revision, start, end, code, exclude)
+    if existing is not None:
+        text = store.transcript_text(transcript_id, revision)
+        raise SpanError(f"{_where(text, transcript_id, start, end)} is already coded {code}: coding #{existing}",
+                        hint=f"see 'rta codings --transcript {transcript_id}'; change it with "
+                             f"'rta recode {existing}' or 'rta uncode {existing}'")
+
+
 def create_coding(
     store: Store,
     transcript_id: str,
@@ -104,6 +300,8 @@ def create_coding(
 ) -> int:
     """Record a coding of ``text[start:end]`` in the transcript's current revision and log it.
 
+    The span must lie inside one informant turn and not repeat an active coding of the same
+    code (:class:`SpanError` otherwise: see :func:`split_span` for cutting a longer span).
     Must run inside :meth:`Store.transaction`. Returns the coding id.
     """
     row = store.transcript_row(transcript_id)
@@ -114,16 +312,16 @@ def create_coding(
     if not (0 <= start < end <= len(text)):
         raise RtaError(f"span {start}-{end} is outside transcript '{transcript_id}' (length {len(text)})")
     code = check_code(store, codebook_version, code)
+    turn = check_span(store, transcript_id, revision, start, end)
+    refuse_duplicate(store, transcript_id, revision, start, end, code)
     quote = text[start:end]
-    turn = turn_at(store, transcript_id, revision, start)
-    line_start = text.count("\n", 0, start) + 1
-    line_end = line_start + text.count("\n", start, end - 1)
+    line_start, line_end = _lines_of(text, start, end)
     digest = sha256_text(quote)
     cur = store.conn.execute(
         "INSERT INTO codings(transcript_id, revision, start, end, line_start, line_end, turn_n, code, "
         "codebook_version, coder, created, status, origin, suggestion_id, memo, quote_sha256) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,'active',?,?,?,?)",
-        (transcript_id, revision, start, end, line_start, line_end, turn["n"] if turn else None, code,
+        (transcript_id, revision, start, end, line_start, line_end, turn["n"], code,
          codebook_version, coder, now(), origin, suggestion_id, memo, digest),
     )
     coding_id = int(cur.lastrowid)
@@ -239,35 +437,41 @@ def find_quote(
     store: Store, transcript_id: str, quote: str, within: tuple[int, int] | None = None, limit: int = 3,
     min_similarity: float = 0.6,
 ) -> QuoteSearch:
-    """Find ``quote`` in the current revision: verbatim (line breaks and runs of spaces in the
-    text may be typed as single spaces), else the ``limit`` closest spans (rapidfuzz), so a
-    person can confirm one; a guess is never taken silently."""
-    import re
+    """Find ``quote`` in the current revision: verbatim (character for character, only the
+    blanks around the quote ignored, starting and ending on word boundaries), else candidates for a person to confirm, best first:
+    spans differing only in case, spacing, line breaks or typographic quotes and dashes
+    (similarity 1.0), then the closest spans (rapidfuzz). Candidates lie inside one informant
+    turn each and start and end on word boundaries; a guess is never taken silently."""
     import unicodedata
 
-    from rta.anchor import fuzzy_candidates
+    from rta.anchor import fuzzy_candidates, loose_candidates, on_word_boundaries
 
     revision = _current_revision(store, transcript_id)
     text = store.transcript_text(transcript_id, revision)
-    words = unicodedata.normalize("NFC", quote).split()
-    if not words:
+    typed = unicodedata.normalize("NFC", quote).strip()
+    if not typed:
         raise RtaError("the quote is empty", hint='give --quote "the words as they stand in the transcript"')
     lo, hi = within or (0, len(text))
-    pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
-    exact = [(m.start(), m.end()) for m in pattern.finditer(text, lo, hi)]
+    exact, pos = [], text.find(typed, lo, hi)
+    while pos != -1:
+        if on_word_boundaries(text, pos, pos + len(typed)):  # 'i var' inside 'Vi var' is no verbatim match
+            exact.append((pos, pos + len(typed)))
+        pos = text.find(typed, pos + 1, hi)
     if exact:
         return QuoteSearch(exact, [])
     regions = [
         (max(lo, r["start"]), min(hi, r["end"]))
         for r in store.conn.execute(
-            "SELECT start, end FROM turns WHERE transcript_id=? AND revision=? ORDER BY n", (transcript_id, revision)
-        )
-        if r["end"] > lo and r["start"] < hi
+            "SELECT start, end FROM turns WHERE transcript_id=? AND revision=? AND informant IS NOT NULL "
+            "AND end > ? AND start < ? ORDER BY n", (transcript_id, revision, lo, hi))
     ]
-    sub = text[:hi]
-    cands = [c for c in fuzzy_candidates(" ".join(words), sub, regions or [(lo, hi)], limit=limit + 2)
-             if c.start >= lo and c.similarity >= min_similarity]
-    return QuoteSearch([], cands[:limit])
+    if not regions:
+        return QuoteSearch([], [])
+    found = loose_candidates(typed, text, regions)
+    for c in fuzzy_candidates(" ".join(typed.split()), text, regions, limit=limit + 2):
+        if c.similarity >= min_similarity and all(c.end <= f.start or c.start >= f.end for f in found):
+            found.append(c)
+    return QuoteSearch([], found[:limit])
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,6 +503,8 @@ def recode(store: Store, coding_id: int, code: str, coder: str, codebook_version
     new_code = check_code(store, codebook_version, code)
     if new_code == coding.code and codebook_version == coding.codebook_version:
         raise RtaError(f"coding {coding_id} already has code '{new_code}'")
+    if new_code != coding.code:
+        refuse_duplicate(store, coding.transcript_id, coding.revision, coding.start, coding.end, new_code, coding_id)
     store.conn.execute("UPDATE codings SET code=?, codebook_version=? WHERE id=?", (new_code, codebook_version, coding_id))
     store.log_event(
         "coding.recoded",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rta.errors import RtaError
+from rta.errors import Problem, RtaError
 from rta.fsutil import atomic_write_text
 
 CONFIG_NAME = "rta.toml"
@@ -56,33 +57,112 @@ class Config:
         )
 
 
+#: The known keys: section -> key -> (expected type, what to write). Wrong types are refused
+#: with the line, so a typo never silently becomes e.g. the codebook path "['a']".
+_TEXT = (str, "text in quotes")
+_TEXT_LIST = (list, "a list of texts, e.g. [\"Udir\", \"UH\"]")
+_SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
+    "project": {"name": _TEXT, "language": _TEXT},
+    "paths": {"registry": _TEXT, "codebook": _TEXT},
+    "coding": {"coder": _TEXT},
+    "nlp": {"pipeline": _TEXT},
+    "anonymise": {"allow": _TEXT_LIST, "deny": _TEXT_LIST},
+}
+_TOML_POS = re.compile(r"\(at line (\d+), column \d+\)|\(at end of document\)")
+
+
+def _key_line(text: str, section: str, key: str | None = None) -> int | None:
+    """The line of ``[section]`` (or of ``key = ...`` inside it) in ``text``, for messages."""
+    current = None
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            current = stripped.split("]")[0].strip("[ \t").replace(" ", "").replace('"', "")
+            if current == (section if key is None else f"{section}.{key}"):
+                return number
+            continue
+        if current == section and key is not None and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return number
+        if current is None and key is None and re.match(rf"{re.escape(section)}\s*=", stripped):
+            return number
+    return None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        odd = next((x for x in value if not isinstance(x, str)), None)
+        return "a list" if odd is None else f"a list holding {_describe(odd)}"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return f"the {type(value).__name__} {value}"
+
+
 def load_config(path: str | Path) -> Config:
+    """Read ``rta.toml``. Not UTF-8, TOML syntax errors and known keys of the wrong type are
+    :class:`RtaError` naming the file and line."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise RtaError("configuration file not found", path=path, hint="run 'rta init DIR' first") from None
+    except IsADirectoryError:
+        raise RtaError("is a directory, expected the configuration file rta.toml", path=path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise RtaError(f"not valid UTF-8 ({exc.reason})", path=path, line=line, hint="save rta.toml as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        m = _TOML_POS.search(message)
         line = getattr(exc, "lineno", None)
-        raise RtaError(f"invalid TOML: {exc}", path=path, line=line, hint="fix the syntax of rta.toml") from None
-    project = data.get("project", {})
-    paths = data.get("paths", {})
-    coding = data.get("coding", {})
-    nlp = data.get("nlp", {})
-    anon = data.get("anonymise", {})
+        if line is None and m is not None:
+            line = int(m.group(1)) if m.group(1) else text.count("\n") + 1
+        if m is not None:
+            message = message[: m.start()].strip()
+        raise RtaError(f"invalid TOML: {message}", path=path, line=line, hint="fix the syntax of rta.toml") from None
+    problems: list[Problem] = []
+    sections: dict[str, dict[str, Any]] = {}
+    for section, keys in _SCHEMA.items():
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            problems.append(Problem(f"`{section}` must be a table ([{section}]), not {_describe(table)}", path,
+                                    _key_line(text, section)))
+            table = {}
+        sections[section] = table
+        for key, (kind, what) in keys.items():
+            if key not in table:
+                continue
+            value = table[key]
+            ok = isinstance(value, kind) and (kind is not list or all(isinstance(x, str) for x in value))
+            if not ok:
+                problems.append(Problem(f"[{section}] {key} must be {what}, not {_describe(value)}", path,
+                                        _key_line(text, section, key)))
+    if problems:
+        raise RtaError(f"invalid configuration ({len(problems)} problem(s))", path=path, problems=problems)
+    project, paths, coding = sections["project"], sections["paths"], sections["coding"]
+    nlp, anon = sections["nlp"], sections["anonymise"]
     if not project.get("name"):
-        raise RtaError("[project] name is missing", path=path, hint="add name = \"...\" under [project]")
-    known = {"project", "paths", "coding", "nlp", "anonymise"}
+        raise RtaError("[project] name is missing", path=path, line=_key_line(text, "project"),
+                       hint="add name = \"...\" under [project]")
     return Config(
-        name=str(project["name"]),
-        language=str(project.get("language", "nb")),
-        registry=str(paths.get("registry", "informants.yaml")),
-        codebook=str(paths.get("codebook", "codebook.yaml")),
-        coder=str(coding.get("coder", "")),
-        pipeline=str(nlp.get("pipeline", "auto")),
-        allow=[str(x) for x in anon.get("allow", [])],
-        deny=[str(x) for x in anon.get("deny", [])],
-        extra={k: v for k, v in data.items() if k not in known},
+        name=project["name"],
+        language=project.get("language", "nb"),
+        registry=paths.get("registry", "informants.yaml"),
+        codebook=paths.get("codebook", "codebook.yaml"),
+        coder=coding.get("coder", ""),
+        pipeline=nlp.get("pipeline", "auto"),
+        allow=list(anon.get("allow", [])),
+        deny=list(anon.get("deny", [])),
+        extra={k: v for k, v in data.items() if k not in _SCHEMA},
     )
 
 

@@ -1,7 +1,8 @@
 """Reviewing suggestions: a person's decisions on the assistant's candidates.
 
 Only here does a suggestion become a coding, and only through
-:func:`rta.coding.create_coding` (``origin='suggested'``, with the suggestion id). Every
+:func:`rta.coding.create_coding` (``origin='suggested'``, with the suggestion id); a suggestion
+for a passage already coded with its code is linked to that coding, never duplicated. Every
 decision (accept, reject, skip, recode, widen, narrow, memo, undo) is an audit event with the
 coder, inside the caller's transaction, so it can be traced and undone.
 
@@ -17,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from rta.coding import check_code, create_coding, uncode
+from rta.coding import check_code, covering_coding, create_coding, uncode
 from rta.errors import RtaError
 from rta.store import Store, now
 
@@ -122,18 +123,31 @@ def latest_memo(store: Store, suggestion_id: int) -> str | None:
     return json.loads(row["payload"]).get("text") or None
 
 
+def _code_or_link(store: Store, sug: Suggestion, code: str, coder: str, codebook_version: int,
+                  memo: str | None) -> tuple[int, bool]:
+    """The coding a decision on ``sug`` with ``code`` stands for: an active coding of the same
+    passage with that code when there is one (linked, never a second coding of the same words:
+    :func:`rta.coding.covering_coding`), else a new coding of the suggestion's span."""
+    existing = covering_coding(store, sug.transcript_id, sug.revision, code, sug.start, sug.end)
+    if existing is not None:
+        return existing, True
+    return create_coding(store, sug.transcript_id, sug.start, sug.end, code, coder, codebook_version,
+                         origin="suggested", suggestion_id=sug.id, memo=memo, revision=sug.revision), False
+
+
 def accept(store: Store, suggestion_id: int, coder: str, codebook_version: int, memo: str | None = None) -> int:
-    """Accept a suggestion: create its coding (origin 'suggested') and mark it accepted.
-    Returns the coding id. Must run inside a transaction."""
+    """Accept a suggestion: create its coding (origin 'suggested') and mark it accepted; when
+    the passage is already coded with the code, link the suggestion to that coding instead
+    (``linked`` in the event). Returns the coding id. Must run inside a transaction."""
     sug = _pending(store, suggestion_id)
     memo = memo or latest_memo(store, suggestion_id)
-    coding_id = create_coding(store, sug.transcript_id, sug.start, sug.end, sug.code, coder, codebook_version,
-                              origin="suggested", suggestion_id=sug.id, memo=memo, revision=sug.revision)
+    coding_id, linked = _code_or_link(store, sug, sug.code, coder, codebook_version, memo)
     store.conn.execute(
         "UPDATE suggestions SET status='accepted', decided_by=?, decided_at=?, coding_id=? WHERE id=?",
         (coder, now(), coding_id, sug.id))
     store.log_event("suggestion.accepted", {"suggestion": sug.id, "code": sug.code, "coding": coding_id,
-                                             "score": sug.score, "method": sug.method}, coder)
+                                             "score": sug.score, "method": sug.method,
+                                             **({"linked": True} if linked else {})}, coder)
     return coding_id
 
 
@@ -160,13 +174,12 @@ def recode(store: Store, suggestion_id: int, new_code: str, coder: str, codebook
     if new_code == sug.code:
         return accept(store, suggestion_id, coder, codebook_version)
     memo = latest_memo(store, suggestion_id)
-    coding_id = create_coding(store, sug.transcript_id, sug.start, sug.end, new_code, coder, codebook_version,
-                              origin="suggested", suggestion_id=sug.id, memo=memo, revision=sug.revision)
+    coding_id, linked = _code_or_link(store, sug, new_code, coder, codebook_version, memo)
     store.conn.execute(
         "UPDATE suggestions SET status='rejected', decided_by=?, decided_at=?, coding_id=? WHERE id=?",
         (coder, now(), coding_id, sug.id))
     store.log_event("suggestion.recoded", {"suggestion": sug.id, "from": sug.code, "to": new_code,
-                                            "coding": coding_id}, coder)
+                                            "coding": coding_id, **({"linked": True} if linked else {})}, coder)
     return coding_id
 
 
@@ -262,7 +275,7 @@ def undo_last(store: Store, coder: str) -> dict[str, Any] | None:
         kind = row["kind"]
         if kind in ("suggestion.accepted", "suggestion.recoded"):
             coding = payload.get("coding")
-            if coding is not None:
+            if coding is not None and not payload.get("linked"):  # a linked coding was there before: it stays
                 status = store.conn.execute("SELECT status FROM codings WHERE id=?", (coding,)).fetchone()
                 if status and status["status"] == "active":
                     uncode(store, int(coding), coder, reason=f"undo of review decision (event {row['seq']})")

@@ -985,18 +985,28 @@ def store_candidates(store: Store, candidates: list[Candidate]) -> tuple[int, in
 
     Idempotent: a suggestion with the same transcript revision, span, code and method is
     kept as it is (with its decision), and a span already decided for the code by any
-    method is not proposed again. Must run inside a transaction."""
+    method is not proposed again. Nor is a passage already coded with the code (an active
+    coding) or whose suggestion of the code was rejected: same passage meaning an overlap of
+    at least half the shorter span (:func:`rta.coding.overlap_share`). Must run inside a
+    transaction."""
+    from rta.coding import coded_spans
+
     decided = {
         (r[0], r[1], r[2], r[3], r[4])
         for r in store.conn.execute(
             "SELECT transcript_id, revision, start, end, code FROM suggestions WHERE status != 'suggested'")
     }
+    settled = coded_spans(store)  # active codings, plus rejected suggestions below
+    for r in store.conn.execute(
+            "SELECT id, transcript_id, revision, start, end, code FROM suggestions WHERE status = 'rejected'"):
+        settled.add(r["transcript_id"], r["revision"], r["code"], r["start"], r["end"], ("suggestion", r["id"]))
     ts = now()
     rows = []
     existing = 0
     encode = _evidence_json
     for c in candidates:
-        if (c.transcript_id, c.revision, c.start, c.end, c.code) in decided:
+        if (c.transcript_id, c.revision, c.start, c.end, c.code) in decided or \
+                settled.find(c.transcript_id, c.revision, c.code, c.start, c.end) is not None:
             existing += 1
             continue
         rows.append((c.transcript_id, c.revision, c.turn_n, c.start, c.end, c.line_start, c.line_end, c.code,

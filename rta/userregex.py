@@ -385,14 +385,16 @@ class _Translator:
             before = {N if t == O else t for t in before}
         if self.trail_mode == "edge":
             after = {N if t == O else t for t in after}
-        if A in before or A in after:
-            raise _Refuse(f"{word} right next to another assertion (\\b, \\B)")
-        if (O in before and len(before) > 1) or (O in after and len(after) > 1) or before == after == {O} \
-                or (O not in before and O not in after and (len(before) > 1 or len(after) > 1)):
+        core_b, core_a = before - {A}, after - {A}
+        if (O in core_b and len(core_b) > 1) or (O in core_a and len(core_a) > 1) or core_b == core_a == {O} \
+                or (O not in core_b and O not in core_a and (len(core_b) > 1 or len(core_a) > 1)) \
+                or not core_b or not core_a:
             raise _Refuse(
                 f"{word} where the pattern does not fix whether a letter/digit stands on one side "
                 "(write it right next to a letter, a digit, a space or punctuation)"
             )
+        if A in before or A in after:
+            raise _Refuse(f"{word} right next to another assertion (\\b, \\B)")
         if O not in before and O not in after:
             (b,), (a,) = before, after
             return "" if (b != a) == boundary else "[^\\x{0}-\\x{10ffff}]"
@@ -583,13 +585,13 @@ def compile_user_regex(
         return _compile(pattern, flags)
     except re.error as exc:
         raise UserRegexError(
-            f"invalid {what} {pattern!r}: {exc.msg} at position {exc.pos}", path=path, line=line,
+            f"invalid {what} '{pattern}': {exc.msg} at position {exc.pos}", path=path, line=line,
             hint="Python `re` syntax; in YAML, single-quote regexes so backslashes stay",
         ) from None
     except _Refuse as exc:
         raise UserRegexError(
-            f"{what} {pattern!r} uses {exc.what}, which rta does not run", path=path, line=line,
+            f"{what} '{pattern}' uses {exc.what}, which rta does not run", path=path, line=line,
             hint=UNSUPPORTED_HINT,
         ) from None
     except RecursionError:
-        raise UserRegexError(f"{what} {pattern!r} is nested too deeply", path=path, line=line) from None
+        raise UserRegexError(f"{what} '{pattern}' is nested too deeply", path=path, line=line) from None

@@ -245,3 +245,55 @@ def test_importing_a_qdc_renamed_in_another_tool_over_the_project_codebook_carri
     assert "'Tid' -> 'Tidsramme': moved 1 coding(s)" in err
     assert coded.store.conn.execute("SELECT code FROM codings WHERE id = 1").fetchone()[0] == "Tidsramme"
     audit_ok(coded, capsys)
+
+
+BLOCK_CODEBOOK = """\
+# Kommentar øverst: blir stående.
+schema_version: 1
+name: Blokk
+codes:
+  - name: Tid   # tid som ressurs
+    definition: Tid.
+    indicators: {phrases: [tid til]}
+    guid: 44444444-4444-4444-8444-444444444444
+
+  # Rom kommer her
+  - name: Rom
+    definition: Rom.
+    indicators: {phrases: [rom for]}
+    guid: 55555555-5555-4555-8555-555555555555
+  - name: Penger
+    definition: Penger.
+    indicators: {phrases: [mer penger]}
+themes:
+  - name: Ressurser
+    definition: Ressurser.
+    origin: deductive
+    codes:
+      - Tid
+      - Rom   # begge
+  - name: Tema2
+    definition: Mer.
+    origin: inductive
+    codes: [Penger, Tid]
+"""
+
+
+def test_edits_keep_comments_and_layout_in_block_and_flow_lists(tmp_path, mini_transcripts):
+    from rta.project import Project
+
+    source = tmp_path / "blokk.yaml"
+    source.write_text(BLOCK_CODEBOOK, encoding="utf-8")
+    project = Project.init(tmp_path / "studie", coder="tester", codebook=source)
+    merge_codes(project.store, project.codebook_path, "Tid", "Rom", "tester")
+    text = project.codebook_path.read_text(encoding="utf-8")
+    assert text == BLOCK_CODEBOOK.replace(
+        "  - name: Tid   # tid som ressurs\n    definition: Tid.\n    indicators: {phrases: [tid til]}\n"
+        "    guid: 44444444-4444-4444-8444-444444444444\n\n", "").replace(
+        "      - Tid\n", "").replace("codes: [Penger, Tid]", "codes: [Penger, Rom]")
+    rename_code(project.store, project.codebook_path, "Penger", "Økonomi", "tester")
+    codebook = load_codebook(project.codebook_path)
+    assert codebook.theme("Tema2").codes == ["Økonomi", "Rom"]
+    assert "  - name: Økonomi\n    guid: " in project.codebook_path.read_text(encoding="utf-8")
+    assert "# Rom kommer her" in project.codebook_path.read_text(encoding="utf-8")
+    project.close()

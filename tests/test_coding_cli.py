@@ -33,9 +33,12 @@ def test_code_by_turn_codes_the_whole_turn(project, capsys):
         "Tid er alltid en utfordring. Lærerne har lite rom for å sette seg ned sammen.")
 
 
-def test_code_by_quote_matches_across_a_line_break_typed_as_a_space(project, capsys):
-    code, out, err = run_cli(capsys, project.root, "code", "mini-skoleeier", "--quote",
-                             "skulle være. Vi forventet nok", "--code", "Forventninger")
+def test_code_by_quote_across_a_line_break_typed_as_a_space_is_offered_then_coded_with_yes(project, capsys, monkeypatch):
+    monkeypatch.setattr("rta.cli.coding._interactive", lambda: False)
+    args = ("code", "mini-skoleeier", "--quote", "skulle være. Vi forventet nok", "--code", "Forventninger")
+    code, out, err = run_cli(capsys, project.root, *args)
+    assert code == 2 and "similarity 1.00" in err and "not found verbatim" in err  # not verbatim: asks first
+    code, out, err = run_cli(capsys, project.root, *args, "--yes")
     assert code == 0, err
     coding = get_coding(project.store, 1)
     assert project.store.transcript_text("mini-skoleeier")[coding.start:coding.end] == "skulle være.\nVi forventet nok"
@@ -165,8 +168,8 @@ def test_find_quote_rejects_an_empty_quote(project):
         find_quote(project.store, "mini-skoleeier", "   ")
 
 
-def test_coding_the_interviewers_turn_warns_that_no_informant_is_attributed(project, capsys):
+def test_coding_the_interviewers_turn_is_refused_with_a_hint(project, capsys):
     code, out, err = run_cli(capsys, project.root, "code", "mini-skoleeier", "--turn", "1", "--code", "Veiledning")
-    assert code == 0
-    assert "interviewer's turn" in err
-    assert query_codings(project.store)[0].informant is None
+    assert code == 2
+    assert "interviewer's words" in err and "--lines 8-9" in err
+    assert query_codings(project.store) == []

@@ -19,17 +19,19 @@ from test_store_fixtures import code_quote
 CHILD = textwrap.dedent(
     """
     import sys
-    from rta.coding import create_coding, ensure_codebook_version
+    from rta.coding import create_coding, ensure_codebook_version, span_for_turn, uncode
     from rta.project import Project
 
     project = Project.open(sys.argv[1])
     store = project.store
-    text = store.transcript_text("mini-skoleeier")
+    start, end = span_for_turn(store, "mini-skoleeier", 2)
     with store.transaction():
         version = ensure_codebook_version(store, project.codebook_path, "killed")
         n = 0
         while True:
-            create_coding(store, "mini-skoleeier", 0 + n % 50, 60 + n % 50, "Tid", "killed", version, memo="x" * 2000)
+            # inside one informant turn, and removed again so the next one is no duplicate
+            coding = create_coding(store, "mini-skoleeier", start, end - n % 50, "Tid", "killed", version, memo="x" * 2000)
+            uncode(store, coding, "killed")
             n += 1
             if n == 3000:
                 print("ready", flush=True)  # thousands of rows written, far more than the page cache holds

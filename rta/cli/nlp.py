@@ -205,7 +205,10 @@ def review(
                 if key == "a":
                     version = ensure_codebook_version(store, project.codebook_path, who)
                     coding_id = rv.accept(store, sug.id, who, version)
-                    echo(f"accepted: coding {coding_id}")
+                    linked = store.conn.execute("SELECT suggestion_id FROM codings WHERE id=?",
+                                                (coding_id,)).fetchone()["suggestion_id"] != sug.id
+                    echo(f"accepted: already coded as coding {coding_id}, linked (no second coding)" if linked
+                         else f"accepted: coding {coding_id}")
                     counts["accepted"] += 1
                     history.append(pos)
                     pos += 1
