@@ -573,7 +573,7 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
     file is refused before anything is touched (see :func:`_open_qdpx`)."""
     import unicodedata
 
-    from rta.coding import create_coding, ensure_codebook_version, code_names
+    from rta.coding import SpanError, code_names, create_coding, ensure_codebook_version, split_span
     from rta.fsutil import StagedWrites, recover_staged
     from rta.transcripts import parse_text
 
@@ -656,12 +656,22 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
                         skipped.append(f"{name}: selection {sel.get('guid')} {s}-{e} lies outside the text")
                         continue
                     start, end = mapping[s], mapping[e]
+                    try:  # one coding per informant turn the selection covers (rta.coding.split_span)
+                        parts = split_span(store, result.transcript_id, start, end)
+                    except SpanError as exc:
+                        skipped.append(f"{name}: selection {sel.get('guid')}: {exc.message}")
+                        continue
                     for cd in (el for el in sel if local(el) == "Coding"):
                         for cr in (el for el in cd if local(el) == "CodeRef"):
                             code = known[codes[norm(cr.get("targetGUID"))].casefold()]
                             by = users.get(norm(cd.get("creatingUser") or sel.get("creatingUser"))) or who
-                            create_coding(store, result.transcript_id, start, end, code, by, version)
-                            n_codings += 1
+                            for part in parts:
+                                try:
+                                    create_coding(store, result.transcript_id, part.start, part.end, code, by, version)
+                                except SpanError as exc:  # e.g. the same words coded twice with the code
+                                    skipped.append(f"{name}: selection {sel.get('guid')}: {exc.message}")
+                                    continue
+                                n_codings += 1
             store.log_event("qdpx.imported", {"file": str(path), "transcripts": imported, "codings": n_codings,
                                               "skipped": skipped}, who)
             staged.journal(store)

@@ -48,10 +48,10 @@ def code(
     coder: Optional[str] = typer.Option(None, help="Who codes (default: $RTA_CODER or rta.toml)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Accept the closest match when --quote is not found verbatim."),
 ) -> None:
-    """Code a span of a transcript: by lines, by turn, or by quoting it. A quote not found
-    verbatim is never coded silently: the closest matches are shown for confirmation."""
-    from rta.coding import (create_coding, ensure_codebook_version, find_quote, get_coding, span_for_lines,
-                            span_for_turn)
+    """Code a span of a transcript: by lines, by turn, or by quoting it. A span over several
+    turns becomes one coding per informant turn (the interviewer's words are left out). A quote
+    not found verbatim is never coded silently: the closest matches are shown for confirmation."""
+    from rta.coding import create_coding, ensure_codebook_version, find_quote, split_span, span_for_lines, span_for_turn
 
     chosen = sum(x is not None for x in (turn, quote)) + (lines is not None and quote is None)
     if chosen != 1:
@@ -76,8 +76,9 @@ def code(
                                hint="copy the words from the transcript, or use --lines/--turn")
             echo(f"not found verbatim in '{transcript}'. Closest matches:", err=True)
             for i, c in enumerate(found.candidates, start=1):
-                echo(f"  [{i}] lines {c.line_start}-{c.line_end}, similarity {c.similarity:.2f}: «{_short(c.text, 90)}»",
-                     err=True)
+                how = " (differs only in case, spacing or quote marks/dashes)" if c.similarity >= 1.0 else ""
+                echo(f"  [{i}] lines {c.line_start}-{c.line_end}, similarity {c.similarity:.2f}{how}: "
+                     f"«{_short(c.text, 90)}»", err=True)
             if yes:
                 pick = 1
                 echo("--yes: coding [1]", err=True)
@@ -91,21 +92,33 @@ def code(
                 raise RtaError("the quote was not found verbatim; refusing to code a guess without confirmation",
                                hint="re-run with the exact words, or with --yes to code match [1]")
             start, end = found.candidates[pick - 1].start, found.candidates[pick - 1].end
+        asked = "the quote"
     elif turn is not None:
         start, end = span_for_turn(store, transcript, turn)
+        asked = f"turn {turn}"
     else:
-        start, end = span_for_lines(store, transcript, *_parse_lines(lines or ""))
+        first, last = _parse_lines(lines or "")
+        start, end = span_for_lines(store, transcript, first, last)
+        asked = f"lines {first}-{last}" if last != first else f"line {first}"
+    # one coding per informant turn: a coding never puts one speaker's words in another's mouth
+    parts = split_span(store, transcript, start, end)
     with store.transaction():
         version = ensure_codebook_version(store, project.codebook_path, who)
-        coding_id = create_coding(store, transcript, start, end, code_name, who, version, memo=memo)
-        coding = get_coding(store, coding_id)
-    quoted = store.transcript_text(transcript, coding.revision)[coding.start:coding.end]
-    echo(f"coded #{coding_id} {coding.code}: {transcript} lines {coding.line_start}-{coding.line_end} "
-         f"«{_short(quoted)}» ({who})")
-    speaker = store.conn.execute("SELECT informant FROM turns WHERE transcript_id=? AND revision=? AND n=?",
-                                 (transcript, coding.revision, coding.turn_n)).fetchone()
-    if speaker is not None and speaker["informant"] is None:
-        echo("note: this span starts in the interviewer's turn; it is attributed to no informant", err=True)
+        ids = [create_coding(store, transcript, p.start, p.end, code_name, who, version, memo=memo) for p in parts]
+    text = store.transcript_text(transcript)
+    crossed = store.conn.execute(
+        "SELECT COUNT(*) FROM turns t JOIN transcripts x ON x.id = t.transcript_id AND x.revision = t.revision "
+        "WHERE t.transcript_id = ? AND t.end > ? AND t.start < ?", (transcript, start, end)).fetchone()[0]
+    if crossed > 1:
+        listed = ", ".join(f"#{i} {p.informant} lines {p.line_start}-{p.line_end}" for i, p in zip(ids, parts))
+        left_out = " (the interviewer's words left out)" if crossed > len(parts) else ""
+        verb = "cross" if asked.startswith("lines") else "crosses"
+        echo(f"{asked} {verb} {crossed} turns: coded as {len(ids)} coding{'s' if len(ids) > 1 else ''}: "
+             f"{listed}{left_out}")
+    code_shown = store.conn.execute("SELECT code FROM codings WHERE id = ?", (ids[0],)).fetchone()["code"]
+    for i, p in zip(ids, parts):
+        echo(f"coded #{i} {code_shown}: {transcript} lines {p.line_start}-{p.line_end} ({p.informant}) "
+             f"«{_short(text[p.start:p.end])}» ({who})")
 
 
 @app.command()
