@@ -527,19 +527,73 @@ class UserPattern:
                 yield UserMatch(self, string, m, v)
             return
         # context characters are matched and cut off: search again from the true end, one
-        # character earlier so that a leading context can see the character before it
+        # character earlier so that a leading context can see the character before it. The
+        # text is encoded once and searched as bytes (re2 would re-encode it per call).
+        offsets = _Offsets(string)
+        data, end_b = offsets.data, offsets.to_byte(endpos)
         while pos <= endpos:
-            m = v.regex.search(string, max(pos - 1, 0) if pos > 0 and v.lead else pos, endpos)
+            start = pos - 1 if pos > 0 and v.lead else pos
+            m = v.regex.search(data, offsets.to_byte(start), end_b)
             if m is None:
                 return
-            um = UserMatch(self, string, m, v)
+            um = UserMatch(self, string, _CharMatch(m, offsets), v)
             if um.start() < pos:  # a match that would overlap the previous one
-                m = v.regex.search(string, pos, endpos)
+                m = v.regex.search(data, offsets.to_byte(pos), end_b)
                 if m is None:
                     return
-                um = UserMatch(self, string, m, v)
+                um = UserMatch(self, string, _CharMatch(m, offsets), v)
             yield um
             pos = um.end() if um.end() > um.start() else um.end() + 1
+
+
+class _Offsets:
+    """Character <-> UTF-8 byte offsets of one text, by a cursor that moves with the matches
+    (so converting every match of a left-to-right scan costs time linear in the text)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.data = text.encode("utf-8")
+        self.ascii = len(self.data) == len(text)
+        self.b = self.c = 0
+
+    def to_byte(self, c: int) -> int:
+        if self.ascii:
+            return c
+        if c >= self.c:
+            b = self.b + len(self.text[self.c:c].encode("utf-8"))
+        else:
+            b = self.b - len(self.text[c:self.c].encode("utf-8"))
+        self.b, self.c = b, c
+        return b
+
+    def to_char(self, b: int) -> int:
+        if self.ascii or b < 0:
+            return b
+        if b >= self.b:
+            c = self.c + len(self.data[self.b:b].decode("utf-8"))
+        else:
+            c = self.c - len(self.data[b:self.b].decode("utf-8"))
+        self.b, self.c = b, c
+        return c
+
+
+class _CharMatch:
+    """An RE2 match on the UTF-8 bytes of a text, with offsets in characters."""
+
+    __slots__ = ("_m", "_o")
+
+    def __init__(self, m: Any, offsets: _Offsets) -> None:
+        self._m, self._o = m, offsets
+
+    def span(self, group: int = 0) -> tuple[int, int]:
+        s, e = self._m.span(group)
+        return (-1, -1) if s == -1 else (self._o.to_char(s), self._o.to_char(e))
+
+    def start(self, group: int = 0) -> int:
+        return self.span(group)[0]
+
+    def end(self, group: int = 0) -> int:
+        return self.span(group)[1]
 
 
 def _build(parsed: Any, pattern: str, lead: str, trail: str) -> _Variant:
