@@ -15,19 +15,26 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     A crash mid-write leaves either the old file or the new one, never a mixture.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise _cannot_write(path, IsADirectoryError(21, "it is a folder, not a file"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # a read-only folder, a file in the way of a folder
+        raise _cannot_write(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):  # a full disk, a quota: the old file (if any) is intact
+            raise _cannot_write(path, exc) from None
         raise
 
 
@@ -36,9 +43,55 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def _cannot_write(path: Path, exc: OSError) -> Exception:
+    from rta.errors import RtaError
+
+    return RtaError(f"cannot write the file: {exc.strerror or exc}", path=path,
+                    hint="give a file name in a folder you can write to; nothing was written")
+
+
+def check_output_file(path: str | Path) -> None:
+    """Refuse, before any work is done, an output file that cannot be written: a folder, or a
+    file whose folder is missing or not writable (RtaError naming the path and what to do)."""
+    from rta.errors import RtaError
+
+    path = Path(path)
+    if path.is_dir():
+        raise RtaError(f"{path} is a folder, not a file", hint=f"give a file name, e.g. {path / 'NAME'}")
+    folder = path.parent
+    if not folder.is_dir():
+        if folder.exists():
+            raise RtaError(f"{folder} is not a folder", hint="choose another place for the output file")
+        raise RtaError(f"the folder {folder} does not exist",
+                       hint=f"create it first (mkdir -p {folder}) or choose another place")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise RtaError(f"cannot write in {folder}: permission denied", hint="choose a folder you can write to")
+
+
+def check_output_folder(path: str | Path) -> None:
+    """Refuse an output folder that cannot be used: a file, a missing parent folder, or a
+    folder (or parent, when it does not exist yet) that is not writable."""
+    from rta.errors import RtaError
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise RtaError(f"{path} is a file, not a folder", hint="give a folder for the output (created if missing)")
+    target = path if path.exists() else path.parent
+    if not target.is_dir():
+        raise RtaError(f"the folder {target} does not exist",
+                       hint=f"create it first (mkdir -p {target}) or choose another place")
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise RtaError(f"cannot write in {target}: permission denied", hint="choose a folder you can write to")
+
+
 def sha256_text(text: str) -> str:
     """Hex SHA-256 of the UTF-8 encoding of ``text``: how rta fingerprints texts and quotes."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if len(text) <= 1 << 20:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256()  # large transcripts: no full UTF-8 copy in memory
+    for i in range(0, len(text), 1 << 20):
+        digest.update(text[i : i + (1 << 20)].encode("utf-8"))
+    return digest.hexdigest()
 
 
 def sha256_bytes(data: bytes) -> str:

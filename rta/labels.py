@@ -66,9 +66,13 @@ class LabelHead:
     timestamp: str | None
 
 
-def split_head(line: str) -> LabelHead | None:
-    """The label-shaped start of ``line``, if it has one (no judgement on the label yet)."""
-    m = _HEAD.match(line)
+# The same, anchored at every line start of a whole text (one scan finds the candidates).
+HEAD_LINES = re.compile("^" + _HEAD.pattern, re.MULTILINE)
+
+
+def head_of(m: re.Match[str] | None) -> LabelHead | None:
+    """The label-shaped start matched by ``_HEAD``/``HEAD_LINES`` (no judgement on the label
+    yet); ``after`` is an offset into the string that was searched."""
     if not m:
         return None
     label = m.group("label").strip()
@@ -76,6 +80,11 @@ def split_head(line: str) -> LabelHead | None:
         return None
     stamp = m.group("ts1") or m.group("ts2")
     return LabelHead(label, m.end(), stamp.strip("[]()") if stamp else None)
+
+
+def split_head(line: str) -> LabelHead | None:
+    """The label-shaped start of ``line``, if it has one."""
+    return head_of(_HEAD.match(line))
 
 
 def _words(label: str) -> list[str]:

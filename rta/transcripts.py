@@ -19,7 +19,7 @@ from typing import Any
 from rta.errors import RtaError
 from rta.fsutil import sha256_text
 from rta.informants import INTERVIEWER_ROLE, Informant, LabelError, Registry
-from rta.labels import TIMESTAMP_AFTER, looks_like_label, split_head
+from rta.labels import HEAD_LINES, TIMESTAMP_AFTER, head_of, looks_like_label
 from rta.labels import resolve as resolve_label
 from rta.yamlutil import LINE_KEY, load_yaml_text, strip_lines
 
@@ -27,7 +27,7 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".docx")
 
 
 
-@dataclass
+@dataclass(slots=True)
 class Turn:
     """One speaker turn. ``start``/``end`` select ``text`` from the transcript's normalised
     text; the interviewer's turns have ``code`` None and role ``intervjuer``."""
@@ -107,10 +107,14 @@ MAX_TRANSCRIPT_BYTES = 50 * 1024 * 1024
 def normalise_text(text: str) -> str:
     """BOM and other Unicode format characters dropped, CRLF/CR (and U+2028/U+2029) to LF,
     Unicode NFC: the text rta stores and every offset refers to."""
-    text = _LINE_BREAKS.sub("\n", text)
+    # Each step copies the text only when it changes something (large files, low memory).
+    if _LINE_BREAKS.search(text):
+        text = _LINE_BREAKS.sub("\n", text)
     if not text.isascii():
-        text = _FORMAT_CHARS.sub("", text)
-        text = unicodedata.normalize("NFC", text)
+        if _FORMAT_CHARS.search(text):
+            text = _FORMAT_CHARS.sub("", text)
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
     return text
 
 
@@ -254,80 +258,39 @@ def parse_text(
     text = normalise_text(text)
     shown = path if path is not None else "<text>"
     check_characters(text, shown)
-    if not text.strip():
+    if _NONSPACE.search(text) is None:
         raise RtaError("the transcript is empty", path=shown, line=1, hint="check that the right file was given")
     metadata, body_offset, declared = _front_matter(text, shown, registry)
     reg = registry.with_declared(declared)
     interviewer_extra = [str(metadata["interviewer"])] if metadata.get("interviewer") else []
 
-    lines = _line_starts(text)
-    starts = [ls for ls, _le in lines]
-    # Each label found: (label, line start offset, content start offset, informant, timestamp)
-    pending: list[tuple[str, int, int, Informant | None, str | None]] = []
-    for line_no, (ls, le) in enumerate(lines, start=1):
-        if ls < body_offset:
-            continue
-        line = text[ls:le]
-        head = _match_label(line, reg, interviewer_extra, shown, line_no)
+    starts = _line_starts(text)
+    turns: list[Turn] = []
+    # The label just found: (label, line start offset, content start offset, informant, stamp);
+    # its turn is built when the next label (or the end of the text) says where it ends.
+    current: tuple[str, int, int, Informant | None, str | None] | None = None
+    seen: dict[str, tuple[str, Informant | None] | None] = {}  # raw label -> (label, informant)
+    # Only lines with a label-shaped start can start a turn: one regex scan finds them.
+    for m in HEAD_LINES.finditer(text, body_offset):
+        ls = m.start()
+        head = _match_label(m, reg, interviewer_extra, shown, bisect_right(starts, ls), seen)
         if head is None:
-            if not pending and line.strip():
-                raise RtaError(
-                    "text before the first speaker label",
-                    path=shown,
-                    line=line_no,
-                    hint="every turn must start with a label such as 'S1: ' or 'I: ' at the start of a line",
-                )
             continue
+        if current is None:
+            _check_nothing_before(text, body_offset, ls, starts, shown)
+        else:
+            turns.append(_make_turn(text, len(turns) + 1, current, ls, starts))
         label, after, informant, stamp = head
-        pending.append((label, ls, ls + after, informant, stamp))
-    if not pending:
+        current = (label, ls, after, informant, stamp)
+    if current is None:
+        _check_nothing_before(text, body_offset, len(text), starts, shown)
         raise RtaError(
             "no speaker turns found",
             path=shown,
             line=_line_of(text, body_offset),
             hint="write each turn as 'CODE: text' at the start of a line, e.g. 'S1: Ja, ...'",
         )
-
-    def line_of(offset: int) -> int:
-        return bisect_right(starts, offset)
-
-    turns: list[Turn] = []
-    for i, (label, _line_start, content_start, informant, stamp) in enumerate(pending):
-        limit = len(text) if i + 1 == len(pending) else pending[i + 1][1]
-        start = content_start
-        # skip spaces/tabs, then an optional timestamp right after the colon
-        while start < limit and text[start] in " \t":
-            start += 1
-        timestamp = stamp
-        m = TIMESTAMP_AFTER.match(text, start, limit)
-        if m:
-            timestamp = timestamp or m.group("a") or m.group("b")
-            start = m.end()
-        # the turn's text may begin on a following line
-        while start < limit and text[start].isspace():
-            start += 1
-        end = limit
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if informant is None:
-            code, role, group = None, INTERVIEWER_ROLE, None
-        else:
-            code, role, group = informant.code, informant.role, informant.group
-        turns.append(
-            Turn(
-                n=len(turns) + 1,
-                speaker=label,
-                code=code,
-                role=role,
-                group=group,
-                start=start,
-                end=end,
-                line_start=line_of(start),
-                line_end=line_of(max(start, end - 1)),
-                text=text[start:end],
-                timestamp=timestamp,
-            )
-        )
+    turns.append(_make_turn(text, len(turns) + 1, current, len(text), starts))
     tid = str(metadata.get("id") or default_id or "transcript")
     return Transcript(
         id=tid,
@@ -340,13 +303,63 @@ def parse_text(
     )
 
 
-def _line_starts(text: str) -> list[tuple[int, int]]:
-    spans = []
-    pos = 0
-    for line in text.split("\n"):
-        spans.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    return spans
+def _make_turn(
+    text: str, n: int, found: tuple[str, int, int, Informant | None, str | None], limit: int, starts: list[int]
+) -> Turn:
+    """Turn ``n``: from after its label (and a timestamp right after the colon) to ``limit``,
+    surrounding whitespace trimmed."""
+    label, _line_start, start, informant, timestamp = found
+    # skip spaces/tabs, then an optional timestamp right after the colon
+    while start < limit and text[start] in " \t":
+        start += 1
+    m = TIMESTAMP_AFTER.match(text, start, limit)
+    if m:
+        timestamp = timestamp or m.group("a") or m.group("b")
+        start = m.end()
+    # the turn's text may begin on a following line
+    while start < limit and text[start].isspace():
+        start += 1
+    end = limit
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if informant is None:
+        code, role, group = None, INTERVIEWER_ROLE, None
+    else:
+        code, role, group = informant.code, informant.role, informant.group
+    return Turn(
+        n=n,
+        speaker=label,
+        code=code,
+        role=role,
+        group=group,
+        start=start,
+        end=end,
+        line_start=bisect_right(starts, start),
+        line_end=bisect_right(starts, max(start, end - 1)),
+        text=text[start:end],
+        timestamp=timestamp,
+    )
+
+
+def _line_starts(text: str) -> list[int]:
+    """The offset where each line begins."""
+    return [0, *(m.end() for m in _NEWLINE.finditer(text))]
+
+
+_NEWLINE = re.compile("\n")
+_NONSPACE = re.compile(r"\S")
+
+
+def _check_nothing_before(text: str, body_offset: int, first_label: int, starts: list[int], path: Any) -> None:
+    """Refuse text between the front matter and the first speaker label: no one said it."""
+    m = _NONSPACE.search(text, body_offset, first_label)
+    if m:
+        raise RtaError(
+            "text before the first speaker label",
+            path=path,
+            line=bisect_right(starts, m.start()),
+            hint="every turn must start with a label such as 'S1: ' or 'I: ' at the start of a line",
+        )
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -354,19 +367,33 @@ def _line_of(text: str, offset: int) -> int:
 
 
 def _match_label(
-    line: str, registry: Registry, interviewer_extra: list[str], path: Any, line_no: int
+    m: re.Match[str],
+    registry: Registry,
+    interviewer_extra: list[str],
+    path: Any,
+    line_no: int,
+    seen: dict[str, tuple[str, Informant | None] | None],
 ) -> tuple[str, int, Informant | None, str | None] | None:
-    """If ``line`` starts a turn, return (label, offset after ':', informant or None for the
-    interviewer, timestamp written before the colon). A line that looks like a label the
-    registry cannot place is an error, never text of the previous turn."""
-    head = split_head(line)
-    if head is None or not looks_like_label(head.label, registry, interviewer_extra):
+    """If the line-start match ``m`` is a turn's start, return (label, offset after ':',
+    informant or None for the interviewer, timestamp written before the colon). A line that
+    looks like a label the registry cannot place is an error, never text of the previous turn.
+    ``seen`` remembers the verdict per label text: a transcript has few distinct labels."""
+    raw = m.group("label")
+    if raw in seen:
+        verdict = seen[raw]
+    else:
+        head = head_of(m)
+        verdict = None
+        if head is not None and looks_like_label(head.label, registry, interviewer_extra):
+            try:
+                verdict = (head.label, resolve_label(head.label, registry, interviewer_extra))
+            except LabelError as exc:
+                raise RtaError(exc.message, path=path, line=line_no, hint=exc.hint) from None
+        seen[raw] = verdict
+    if verdict is None:
         return None
-    try:
-        informant = resolve_label(head.label, registry, interviewer_extra)
-    except LabelError as exc:
-        raise RtaError(exc.message, path=path, line=line_no, hint=exc.hint) from None
-    return head.label, head.after, informant, head.timestamp
+    stamp = m.group("ts1") or m.group("ts2")
+    return verdict[0], m.end(), verdict[1], stamp.strip("[]()") if stamp else None
 
 
 def _front_matter(text: str, path: Any, registry: Registry) -> tuple[dict[str, Any], int, list[Informant]]:
