@@ -2,9 +2,14 @@
 
 Each row carries what is needed to find the quote again and check it: transcript and revision,
 informant code, role and group, line and code-point spans, code and themes, coder, date,
-status, memo, the quote itself and its SHA-256. Quotes are written exactly as stored (no
-trimming, no formula escaping that would change the text); in xlsx every text cell is an
-inline string, so text that starts with '=' stays text and is never run as a formula.
+status, memo, the quote itself and its SHA-256.
+
+Formulas: a CSV cell starting with = + - @ TAB or CR gets a leading apostrophe
+(:func:`rta.textsafe.spreadsheet_cell`), so a spreadsheet shows it as text instead of running it;
+``raw_cells`` (``--raw-cells``) writes the cells as stored. In xlsx every text cell is a typed
+string cell (``t="s"``), which Excel and LibreOffice never evaluate, so its text is kept exactly;
+formula-like cells also get the ``quotePrefix`` style (Excel's own "this is text" mark), so
+editing the cell in Excel does not turn it into a formula either.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from rta.coding import query_codings
 from rta.errors import RtaError
 from rta.fsutil import atomic_write_bytes
 from rta.store import Store
+from rta.textsafe import FORMULA_TRIGGERS, spreadsheet_cell
 
 FORMATS = ("csv", "xlsx", "jsonl")
 COLUMNS = [
@@ -48,13 +54,15 @@ def _flat(value: Any) -> Any:
     return "; ".join(value) if isinstance(value, list) else value
 
 
-def rows_to_csv(rows: list[dict[str, Any]]) -> bytes:
-    """UTF-8 with BOM (so Excel reads æ/ø/å), one header row, quotes kept verbatim."""
+def rows_to_csv(rows: list[dict[str, Any]], raw_cells: bool = False) -> bytes:
+    """UTF-8 with BOM (so Excel reads æ/ø/å), one header row; formula-like cells neutralised
+    unless ``raw_cells``."""
+    cell = (lambda v: v) if raw_cells else spreadsheet_cell
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([_flat(row[c]) for c in COLUMNS])
+        writer.writerow([cell(_flat(row[c])) for c in COLUMNS])
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -62,10 +70,15 @@ def rows_to_jsonl(rows: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
 
 
-def rows_to_xlsx(rows: list[dict[str, Any]]) -> bytes:
-    """A one-sheet workbook ('Sitater', bold frozen header row) written directly as OOXML with
-    inline strings: openpyxl needs ~20 µs a cell, too slow for 20,000-row tables, and text
-    cells written this way can never be read as formulas."""
+def rows_to_xlsx(rows: list[dict[str, Any]], raw_cells: bool = False) -> bytes:
+    """A one-sheet workbook ('Sitater', bold frozen header row) written directly as OOXML:
+    openpyxl needs ~20 µs a cell, too slow for 20,000-row tables.
+
+    Text cells are shared strings (``t="s"``): a string cell is never evaluated, so text that
+    starts with '=' stays text and no apostrophe is added to it (that would change the quote).
+    Unless ``raw_cells``, such cells get the quotePrefix style (style 2), which keeps Excel from
+    making a formula of them when someone edits the cell. Shared rather than inline strings:
+    readers (openpyxl among them) undo the ``_x005F_`` escape of :func:`_xml` only there."""
     import zipfile
 
     def col(i: int) -> str:
@@ -77,17 +90,27 @@ def rows_to_xlsx(rows: list[dict[str, Any]]) -> bytes:
         return name
 
     letters = [col(i) for i in range(len(COLUMNS))]
+    strings: dict[str, int] = {}
     parts = []
     for r, values in enumerate([COLUMNS, *([_flat(row[c]) for c in COLUMNS] for row in rows)], start=1):
-        style = ' s="1"' if r == 1 else ""
         cells = []
         for letter, value in zip(letters, values):
             if value is None or value == "":
                 continue
+            if r == 1:
+                style = ' s="1"'
+            elif not raw_cells and isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+                style = ' s="2"'
+            else:
+                style = ""
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 cells.append(f'<c r="{letter}{r}"{style}><v>{value}</v></c>')
             else:
-                cells.append(f'<c r="{letter}{r}" t="inlineStr"{style}><is><t xml:space="preserve">{_xml(str(value))}</t></is></c>')
+                text = str(value)
+                index = strings.get(text)
+                if index is None:
+                    index = strings[text] = len(strings)
+                cells.append(f'<c r="{letter}{r}" t="s"{style}><v>{index}</v></c>')
         parts.append(f'<row r="{r}">{"".join(cells)}</row>')
     sheet = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -95,29 +118,45 @@ def rows_to_xlsx(rows: list[dict[str, Any]]) -> bytes:
         '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
         '</sheetView></sheetViews><sheetData>' + "".join(parts) + "</sheetData></worksheet>"
     )
+    shared = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{len(strings)}" '
+        f'uniqueCount="{len(strings)}">'
+        + "".join(f'<si><t xml:space="preserve">{_xml(text)}</t></si>' for text in strings)
+        + "</sst>"
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for name, body in _XLSX_PARTS.items():
             zf.writestr(name, body)
         zf.writestr("xl/worksheets/sheet1.xml", sheet)
+        zf.writestr("xl/sharedStrings.xml", shared)
     return buf.getvalue()
 
 
 _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# Characters XML 1.0 cannot hold (most C0 controls, lone surrogates, U+FFFE/U+FFFF), plus CR,
+# which XML parsers turn into LF: written as OOXML's _xHHHH_ so Excel restores them.
+_NOT_XML = "\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+# One pass: an underscore that starts a literal _xHHHH_ (or would start one once the character
+# after the four digits is itself escaped), or a character XML cannot hold.
+_OOXML_ESCAPE = re.compile(f"_(?=x[0-9A-Fa-f]{{4}}(?:_|[{_NOT_XML}]))|[{_NOT_XML}]")
+_SPECIAL = re.compile(f"[&<>_{_NOT_XML}]")
+
+
+def _ooxml_sub(match: re.Match[str]) -> str:
+    ch = match.group()
+    return "_x005F_" if ch == "_" else f"_x{ord(ch):04X}_"
 
 
 def _xml(text: str) -> str:
-    """XML-escaped cell text; control characters XML cannot hold become OOXML ``_xHHHH_``."""
+    """Cell text for an OOXML ``<t>`` element: &, <, > as entities; a literal ``_xHHHH_`` in the
+    text escaped as ``_x005F_xHHHH_`` (else Excel would show ``_x0041_`` as 'A'); characters
+    XML 1.0 forbids, and CR, as ``_xHHHH_`` (ECMA-376 Part 1, 22.9.2.19 ST_Xstring)."""
     if not _SPECIAL.search(text):
         return text
-    text = text.translate(_XML_ESCAPES)
-    if _CONTROL.search(text):
-        text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    return text
-
-
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
+    text = _OOXML_ESCAPE.sub(_ooxml_sub, text)
+    return text.translate(_XML_ESCAPES)
 
 
 _XLSX_PARTS = {
@@ -129,6 +168,7 @@ _XLSX_PARTS = {
         '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
         '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
         '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
         "</Types>"
     ),
     "_rels/.rels": (
@@ -148,6 +188,7 @@ _XLSX_PARTS = {
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
         '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+        '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
         "</Relationships>"
     ),
     "xl/styles.xml": (
@@ -157,8 +198,9 @@ _XLSX_PARTS = {
         '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
         '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+        '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/></cellXfs>'
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
         "</styleSheet>"
     ),
@@ -166,11 +208,15 @@ _XLSX_PARTS = {
 
 
 def export_quotes(store: Store, fmt: str, out: str | Path, role_name: Callable[[str | None], str] | None = None,
-                  status: str | None = "active") -> int:
-    """Write the quote table to ``out`` atomically; returns the number of rows."""
+                  status: str | None = "active", raw_cells: bool = False) -> int:
+    """Write the quote table to ``out`` atomically; returns the number of rows. ``raw_cells``:
+    no formula neutralising in csv/xlsx (see the module docstring)."""
     if fmt not in FORMATS:
         raise RtaError(f"unknown format '{fmt}'", hint=f"use one of {', '.join(FORMATS)}")
     rows = quote_rows(store, role_name=role_name, status=status)
-    data = {"csv": rows_to_csv, "xlsx": rows_to_xlsx, "jsonl": rows_to_jsonl}[fmt](rows)
+    if fmt == "jsonl":
+        data = rows_to_jsonl(rows)
+    else:
+        data = (rows_to_csv if fmt == "csv" else rows_to_xlsx)(rows, raw_cells=raw_cells)
     atomic_write_bytes(out, data)
     return len(rows)

@@ -192,6 +192,8 @@ class ReportData:
     total_codings: int
     informants_quoted: int
     informants_total: int
+    # every memo, wherever stored (rta.memos.all_memos): the memo appendix
+    memos: list[Any] = field(default_factory=list)
 
 
 def slugify(name: str) -> str:
@@ -506,7 +508,16 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
         total_codings=len(codings),
         informants_quoted=len(quoted_informants),
         informants_total=informants_total,
+        memos=_memos(store),
     )
+
+
+def _memos(store: Store) -> list[Any]:
+    """The memo appendix: the same listing as ``rta memos`` (memos, journal entries, memos on
+    codings and from review), each with what it is attached to."""
+    from rta.memos import all_memos
+
+    return all_memos(store)
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import sys
 
 from rta.cli.app import app
 from rta.errors import RtaError
+from rta.textsafe import for_terminal  # messages may quote transcript, codebook or command-line text
 
 # Each module registers its commands on ``app`` (or a group in rta.cli.app) when imported.
 from rta.cli import project as _project  # noqa: F401,E402
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:  # typer.Exit(N) comes back as a return value here
             sys.exit(code)
     except RtaError as exc:
-        print(str(exc), file=sys.stderr)
+        print(for_terminal(str(exc)), file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted: nothing was changed by the interrupted command", file=sys.stderr)

@@ -166,7 +166,9 @@ def reverse_cmd(
         tid = m.group(1) if m else textfile.stem
     restored = reverse(text, load_key(key), tid)
     if output is None:
-        sys.stdout.write(restored)
+        from rta.textsafe import for_stream
+
+        sys.stdout.write(for_stream(restored))
     else:
         atomic_write_text(output, restored)
         echo(f"restored text written to {output}")

@@ -83,5 +83,10 @@ def open_project():
     return Project.open(project_dir_option())
 
 
-def echo(message: str = "", err: bool = False) -> None:
-    typer.echo(message, err=err)
+def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
+    """Print for a person. Every command prints through here, so control characters, escape
+    sequences and bidi overrides in transcript, memo or codebook text are shown escaped
+    (``\\x1b``, ``\\u202e``), never acted on by the terminal (:func:`rta.textsafe.for_terminal`)."""
+    from rta.textsafe import for_terminal
+
+    typer.echo(for_terminal(message), err=err, nl=nl)

@@ -78,7 +78,9 @@ def _write_or_print(text: str | bytes, out: Optional[Path], force: bool = True) 
 
     data = text.encode("utf-8") if isinstance(text, str) else text
     if out is None or str(out) == "-":
-        sys.stdout.write(data.decode("utf-8"))
+        from rta.textsafe import for_stream
+
+        sys.stdout.write(for_stream(data.decode("utf-8")))
         sys.stdout.flush()
         return
     if out.exists() and not force:
@@ -176,13 +178,17 @@ def _table(codebook) -> str:
 
 
 def _md_cell(text: str | None) -> str:
-    return " ".join((text or "").split()).replace("|", "\\|")
+    """One Markdown table cell: whitespace flattened, escaped as the report escapes text (no
+    raw HTML, no links, pipes escaped)."""
+    from rta.report import md_escape
+
+    return md_escape(" ".join((text or "").split()))
 
 
 def _markdown(codebook) -> str:
     from rta.norsk import sort_no
 
-    lines = [f"# {codebook.name}", "", f"{len(codebook.codes)} codes, {len(codebook.themes)} themes.", ""]
+    lines = [f"# {_md_cell(codebook.name)}", "", f"{len(codebook.codes)} codes, {len(codebook.themes)} themes.", ""]
     lines += ["| Code | Label | Themes | Definition |", "|---|---|---|---|"]
     for c in codebook.codes_sorted():
         name = c.name + (f" ({c.parent})" if c.parent else "")
@@ -195,7 +201,7 @@ def _markdown(codebook) -> str:
             lines.append(f"| {_md_cell(t.name)} | {t.origin} | {t.status} | {_md_cell(', '.join(sort_no(t.codes)))} |")
     unthemed = codebook.unthemed_codes()
     if unthemed:
-        lines += ["", f"Codes in no theme: {', '.join(unthemed)}"]
+        lines += ["", f"Codes in no theme: {_md_cell(', '.join(unthemed))}"]
     return "\n".join(lines)
 
 
@@ -234,7 +240,13 @@ def render_doc(codebook, fmt: str = "html", template_dir: Optional[Path] = None)
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    from rta.report import md_escape, md_quote
+    from rta.textsafe import md_code
+
     env.filters["md_cell"] = _md_cell
+    env.filters["md"] = md_escape  # the report's Markdown escaping: codebook text never becomes markup
+    env.filters["md_quote"] = md_quote
+    env.filters["md_code"] = md_code
     env.filters["sort_no"] = lambda items: sort_no(items)
     name = f"codebook.{fmt}.j2"
     try:

@@ -14,6 +14,7 @@ import typer
 
 from rta.cli.app import app, echo, export_app, journal_app, memo_app, open_project
 from rta.errors import AuditFailure, RtaError
+from rta.textsafe import RAW_CELLS_HELP
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -244,9 +245,10 @@ def memos(
     fmt: str = typer.Option("table", "--format", help="table, md (Markdown) or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of the screen."),
 ) -> None:
-    """List memos and journal entries, or export them as Markdown."""
+    """List every memo with what it is attached to: memos and journal entries, memos written
+    with 'rta code --memo' and in 'rta review'; or export them as Markdown."""
     from rta.fsutil import atomic_write_text
-    from rta.memos import list_memos, memos_markdown
+    from rta.memos import all_memos, memos_markdown, memos_table
 
     if fmt not in ("table", "md", "json"):
         raise RtaError(f"unknown format '{fmt}'", hint="use table, md or json")
@@ -254,17 +256,18 @@ def memos(
     if fmt == "md":
         body = memos_markdown(store)
     elif fmt == "json":
-        body = json.dumps([m.to_dict() for m in list_memos(store)], ensure_ascii=False, indent=2) + "\n"
+        body = json.dumps([m.to_dict() for m in all_memos(store)], ensure_ascii=False, indent=2) + "\n"
     else:
-        items = list_memos(store)
-        body = "".join(f"#{m.id} {m.created} phase {m.phase} {m.target_kind}"
-                       f"{':' + m.target if m.target else ''} ({m.coder}): {_short(m.text, 80)}\n" for m in items)
-        body = body or "no memos yet\n"
+        body = "".join(line + "\n" for line in memos_table(all_memos(store))) or "no memos yet\n"
     if output:
         atomic_write_text(output, body)
         echo(f"wrote {output}")
+    elif fmt == "md":  # a document: exact when redirected, escaped on a terminal
+        from rta.textsafe import for_stream
+
+        sys.stdout.write(for_stream(body))
     else:
-        typer.echo(body, nl=False)
+        echo(body, nl=False)
 
 
 # -- audit trail ---------------------------------------------------------------------------
@@ -308,7 +311,7 @@ def audit(
     if fmt == "json":
         echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        typer.echo(result.to_text(), nl=False)
+        echo(result.to_text(), nl=False)
     if not result.ok:
         raise AuditFailure(f"audit found {len(result.failures)} failure(s)",
                            hint="see each failure's cause above; 'rta log' shows the recorded decisions")
@@ -365,6 +368,7 @@ def export_quotes_cmd(
     fmt: str = typer.Option("csv", "--format", help="csv, xlsx or jsonl."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output file (default: quotes.FORMAT)."),
     all_statuses: bool = typer.Option(False, "--all", help="Include removed and orphaned codings (with their status)."),
+    raw_cells: bool = typer.Option(False, "--raw-cells", help=RAW_CELLS_HELP),
 ) -> None:
     """The quote table: one row per coding with source, informant, code, themes and hash."""
     from rta.exports import export_quotes
@@ -372,7 +376,7 @@ def export_quotes_cmd(
     project = open_project()
     out = output or Path(f"quotes.{fmt}")
     n = export_quotes(project.store, fmt, out, role_name=project.registry.role_name,
-                      status=None if all_statuses else "active")
+                      status=None if all_statuses else "active", raw_cells=raw_cells)
     echo(f"wrote {n} quote(s) to {out}")
 
 

@@ -16,6 +16,7 @@ import typer
 
 from rta.cli.app import app, echo, export_app, open_project
 from rta.errors import RtaError
+from rta.textsafe import RAW_CELLS_HELP, for_terminal
 
 EXPORT_FIELDS = ("id", "transcript", "speaker", "role", "group", "start", "end", "line_start", "line_end",
                  "text", "code", "themes", "score", "method", "evidence", "pipeline", "status")
@@ -101,13 +102,13 @@ def _read_key(prompt: str) -> str:
     if sys.stdin.isatty():
         click.echo(prompt, nl=False)
         key = click.getchar()
-        click.echo(key)
+        click.echo(for_terminal(key))  # an ESC keypress is shown as \x1b, not sent back
         return key.lower()
     click.echo(prompt, nl=False)
     line = sys.stdin.readline()
     if not line:
         return "q"
-    click.echo(line.strip())
+    click.echo(for_terminal(line.strip()))
     return (line.strip()[:1] or " ").lower()
 
 
@@ -117,7 +118,7 @@ def _read_line(prompt: str) -> str:
     click.echo(prompt, nl=False)
     line = sys.stdin.readline()
     if not sys.stdin.isatty():
-        click.echo(line.rstrip("\n"))
+        click.echo(for_terminal(line.rstrip("\n")))
     return line.strip()
 
 
@@ -323,10 +324,12 @@ def export_suggestions(
     fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file (default: stdout)."),
     status: Optional[str] = typer.Option(None, "--status", help="Only suggested, accepted or rejected."),
+    raw_cells: bool = typer.Option(False, "--raw-cells", help=RAW_CELLS_HELP),
 ) -> None:
     """One record per suggestion: id, transcript, speaker, role, group, start, end,
     line_start, line_end, text, code, themes, score, method, evidence, pipeline, status."""
     from rta.fsutil import atomic_write_text
+    from rta.textsafe import for_stream, spreadsheet_cell
 
     if fmt not in ("jsonl", "csv"):
         raise RtaError(f"unknown format '{fmt}'", hint="use --format jsonl or --format csv")
@@ -344,10 +347,10 @@ def export_suggestions(
             row = dict(r)
             row["themes"] = "; ".join(r["themes"])
             row["evidence"] = json.dumps(r["evidence"], ensure_ascii=False)
-            writer.writerow(row)
+            writer.writerow(row if raw_cells else {k: spreadsheet_cell(v) for k, v in row.items()})
         text = buf.getvalue()
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(for_stream(text))
     else:
         atomic_write_text(output, text)
         echo(f"wrote {len(records)} suggestions to {output}", err=True)
