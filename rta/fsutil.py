@@ -128,6 +128,8 @@ _ACTIVE: set[str] = set()
 def _pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
+    if os.name == "nt":  # os.kill would end the process there: assume alive (cleaned when stale)
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
