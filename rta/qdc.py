@@ -431,7 +431,12 @@ def read_qdc(
         path = Path(source)
         if not path.exists():
             raise RtaError("file not found", path=path, hint="check the path of the .qdc file")
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except IsADirectoryError:
+            raise RtaError("is a folder, not a .qdc file", path=path, hint="give the path of a .qdc file") from None
+        except OSError as exc:
+            raise RtaError(f"cannot read the file: {exc.strerror}", path=path) from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
