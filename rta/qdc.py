@@ -317,10 +317,12 @@ def validate_xml(source: str | Path | bytes, xsd_path: str | Path | None = None)
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    from rta.xmlsafe import parse_untrusted_xml
+
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        return [Problem(f"not well-formed XML: {exc}", label, exc.position[0] if exc.position else None)]
+        root = parse_untrusted_xml(data, label)
+    except RtaError as exc:
+        return [Problem(exc.message, label, exc.line, exc.hint)]
     problems = []
     lines = _element_lines(data)
     for err in schema.iter_errors(data.decode("utf-8", errors="replace")):
@@ -437,13 +439,9 @@ def read_qdc(
             raise RtaError("is a folder, not a .qdc file", path=path, hint="give the path of a .qdc file") from None
         except OSError as exc:
             raise RtaError(f"cannot read the file: {exc.strerror}", path=path) from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        line = exc.position[0] if exc.position else None
-        raise RtaError(f"not well-formed XML: {exc}", path=label, line=line, hint="is this a REFI-QDA .qdc file?") from None
+    from rta.xmlsafe import parse_untrusted_xml
+
+    root = parse_untrusted_xml(data, label)
 
     notes: list[str] = []
     tag = _local(root.tag)

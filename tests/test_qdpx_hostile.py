@@ -322,3 +322,22 @@ def test_a_large_legitimate_member_is_read_whole_across_chunks(tmp_path, compres
     path = _zip(tmp_path / "stor.qdpx", {"project.qde": QDE.encode(), "sources/b.txt": big}, compression)
     with zipfile.ZipFile(path) as zf:
         assert _read_member(zf, "sources/b.txt", path) == big
+
+
+def test_a_qdc_codebook_with_an_entity_declaration_is_refused(tmp_path: Path) -> None:
+    """Billion laughs in a .qdc: refused before anything expands, naming the file and line."""
+    from rta.errors import RtaError
+    from rta.qdc import read_qdc
+
+    bomb = tmp_path / "bomb.qdc"
+    bomb.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE CodeBook [\n <!ENTITY a "aaaaaaaaaa">\n'
+        ' <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">\n]>\n'
+        '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes><Code guid="x" name="&b;" isCodable="true"/></Codes></CodeBook>\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(RtaError) as err:
+        read_qdc(bomb)
+    assert "entities" in err.value.message
+    assert "bomb.qdc" in str(err.value.path)
+    assert err.value.line == 3
