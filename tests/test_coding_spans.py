@@ -125,8 +125,11 @@ def test_every_coding_is_credited_to_the_turn_holding_all_of_it(voices):
     assert coding.turn_n == 5 and (coding.line_start, coding.line_end) == (12, 12)
 
 
-def test_report_credits_each_extract_to_the_speaker_who_said_it(voices, capsys):
+def test_report_and_quote_export_credit_each_extract_to_the_speaker_who_said_it(voices, capsys, tmp_path):
+    import json
+
     from rta.audit import audit
+    from rta.exports import export_quotes
     from rta.report import collect
 
     code, _, err = run_cli(capsys, voices.root, "code", "to-stemmer", "--lines", "8-9", "--code", "Kontinuitet")
@@ -134,6 +137,10 @@ def test_report_credits_each_extract_to_the_speaker_who_said_it(voices, capsys):
     data = collect(voices.store, voices.registry, audit(voices.store))
     quotes = [q for t in data.themes for r in t.roles for q in r.quotes if q.transcript_id == "to-stemmer"]
     assert sorted((q.label, q.text) for q in quotes) == [("R1.1", R11_WORDS), ("S1", S1_WORDS)]
+    out = tmp_path / "sitater.jsonl"
+    export_quotes(voices.store, "jsonl", out)
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted((r["informant"], r["quote"]) for r in rows) == [("R1.1", R11_WORDS), ("S1", S1_WORDS)]
 
 
 # -- quotes: word boundaries, near-verbatim candidates ----------------------------------------
