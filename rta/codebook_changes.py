@@ -33,6 +33,7 @@ from rta.errors import RtaError
 from rta.fsutil import atomic_write_bytes, sha256_bytes
 from rta.norsk import fold
 from rta.store import Store, now
+from rta.yamlutil import compose_yaml_text
 
 
 @dataclass
@@ -366,7 +367,7 @@ def _is(node: yaml.Node | None, name: str) -> bool:
 
 def _compose(text: str, path: Path) -> yaml.MappingNode:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose_yaml_text(text)  # the one YAML reader with rta's limits
     except yaml.YAMLError as exc:  # load_codebook read it a moment ago, so this is unexpected
         raise RtaError(f"cannot read the codebook: {exc}", path=path) from None
     if not isinstance(root, yaml.MappingNode):
