@@ -437,11 +437,12 @@ def find_quote(
     store: Store, transcript_id: str, quote: str, within: tuple[int, int] | None = None, limit: int = 3,
     min_similarity: float = 0.6,
 ) -> QuoteSearch:
-    """Find ``quote`` in the current revision: verbatim (character for character, only the
-    blanks around the quote ignored, starting and ending on word boundaries), else candidates for a person to confirm, best first:
+    """Find ``quote`` in the current revision: verbatim (character for character, a line break
+    or run of blanks typed as one space, starting and ending on word boundaries), else candidates for a person to confirm, best first:
     spans differing only in case, spacing, line breaks or typographic quotes and dashes
     (similarity 1.0), then the closest spans (rapidfuzz). Candidates lie inside one informant
     turn each and start and end on word boundaries; a guess is never taken silently."""
+    import re
     import unicodedata
 
     from rta.anchor import fuzzy_candidates, loose_candidates, on_word_boundaries
@@ -452,11 +453,14 @@ def find_quote(
     if not typed:
         raise RtaError("the quote is empty", hint='give --quote "the words as they stand in the transcript"')
     lo, hi = within or (0, len(text))
-    exact, pos = [], text.find(typed, lo, hi)
-    while pos != -1:
-        if on_word_boundaries(text, pos, pos + len(typed)):  # 'i var' inside 'Vi var' is no verbatim match
-            exact.append((pos, pos + len(typed)))
-        pos = text.find(typed, pos + 1, hi)
+    # Verbatim: the same characters, word for word; a line break (or a run of blanks) in the
+    # transcript may be typed as one space, since line breaks are layout, not words.
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in typed.split()))
+    exact = [
+        (m.start(), m.end())
+        for m in pattern.finditer(text, lo, hi)
+        if on_word_boundaries(text, m.start(), m.end())  # 'i var' inside 'Vi var' is no verbatim match
+    ]
     if exact:
         return QuoteSearch(exact, [])
     regions = [

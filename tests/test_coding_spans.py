@@ -168,8 +168,6 @@ def test_a_quote_matching_only_inside_a_word_is_no_verbatim_match(voices):
 
 @pytest.mark.parametrize("typed, words", [
     ("vi var de samme folkene hele veien", "Vi var de samme folkene hele veien"),  # case only
-    ("det  ga   trygghet", "det ga trygghet"),  # spacing only
-    ("Det tok tid å bygge opp kapasiteten igjen.", "Det tok tid å bygge opp\nkapasiteten igjen."),  # a line break
     ('merket at "veilederne" kom tilbake - hver gang', "merket at «veilederne» kom tilbake – hver gang"),  # marks
 ])
 def test_a_quote_differing_only_in_case_spacing_or_marks_is_a_candidate_of_similarity_one(voices, typed, words):
@@ -178,18 +176,34 @@ def test_a_quote_differing_only_in_case_spacing_or_marks_is_a_candidate_of_simil
     assert (found.candidates[0].text, found.candidates[0].similarity) == (words, 1.0)
 
 
-@pytest.mark.parametrize("typed", ["vi var de samme folkene hele veien", "det  ga   trygghet"])
-def test_a_near_verbatim_quote_is_offered_for_confirmation_never_coded_silently(voices, capsys, monkeypatch, typed):
+@pytest.mark.parametrize("typed, words", [
+    ("det  ga   trygghet", "det ga trygghet"),  # runs of blanks
+    ("Det tok tid å bygge opp kapasiteten igjen.", "Det tok tid å bygge opp\nkapasiteten igjen."),  # a line break
+])
+def test_blanks_and_line_breaks_typed_as_single_spaces_match_verbatim(voices, typed, words):
+    """Line breaks are layout: the same words in the same order are the verbatim quote."""
+    found = find_quote(voices.store, "to-stemmer", typed)
+    text = voices.store.transcript_text("to-stemmer")
+    assert [text[a:b] for a, b in found.exact] == [words]
+
+
+@pytest.mark.parametrize("typed, line, speaker, words", [
+    ("vi var de samme folkene hele veien", 8, "S1", "Vi var de samme folkene hele veien"),
+    ('merket at "veilederne" kom tilbake - hver gang', 9, "R1.1", "merket at «veilederne» kom tilbake – hver gang"),
+])
+def test_a_near_verbatim_quote_is_offered_for_confirmation_never_coded_silently(
+    voices, capsys, monkeypatch, typed, line, speaker, words
+):
     monkeypatch.setattr("rta.cli.coding._interactive", lambda: False)
     code, out, err = run_cli(capsys, voices.root, "code", "to-stemmer", "--quote", typed, "--code", "Kontinuitet")
     assert code == 2
-    assert "not found verbatim" in err and "[1] lines 8-8, similarity 1.00" in err and "--yes" in err
+    assert "not found verbatim" in err and f"[1] lines {line}-{line}, similarity 1.00" in err and "--yes" in err
     assert _count(voices) == 0
     code, out, err = run_cli(capsys, voices.root, "code", "to-stemmer", "--quote", typed, "--code", "Kontinuitet",
                              "--yes")
     assert code == 0, err
     (row,) = query_codings(voices.store)
-    assert row.informant == "S1" and " ".join(row.quote.split()).casefold() == " ".join(typed.split()).casefold()
+    assert (row.informant, row.quote) == (speaker, words)
 
 
 def test_a_verbatim_quote_is_coded_without_asking(voices, capsys, monkeypatch):
