@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -195,6 +197,33 @@ def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+SINCE_FORMS = "2026-11-01, 01.11.2026, 2026-11-01T14:30 or '01.11.2026 14:30'"
+_NORWEGIAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?")
+
+
+def parse_since(value: str) -> str:
+    """A user's "since" (ISO 8601 date or date-time, or Norwegian ``dd.mm.yyyy [HH:MM[:SS]]``)
+    as a stored timestamp (UTC, ``YYYY-MM-DDTHH:MM:SSZ``), so it compares with the log's ``ts``.
+    A date or time without a zone is local time; anything else is an RtaError."""
+    text = value.strip()
+    try:
+        m = _NORWEGIAN_DATE.fullmatch(text)
+        if m:
+            d, mo, y, hh, mm, ss = m.groups()
+            when = datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T].*)?", text):
+            when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "zZ" else text)
+        else:
+            raise ValueError(text)
+        if when.tzinfo is None:
+            when = when.astimezone()  # the user's local time
+        return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError):
+        raise RtaError(f"cannot read '{value}' as a date or time",
+                       hint=f"write a date or time such as {SINCE_FORMS} (local time unless it ends in Z or +01:00)"
+                       ) from None
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
@@ -217,14 +246,84 @@ class Event:
     hash: str
 
 
+LOCK_TIMEOUT_ENV = "RTA_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 5.0  # seconds a command waits for another rta command's write to finish
+SQL_INT_MAX = 2**63 - 1
+
+
+class StoreBusy(RtaError):
+    """Another process kept the project's write lock longer than this command would wait."""
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for the write lock: $RTA_LOCK_TIMEOUT, else :data:`DEFAULT_LOCK_TIMEOUT`."""
+    raw = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 86400:
+        raise RtaError(f"${LOCK_TIMEOUT_ENV} is '{raw}', not a number of seconds",
+                       hint=f"set it to e.g. 30, or unset it for the default {DEFAULT_LOCK_TIMEOUT:g} s")
+    return seconds
+
+
+class _Connection(sqlite3.Connection):
+    """Every statement of the store passes here: the two sqlite3 errors a user can cause become
+    an RtaError (exit 2, one sentence) instead of a traceback. "database is locked": another rta
+    command held the write lock for longer than ``lock_wait``; OverflowError: an integer beyond
+    SQLite's 64 bits (an id typed with too many digits). Inside a transaction the error rolls it
+    back, so nothing is changed either way."""
+
+    store_path: Path = Path()
+    lock_wait: float = DEFAULT_LOCK_TIMEOUT
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        try:
+            return super().execute(sql, parameters)
+        except (sqlite3.OperationalError, OverflowError) as exc:
+            if not self._translatable(exc):
+                raise
+            raise self._translate(exc) from None
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> sqlite3.Cursor:  # type: ignore[override]
+        try:
+            return super().executemany(sql, seq_of_parameters)
+        except (sqlite3.OperationalError, OverflowError) as exc:
+            if not self._translatable(exc):
+                raise
+            raise self._translate(exc) from None
+
+    @staticmethod
+    def _translatable(exc: Exception) -> bool:
+        if isinstance(exc, OverflowError):
+            return True
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF == sqlite3.SQLITE_BUSY
+        return "database is locked" in str(exc)
+
+    def _translate(self, exc: Exception) -> Exception:
+        if isinstance(exc, OverflowError):
+            return RtaError(f"a number is too large for the project store (at most {SQL_INT_MAX})",
+                            hint="check the ids and numbers given to the command")
+        return StoreBusy(f"another rta command is writing to this project (waited {self.lock_wait:g} s): "
+                         "try again when it has finished", path=self.store_path,
+                         hint=f"nothing was changed; set ${LOCK_TIMEOUT_ENV}=SECONDS to wait longer")
+
+
 class Store:
     """A connection to a project's SQLite store."""
 
-    def __init__(self, path: str | Path, create: bool = False) -> None:
+    def __init__(self, path: str | Path, create: bool = False, timeout: float | None = None) -> None:
         self.path = Path(path)
         if not create and not self.path.exists():
             raise RtaError("project store not found", path=self.path, hint="run 'rta init DIR' to create a project")
-        self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+        wait = lock_timeout() if timeout is None else timeout
+        self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=wait, factory=_Connection)
+        self.conn.store_path, self.conn.lock_wait = self.path, wait
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -330,11 +429,12 @@ class Store:
         return Event(seq, ts, coder, phase, kind, payload, prev, digest)
 
     def events(self, since: str | None = None, coder: str | None = None, kind: str | None = None) -> list[Event]:
+        """The log, oldest first; ``since`` is any form :func:`parse_since` reads."""
         sql = "SELECT * FROM events WHERE 1=1"
         args: list[Any] = []
         if since:
             sql += " AND ts >= ?"
-            args.append(since)
+            args.append(parse_since(since))
         if coder:
             sql += " AND coder = ?"
             args.append(coder)

@@ -13,7 +13,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from rta.cli.app import anonymise_app, echo, open_project, project_dir_option
+from rta.cli.app import anonymise_app, echo, format_option, open_project, output_file, project_dir_option
 from rta.errors import RtaError
 
 _PIPELINE_HELP = (
@@ -59,7 +59,7 @@ def check(
     transcripts: Optional[List[Path]] = typer.Argument(
         None, help="Transcript files to check (default: every transcript in the current project)."
     ),
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = format_option("table", "table", "json", help="table or json."),
     pipeline: Optional[str] = typer.Option(None, "--pipeline", help=_PIPELINE_HELP),
     allow: Optional[List[str]] = typer.Option(None, "--allow", help="Extra term never to flag (repeatable)."),
     deny: Optional[List[str]] = typer.Option(None, "--deny", help="Extra name always to flag (repeatable)."),
@@ -115,7 +115,8 @@ def check(
 @anonymise_app.command("apply")
 def apply_cmd(
     transcript_ids: Optional[List[str]] = typer.Argument(None, help="Transcript ids (default: all in the project)."),
-    key: Path = typer.Option(..., "--key", help="Key file (.json, .yaml) OUTSIDE the project; extended if it exists."),
+    key: Path = typer.Option(..., "--key", parser=output_file,
+                             help="Key file (.json, .yaml) OUTSIDE the project; extended if it exists."),
     style: Optional[str] = typer.Option(
         None, "--style", show_default=False,
         help="default ([PERSON 1], [STED 2]) or study (X [navn på sted]); default: the key's style, else default."),
@@ -150,7 +151,8 @@ def reverse_cmd(
     textfile: Path = typer.Argument(..., help="A pseudonymised text (e.g. a transcript exported after apply)."),
     key: Path = typer.Option(..., "--key", help="The key file 'rta anonymise apply' wrote."),
     transcript: Optional[str] = typer.Option(None, help="Transcript id (default: front matter id, else file name)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", parser=output_file,
+                                          help="Write here (atomically) instead of stdout."),
 ) -> None:
     """Restore the original text of a pseudonymised file with its key."""
     import re

@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from rta.cli.app import codebook_app, echo
+from rta.cli.app import codebook_app, echo, output_file
 from rta.errors import RtaError
 
 FILE_HELP = "Codebook YAML (default: the project's codebook)."
@@ -275,7 +275,8 @@ def render_doc(codebook, fmt: str = "html", template_dir: Optional[Path] = None)
 def doc(
     file: Optional[Path] = typer.Argument(None, help=FILE_HELP, show_default=False),
     fmt: DocFormat = typer.Option(DocFormat.html, "--format", "-f", help="md or html (self-contained)."),
-    out: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: standard output)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--output", parser=output_file,
+                                       help="Output file (default: standard output)."),
     template: Optional[Path] = typer.Option(
         None, "--template", help="Folder with your own codebook.md.j2 / codebook.html.j2 (others fall back to the defaults)."
     ),
@@ -291,7 +292,8 @@ def doc(
 def export(
     file: Optional[Path] = typer.Argument(None, help=FILE_HELP, show_default=False),
     fmt: ExportFormat = typer.Option(ExportFormat.qdc, "--format", "-f", help="qdc (REFI-QDA codebook)."),
-    out: Optional[Path] = typer.Option(None, "-o", "--output", help="Output .qdc file (default: standard output)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--output", parser=output_file,
+                                       help="Output .qdc file (default: standard output)."),
 ) -> None:
     """Export to REFI-QDA .qdc for NVivo, ATLAS.ti, MAXQDA and QualCoder: themes become Sets (so
     a code can be in several), definitions and criteria go in Description, GUIDs are stable."""
@@ -315,7 +317,8 @@ def export(
 @codebook_app.command("import")
 def import_(
     file: Path = typer.Argument(..., help="A REFI-QDA .qdc (or .qde) file."),
-    out: Optional[Path] = typer.Option(None, "-o", "--output", help="Output codebook YAML (default: standard output)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--output", parser=output_file,
+                                       help="Output codebook YAML (default: standard output)."),
     name: Optional[str] = typer.Option(None, "--name", help="Codebook name (a .qdc has none; default: the file name)."),
     non_codable_as_themes: bool = typer.Option(
         False, "--non-codable-as-themes", help="Turn top-level isCodable=\"false\" codes into themes of their sub-codes."
@@ -365,7 +368,6 @@ def _import_into_project(out: Optional[Path]) -> None:
         if p.get("version") == version:
             echo(f"renamed (same GUID): '{p['old']}' -> '{p['new']}': moved {p['codings']} coding(s), "
                  f"{p['themes']} theme membership(s), {p['suggestions']} pending suggestion(s)", err=True)
-
 
 
 @codebook_app.command("diff")

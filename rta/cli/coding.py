@@ -12,7 +12,8 @@ from typing import Optional
 
 import typer
 
-from rta.cli.app import app, echo, export_app, journal_app, memo_app, open_project
+from rta.cli.app import (app, echo, export_app, format_option, journal_app, memo_app, open_project, output_file,
+                         since_time, whole_number)
 from rta.errors import AuditFailure, RtaError
 from rta.textsafe import RAW_CELLS_HELP
 
@@ -43,7 +44,7 @@ def code(
     transcript: str = typer.Argument(..., help="Transcript id (see 'rta transcripts')."),
     code_name: str = typer.Option(..., "--code", "-c", help="Code from the project's codebook."),
     lines: Optional[str] = typer.Option(None, "--lines", "-l", help="Lines A-B of the transcript (1-based, inclusive)."),
-    turn: Optional[int] = typer.Option(None, "--turn", "-t", help="Speaker turn number (1-based)."),
+    turn: Optional[int] = typer.Option(None, "--turn", "-t", parser=whole_number, help="Speaker turn number (1-based)."),
     quote: Optional[str] = typer.Option(None, "--quote", "-q", help="The exact words to code (with --lines: search only there)."),
     memo: Optional[str] = typer.Option(None, "--memo", "-m", help="Why: a memo stored with the coding."),
     coder: Optional[str] = typer.Option(None, help="Who codes (default: $RTA_CODER or rta.toml)."),
@@ -124,7 +125,7 @@ def code(
 
 @app.command()
 def uncode(
-    coding_id: int = typer.Argument(..., help="Coding id (see 'rta codings')."),
+    coding_id: int = typer.Argument(..., parser=whole_number, help="Coding id (see 'rta codings')."),
     reason: Optional[str] = typer.Option(None, help="Why: kept in the audit log."),
     coder: Optional[str] = typer.Option(None, help="Who decides (default: $RTA_CODER or rta.toml)."),
 ) -> None:
@@ -139,7 +140,7 @@ def uncode(
 
 @app.command()
 def recode(
-    coding_id: int = typer.Argument(..., help="Coding id (see 'rta codings')."),
+    coding_id: int = typer.Argument(..., parser=whole_number, help="Coding id (see 'rta codings')."),
     code_name: str = typer.Option(..., "--code", "-c", help="The new code."),
     reason: Optional[str] = typer.Option(None, help="Why: kept in the audit log."),
     coder: Optional[str] = typer.Option(None, help="Who decides (default: $RTA_CODER or rta.toml)."),
@@ -174,7 +175,7 @@ def codings(
     theme: Optional[str] = typer.Option(None, "--theme", help="Only codes belonging to this theme."),
     transcript: Optional[str] = typer.Option(None, "--transcript", help="Only this transcript."),
     status: str = typer.Option("active", help="active, removed, orphaned or all."),
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = format_option("table", "table", "json", help="table or json."),
 ) -> None:
     """List codings with their quote and source (transcript, lines, informant)."""
     from rta.coding import query_codings
@@ -242,8 +243,9 @@ def journal_list() -> None:
 
 @app.command()
 def memos(
-    fmt: str = typer.Option("table", "--format", help="table, md (Markdown) or json."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of the screen."),
+    fmt: str = format_option("table", "table", "md", "json", help="table, md (Markdown) or json."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_file,
+                                          help="Write to this file instead of the screen."),
 ) -> None:
     """List every memo with what it is attached to: memos and journal entries, memos written
     with 'rta code --memo' and in 'rta review'; or export them as Markdown."""
@@ -275,10 +277,12 @@ def memos(
 
 @app.command()
 def log(
-    since: Optional[str] = typer.Option(None, help="Only events at or after this time (ISO, e.g. 2026-11-01)."),
+    since: Optional[str] = typer.Option(None, parser=since_time,
+                                         help="Only events at or after this date or time: 2026-11-01, 01.11.2026, "
+                                              "2026-11-01T14:30 (local time unless it ends in Z or +01:00)."),
     coder: Optional[str] = typer.Option(None, help="Only this coder's decisions."),
     kind: Optional[str] = typer.Option(None, help="Only this kind of event, e.g. coding.removed."),
-    fmt: str = typer.Option("table", "--format", help="table or jsonl."),
+    fmt: str = format_option("table", "table", "jsonl", help="table or jsonl."),
 ) -> None:
     """Show the audit log: every decision, who made it, when, in which phase."""
     if fmt not in ("table", "jsonl"):
@@ -296,7 +300,7 @@ def log(
 @app.command()
 def audit(
     report: Optional[Path] = typer.Option(None, "--report", help="Also check every quote of this built HTML report."),
-    fmt: str = typer.Option("text", "--format", help="text or json."),
+    fmt: str = format_option("text", "text", "json", help="text or json."),
 ) -> None:
     """Verify the audit chain, transcript hashes, every coding's quote hash and code, and
     (with --report) a built report's quotes. Exits 1 on any failure."""
@@ -319,12 +323,12 @@ def audit(
 
 @app.command()
 def orphans(
-    resolve: Optional[int] = typer.Option(None, "--resolve", help="Coding id of an orphan to resolve."),
-    candidate: Optional[int] = typer.Option(None, "--candidate", help="With --resolve: anchor to this candidate number."),
+    resolve: Optional[int] = typer.Option(None, "--resolve", parser=whole_number, help="Coding id of an orphan to resolve."),
+    candidate: Optional[int] = typer.Option(None, "--candidate", parser=whole_number, help="With --resolve: anchor to this candidate number."),
     remove: bool = typer.Option(False, "--remove", help="With --resolve: remove the coding instead."),
     reason: Optional[str] = typer.Option(None, help="Why: kept in the audit log."),
     coder: Optional[str] = typer.Option(None, help="Who decides (default: $RTA_CODER or rta.toml)."),
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = format_option("table", "table", "json", help="table or json."),
 ) -> None:
     """List codings that lost their anchor after a transcript revision, with the old quote and
     the best candidate spans; --resolve ID --candidate N (or --remove) decides one."""
@@ -365,8 +369,9 @@ def orphans(
 
 @export_app.command("quotes")
 def export_quotes_cmd(
-    fmt: str = typer.Option("csv", "--format", help="csv, xlsx or jsonl."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output file (default: quotes.FORMAT)."),
+    fmt: str = format_option("csv", "csv", "xlsx", "jsonl", help="csv, xlsx or jsonl."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_file,
+                                          help="Output file (default: quotes.FORMAT)."),
     all_statuses: bool = typer.Option(False, "--all", help="Include removed and orphaned codings (with their status)."),
     raw_cells: bool = typer.Option(False, "--raw-cells", help=RAW_CELLS_HELP),
 ) -> None:
@@ -382,7 +387,7 @@ def export_quotes_cmd(
 
 @export_app.command("qdpx")
 def export_qdpx_cmd(
-    output: Path = typer.Argument(..., help="The .qdpx file to write."),
+    output: Path = typer.Argument(..., parser=output_file, help="The .qdpx file to write."),
 ) -> None:
     """A REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA, QualCoder: validated against
     Project.xsd before it is written when the schema is at hand ($RTA_REFI_QDA_DIR)."""

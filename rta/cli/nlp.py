@@ -14,7 +14,7 @@ from typing import List, Optional
 
 import typer
 
-from rta.cli.app import app, echo, export_app, open_project
+from rta.cli.app import app, echo, export_app, format_option, open_project, output_file, whole_number
 from rta.errors import RtaError
 from rta.textsafe import RAW_CELLS_HELP, for_terminal
 
@@ -58,7 +58,7 @@ def suggest(
     code: Optional[List[str]] = typer.Option(None, "--code", help="Only this code (repeatable)."),
     min_score: float = typer.Option(0.0, "--min-score", help="Store only candidates scoring at least this (0-1)."),
     from_examples: bool = typer.Option(False, "--from-examples", help="Also propose turns resembling accepted codings and codebook examples (TF-IDF over lemmas)."),
-    window: int = typer.Option(0, "--window", help="Sentences either side of the matching sentence to include."),
+    window: int = typer.Option(0, "--window", parser=whole_number, help="Sentences either side of the matching sentence to include."),
     coder: Optional[str] = typer.Option(None, help="Who runs it (default: $RTA_CODER or rta.toml)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -265,7 +265,7 @@ def _ids(values: Optional[List[str]]) -> list[int]:
     for value in values or []:
         for part in value.replace(",", " ").split():
             try:
-                out.append(int(part))
+                out.append(whole_number(part))
             except ValueError:
                 raise RtaError(f"'{part}' is not a suggestion id", hint="ids are numbers, see 'rta export suggestions'") from None
     return out
@@ -274,7 +274,7 @@ def _ids(values: Optional[List[str]]) -> list[int]:
 @app.command()
 def evaluate(
     code: Optional[str] = typer.Option(None, "--code", help="Only this code."),
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = format_option("table", "table", "json", help="table or json."),
 ) -> None:
     """How good is the assistant: per code, the share of final codings a suggestion
     anticipated (recall), the acceptance rate, and codes whose suggestions are mostly rejected."""
@@ -321,8 +321,9 @@ def suggestion_records(store, status: Optional[str] = None, codebook_path: Optio
 
 @export_app.command("suggestions")
 def export_suggestions(
-    fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file (default: stdout)."),
+    fmt: str = format_option("jsonl", "jsonl", "csv", help="jsonl or csv."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", parser=output_file,
+                                          help="Write to this file (default: stdout)."),
     status: Optional[str] = typer.Option(None, "--status", help="Only suggested, accepted or rejected."),
     raw_cells: bool = typer.Option(False, "--raw-cells", help=RAW_CELLS_HELP),
 ) -> None:

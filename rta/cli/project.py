@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from rta.cli.app import app, echo, open_project, project_dir_option
+from rta.cli.app import app, echo, format_option, open_project, output_folder, project_dir_option
 
 
 @app.command()
@@ -54,7 +54,7 @@ def add(
 
 @app.command()
 def transcripts(
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = format_option("table", "table", "json", help="table or json."),
 ) -> None:
     """List the project's transcripts with their turns, words and informants."""
     from rta.overview import transcript_overview
@@ -75,7 +75,7 @@ def transcripts(
 
 @app.command()
 def informants(
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = format_option("table", "table", "json", help="table or json."),
 ) -> None:
     """List the informant registry with each informant's turns and words in the project."""
     from rta.overview import informant_overview
@@ -95,7 +95,7 @@ def informants(
 
 @app.command()
 def demo(
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the demo project (default: a new temporary folder)."),
+    out: Optional[Path] = typer.Option(None, "--out", parser=output_folder, help="Folder for the demo project (default: a new temporary folder)."),
 ) -> None:
     """Run the whole path on the bundled sample transcripts and print what it made."""
     from rta.demo import run_demo

@@ -9,13 +9,15 @@ from typing import Optional
 
 import typer
 
-from rta.cli.app import app, echo, open_project
+from rta.cli.app import app, echo, open_project, output_folder, report_formats
 
 
 @app.command()
 def report(
-    fmt: str = typer.Option("html,md", "--format", "-f", help="html, md or html,md."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: PROJECT/rapport)."),
+    fmt: str = typer.Option("html,md", "--format", "-f", parser=report_formats, metavar="html,md",
+                           help="html, md or html,md."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", parser=output_folder,
+                                       help="Output folder (default: PROJECT/rapport)."),
     template: Optional[Path] = typer.Option(None, "--template", help="Folder with your own report.*.j2 templates."),
     theme: Optional[str] = typer.Option(None, "--theme", help="Only this theme's quotes."),
     role: Optional[str] = typer.Option(None, "--role", help="Only quotes from this role (key or name)."),

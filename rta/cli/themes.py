@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from rta.cli.app import app, echo, open_project, phase_app, themes_app
+from rta.cli.app import app, echo, format_option, open_project, output_file, phase_app, themes_app, whole_number
 from rta.errors import RtaError
 
 
@@ -44,7 +44,7 @@ def _themes_default(ctx: typer.Context) -> None:
 @themes_app.command("list")
 def themes_list(
     all_: bool = typer.Option(False, "--all", help="Include discarded themes."),
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = format_option("table", "table", "json", help="table or json."),
 ) -> None:
     """List the project's themes with status, origin, version and member codes."""
     from rta.themes import list_themes
@@ -244,8 +244,8 @@ def themes_history(
 @themes_app.command("propose")
 def themes_propose(
     threshold: float = typer.Option(0.25, help="Lowest average association (0-1) to join two groups."),
-    min_turns: int = typer.Option(2, "--min-turns", help="Fewest turns the codes must share."),
-    keep: Optional[int] = typer.Option(None, "--keep", help="Keep proposal N as a candidate theme (needs --name)."),
+    min_turns: int = typer.Option(2, "--min-turns", parser=whole_number, help="Fewest turns the codes must share."),
+    keep: Optional[int] = typer.Option(None, "--keep", parser=whole_number, help="Keep proposal N as a candidate theme (needs --name)."),
     name: Optional[str] = typer.Option(None, "--name", help="Name for the kept proposal."),
     coder: Optional[str] = typer.Option(None, help="Who decides."),
 ) -> None:
@@ -275,7 +275,7 @@ def themes_propose(
 
 @themes_app.command("review")
 def themes_review(
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = format_option("table", "table", "json", help="table or json."),
 ) -> None:
     """Per theme: codings, informant/group/role spread, overlap with other themes and flags."""
     from rta.themes import review
@@ -313,8 +313,9 @@ def themes_review(
 
 @app.command()
 def familiarise(
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the overview as Markdown here."),
-    top: int = typer.Option(8, help="Distinctive lemmas per transcript/informant/role."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", parser=output_file,
+                                       help="Also write the overview as Markdown here."),
+    top: int = typer.Option(8, parser=whole_number, help="Distinctive lemmas per transcript/informant/role."),
     simple: bool = typer.Option(False, "--simple", help="Count word forms; do not load the NLP pipeline."),
     note: Optional[str] = typer.Option(None, "--note", help="Write a familiarisation note (a memo) ..."),
     on: Optional[str] = typer.Option(None, "--on", help="... on this transcript id."),
@@ -386,7 +387,7 @@ def _phase_default(
 
 @phase_app.command("set")
 def phase_set(
-    number: int = typer.Argument(..., help="Phase 1-6."),
+    number: int = typer.Argument(..., parser=whole_number, help="Phase 1-6."),
     reason: Optional[str] = typer.Option(None, help="Why: kept in the audit log."),
     coder: Optional[str] = typer.Option(None, help="Who decides."),
 ) -> None:
