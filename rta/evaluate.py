@@ -80,8 +80,8 @@ def evaluate(store: Store, code: str | None = None) -> Evaluation:
     by_method: dict[str, dict[str, int]] = defaultdict(lambda: {"suggested": 0, "accepted": 0, "rejected": 0})
     spans: dict[tuple[str, int, str], list[tuple[int, int]]] = defaultdict(list)
     for r in store.conn.execute("SELECT transcript_id, revision, start, end, code, status, method FROM suggestions"):
-        if code and r["code"] != code:
-            continue
+        if (code and r["code"] != code) or r["status"] == "retired":
+            continue  # retired: made on text a later revision replaced, never decided by a person
         f = figures.setdefault(r["code"], CodeFigures(r["code"]))
         f.suggestions += 1
         status = r["status"]

@@ -187,8 +187,40 @@ CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
+# Version 2: a suggestion can be 'retired' by rta when a new revision of its transcript no
+# longer holds its span verbatim (rta.anchor.reanchor_suggestions). SQLite cannot alter a CHECK
+# constraint, so the table is rebuilt; rows, ids and the index are kept as they were.
+SUGGESTIONS_RETIRED_V2 = """
+CREATE TABLE suggestions_v2 (
+    id INTEGER PRIMARY KEY,
+    transcript_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    turn_n INTEGER,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    line_start INTEGER NOT NULL,
+    line_end INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    score REAL NOT NULL,
+    method TEXT NOT NULL,
+    evidence TEXT NOT NULL DEFAULT '[]',
+    pipeline TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'suggested' CHECK (status IN ('suggested', 'accepted', 'rejected', 'retired')),
+    created TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    coding_id INTEGER REFERENCES codings(id),
+    UNIQUE (transcript_id, revision, start, end, code, method)
+);
+INSERT INTO suggestions_v2 SELECT id, transcript_id, revision, turn_n, start, end, line_start, line_end, code, score,
+    method, evidence, pipeline, status, created, decided_by, decided_at, coding_id FROM suggestions;
+DROP TABLE suggestions;
+ALTER TABLE suggestions_v2 RENAME TO suggestions;
+CREATE INDEX suggestions_status ON suggestions(status, code);
+"""
+
 # Each entry upgrades the schema from version i to i+1 (index 0: empty -> 1).
-MIGRATIONS: list[str] = [SCHEMA_V1]
+MIGRATIONS: list[str] = [SCHEMA_V1, SUGGESTIONS_RETIRED_V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
