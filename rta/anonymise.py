@@ -749,12 +749,15 @@ def _new_placeholder(key: Key, kind: str, style: str, taken: set[str], texts: Se
 
 @dataclass
 class ApplyResult:
-    """One transcript's pseudonymised text and what was replaced (counts only)."""
+    """One transcript's (or memo's) pseudonymised text and what was replaced (counts only).
+    For a memo, ``transcript`` is its reference ('memo:12', 'coding:7') and ``source`` says
+    where it lives ('memo', 'coding', 'review'; see :class:`rta.memos.MemoEntry`)."""
 
     transcript: str
     text: str
     replacements: int
     by_kind: dict[str, int]
+    source: str = "transcript"
 
 
 def apply(
@@ -902,6 +905,90 @@ def check_project(project: "Project", pipeline: Any = None, ids: Sequence[str] |
     return _propagate_all(results, {tid: (text, regions) for tid, text, _, regions, _ in sources})
 
 
+@dataclass
+class MemoCheck:
+    """The flags of one memo, journal entry, coding memo or review memo, with what it is
+    attached to. ``ref`` names it as ``rta memo redact`` takes it ('memo:12', 'coding:7',
+    'review:SEQ'); each flag's ``line`` counts lines of the memo text."""
+
+    ref: str
+    source: str
+    id: int
+    about: str
+    written_with: str
+    text: str
+    flags: list[Flag]
+
+    def flag_dicts(self) -> list[dict[str, Any]]:
+        """The flags as dicts with the memo's ref and what it is about (for JSON)."""
+        return [{**f.to_dict(), "memo": self.ref, "about": self.about} for f in self.flags]
+
+
+def memo_ref(source: str, memo_id: int) -> str:
+    """'memo:12' for the memos table (journal entries too), 'coding:7', 'review:SEQ'."""
+    return f"{source}:{memo_id}"
+
+
+def check_memos(project: "Project", pipeline: Any = None,
+                transcripts: Sequence[TranscriptCheck] = ()) -> list[MemoCheck]:
+    """Check every free text the project holds besides its transcripts: memos, journal
+    entries, coding memos and review memos (:func:`rta.memos.all_memos`), with the same lists,
+    pipeline and heuristic as the transcripts. A name flagged in ``transcripts`` (or in another
+    memo) is flagged wherever a memo repeats it."""
+    from rta.memos import all_memos
+
+    entries = [m for m in all_memos(project.store) if (m.text or "").strip()]
+    if not entries:
+        return []
+    sources = _project_sources(project)
+    vocab = text_vocabulary([*(text for _, text, _, _, _ in sources), *(m.text for m in entries)])
+    allow = [*codebook_terms(project.codebook_path), *project.config.allow]
+    checks = []
+    for m in entries:
+        ref = memo_ref(m.source, m.id)
+        flags = check_text(m.text, project.registry, pipeline, allow, project.config.deny,
+                           transcript=None, path=None, regions=[(0, len(m.text))], vocabulary=vocab)
+        checks.append(MemoCheck(ref, m.source, m.id, m.about, m.written_with, m.text, flags))
+    names = {f.text for c in [*transcripts, *checks] for f in c.flags if f.kind in NAME_KINDS and "\n" not in f.text}
+    for c in checks:
+        c.flags = [f for f in propagate_flags(c.text, c.flags, names, [(0, len(c.text))])]
+        for f in c.flags:
+            f.transcript, f.path = None, None
+    return checks
+
+
+def _apply_to_memos(project: "Project", key: Key, style: str, pipeline: Any, coder: str,
+                    transcripts: Sequence[TranscriptCheck]) -> list[ApplyResult]:
+    """Pseudonymise the memos (inside the caller's transaction) with ``key`` (extended): each
+    changed memo, coding memo or review memo is replaced through :func:`rta.redact.redact_text`,
+    logged as 'text.redacted' (reason 'anonymise-apply'). A review memo written before rta kept
+    free text out of the log is inside the log itself and cannot change: its result has
+    ``source`` 'review-log' and is reported, not applied."""
+    from rta.redact import MEMO_FIELDS, redact_text
+
+    checks = check_memos(project, pipeline, transcripts)
+    if not checks:
+        return []
+    texts = {c.ref: c.text for c in checks}
+    results, _ = apply(texts, {c.ref: c.flags for c in checks}, key, style,
+                       {c.ref: [(0, len(c.text))] for c in checks})
+    by_ref = {c.ref: c for c in checks}
+    out = []
+    for r in results:
+        c = by_ref[r.transcript]
+        r.source = c.source
+        if r.replacements and c.source in MEMO_FIELDS:
+            table, field = MEMO_FIELDS[c.source]
+            if table == "event_texts" and project.store.conn.execute(
+                    "SELECT 1 FROM event_texts WHERE seq = ? AND field = ?", (c.id, field)).fetchone() is None:
+                r.source = "review-log"  # the old log holds it in the payload
+                out.append(r)
+                continue
+            redact_text(project.store, table, field, c.id, r.text, coder, "anonymise-apply")
+        out.append(r)
+    return out
+
+
 def _propagate_all(results: list[TranscriptCheck], texts: dict[str, tuple[str, list[tuple[int, int]]]]) -> list[TranscriptCheck]:
     names = {f.text for r in results for f in r.flags if f.kind in NAME_KINDS and "\n" not in f.text}
     out = []
@@ -986,13 +1073,15 @@ def apply_to_project(
     style: str | None = None,
     pipeline: Any = None,
     coder: str | None = None,
+    memos: bool = True,
 ) -> tuple[list[ApplyResult], Key]:
     """Pseudonymise the project's transcripts: check, replace, store each changed text as a new
     revision (codings are re-anchored), log 'anonymise.applied' with counts only, and write the
     key atomically outside the project. All in one store transaction: the key is written last
     inside it, so a failure leaves both the store and the key file as they were. ``style``
     None means the existing key's style (else 'default'); another style than the key's is
-    refused."""
+    refused. ``memos`` also pseudonymises memos, journal entries and coding memos with the same
+    key (each a logged redaction); their results follow the transcripts' with ``source`` set."""
     resolved = key_outside_project(key_path, project.root)
     existing = load_key(resolved) if resolved.exists() else None
     style = key_style(existing, style, key_path)
@@ -1019,5 +1108,7 @@ def apply_to_project(
                  "sha256": sha256_text(result.text)},
                 who,
             )
+        if memos:
+            results = [*results, *_apply_to_memos(project, key, style, pipeline, who, checks)]
         save_key(key, resolved)
     return results, key

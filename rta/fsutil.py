@@ -1,12 +1,69 @@
-"""File helpers that never leave a half-written file behind."""
+"""File helpers that never leave a half-written file behind, readable by the owner only.
+
+Modes: every file rta writes (the store, reports, exports, keys, staged files) is created
+0600 and every folder it creates for a project 0700, both narrowed further by the umask
+(never wider than the umask allows). A *shared* folder, one with the setgid bit and group
+read/write/search (``rta init --shared-group`` makes the project folder so, mode 2770), gets
+files 0660 instead, so a team that shares a Unix group can work in it; the umask still applies.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable
+
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+SHARED_FILE = 0o660
+SHARED_FOLDER = 0o2770  # setgid: new files keep the folder's group
+
+
+def current_umask() -> int:
+    """The process umask (read by setting and restoring it: there is no other way)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def is_shared_folder(folder: str | Path) -> bool:
+    """A folder meant for a team: setgid and group read/write/search (``rta init --shared-group``)."""
+    try:
+        mode = os.stat(folder).st_mode
+    except OSError:
+        return False
+    return bool(mode & stat.S_ISGID) and mode & 0o070 == 0o070
+
+
+def file_mode(folder: str | Path) -> int:
+    """The mode for a new file in ``folder``: 0600, or 0660 in a shared folder, less the umask."""
+    wanted = SHARED_FILE if is_shared_folder(folder) else PRIVATE_FILE
+    return wanted & ~current_umask()
+
+
+def _set_mode(fd: int, folder: Path) -> None:
+    """Give a freshly created (0600) file the mode :func:`file_mode` says (only a shared folder
+    changes it). Best effort: some file systems ignore modes."""
+    if os.name == "nt":
+        return
+    mode = file_mode(folder)
+    if mode != PRIVATE_FILE:
+        try:
+            os.fchmod(fd, mode)
+        except OSError:
+            pass
+
+
+def create_private_file(path: str | Path) -> None:
+    """Create an empty ``path`` (which must not exist) with :func:`file_mode` of its folder, so
+    a program that opens it afterwards (SQLite for ``rta.db``: its -wal and -shm files copy the
+    database's mode) never makes it readable by others."""
+    path = Path(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, file_mode(path.parent))
+    os.close(fd)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -23,6 +80,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     except OSError as exc:  # a read-only folder, a file in the way of a folder
         raise _cannot_write(path, exc) from None
     try:
+        _set_mode(fd, path.parent)  # mkstemp made it 0600; a shared folder's files are 0660
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -245,6 +303,7 @@ class StagedWrites:
                            hint="choose a folder you can write to") from None
         self.files.append((Path(tmp), target))
         try:
+            _set_mode(fd, target.parent)
             with os.fdopen(fd, "wb") as fh:  # mkstemp: created 0600, readable by the owner only
                 fh.write(data)
                 fh.flush()

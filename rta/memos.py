@@ -214,14 +214,18 @@ def all_memos(store: Store) -> list[MemoEntry]:
             c["status"], "review" if c["suggestion_id"] is not None else "code --memo")))
     withdrawn = {r[0] for r in store.conn.execute(
         "SELECT json_extract(payload, '$.undoes') FROM events WHERE kind = 'suggestion.undone'")}
+    redacted_codings = {r[0] for r in store.conn.execute(
+        "SELECT json_extract(payload, '$.id') FROM events WHERE kind = 'text.redacted' "
+        "AND json_extract(payload, '$.table') = 'codings'")}
     for e in store.conn.execute(
             "SELECT seq, ts, coder, phase, json_extract(payload, '$.suggestion') AS sid, "
             "json_extract(payload, '$.text') AS text FROM events WHERE kind = 'suggestion.memo' ORDER BY seq"):
         if e["seq"] in withdrawn or not (e["text"] or "").strip():
             continue
         sug = suggestions.get(e["sid"])
-        if sug is not None and sug["coding_id"] in codings and codings[sug["coding_id"]]["memo"] == e["text"]:
-            continue  # carried into the coding: listed there
+        if sug is not None and sug["coding_id"] in codings and (
+                codings[sug["coding_id"]]["memo"] == e["text"] or sug["coding_id"] in redacted_codings):
+            continue  # carried into the coding: listed there (also when the coding's memo was redacted)
         about = _suggestion_about(sug) if sug is not None else f"suggestion:{e['sid']}"
         entries.append(((e["ts"], e["seq"]), MemoEntry(
             "review", e["seq"], "suggestion", str(e["sid"]), about, e["text"], e["phase"], e["coder"], e["ts"],

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import getpass
 import os
-import shutil
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from rta.config import CONFIG_NAME, Config, load_config, save_config
 from rta.errors import RtaError
+from rta.fsutil import atomic_write_bytes, create_private_file
 from rta.informants import Registry, load_registry
 from rta.store import Store
 from rta.transcripts import Transcript, parse_file
@@ -69,8 +69,14 @@ class Project:
         coder: str | None = None,
         registry: str | Path | None = None,
         codebook: str | Path | None = None,
+        shared_group: bool = False,
     ) -> "Project":
-        """Create a project folder. Refuses to overwrite an existing project."""
+        """Create a project folder. Refuses to overwrite an existing project.
+
+        The folder (when rta creates it) is 0700 and every file in it 0600, narrowed by the
+        umask: transcripts and memos are personal data. ``shared_group`` is the opt-in for a
+        team that shares a Unix group: the folder becomes 2770 (setgid) and its files 0660, so
+        the group can read and write them (:mod:`rta.fsutil`)."""
         from rta.resources import default_codebook_path, default_registry_path
 
         root = Path(root)
@@ -83,17 +89,17 @@ class Project:
         codebook_src = Path(codebook) if codebook else default_codebook_path()
         if codebook and not codebook_src.is_file():
             raise RtaError("codebook not found", path=codebook_src)
-        root.mkdir(parents=True, exist_ok=True)
+        _make_project_folder(root, shared_group)
         config = Config(name=name or root.resolve().name, coder=coder or default_coder())
         created: list[Path] = []
         try:
-            shutil.copyfile(registry_src, root / config.registry)
-            created.append(root / config.registry)
-            if codebook_src.is_file():
-                shutil.copyfile(codebook_src, root / config.codebook)
-                created.append(root / config.codebook)
-            store = Store(root / STORE_NAME, create=True)
+            for src, dest in ((registry_src, root / config.registry), (codebook_src, root / config.codebook)):
+                if src.is_file():
+                    created.append(dest)
+                    atomic_write_bytes(dest, src.read_bytes())  # 0600 (0660 in a shared folder)
+            create_private_file(root / STORE_NAME)  # SQLite's -wal and -shm copy this mode
             created.append(root / STORE_NAME)
+            store = Store(root / STORE_NAME, create=True)
             project = cls(root.resolve(), config)
             project.__dict__["store"] = store
             with store.transaction():
@@ -265,19 +271,60 @@ class Project:
         return AddResult(path, transcript.id, status, revision, len(transcript.turns), transcript.words)
 
 
+def _make_project_folder(root: Path, shared_group: bool) -> None:
+    """Create the project folder 0700 (2770 with ``shared_group``), less the umask. A folder
+    that already exists keeps its mode, except that ``shared_group`` adds the setgid bit and
+    group access the umask allows (the user asked for it)."""
+    from rta.fsutil import PRIVATE_FOLDER, SHARED_FOLDER, current_umask
+
+    wanted = (SHARED_FOLDER if shared_group else PRIVATE_FOLDER) & ~current_umask()
+    if not root.exists():
+        root.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            root.mkdir(mode=PRIVATE_FOLDER)  # never open to others, not even for a moment
+        except FileExistsError:
+            pass
+        else:
+            if os.name != "nt":
+                os.chmod(root, wanted)  # mkdir's mode drops the setgid bit on some systems
+            return
+    if shared_group and os.name != "nt":
+        os.chmod(root, (root.stat().st_mode & 0o7777) | wanted)
+
+
+def folder_exposure(root: str | Path) -> str | None:
+    """A sentence when the project folder lets other users in (group or others may read or
+    enter it, outside a shared group folder), else None: for a warning after ``rta init``."""
+    from rta.fsutil import is_shared_folder
+
+    if os.name == "nt":
+        return None
+    mode = Path(root).stat().st_mode & 0o777
+    if is_shared_folder(root):
+        return None if mode & 0o007 == 0 else f"others than your group can read {root} (mode {mode:o})"
+    if mode & 0o077:
+        return f"other users can read or enter {root} (mode {mode:o})"
+    return None
+
+
 def _superseded_by_pseudonymisation(store: Store, transcript_id: str, sha256: str) -> tuple[int, int] | None:
     """(revision, pseudonymised revision) when ``sha256`` is the text of a revision that
-    ``rta anonymise apply`` later replaced (its 'anonymise.applied' events say which), else None."""
+    ``rta anonymise apply`` later replaced (its 'anonymise.applied' events say which), else None.
+    A revision ``rta anonymise purge`` rewrote counts with the hash of the text it had."""
     applied = [r[0] for r in store.conn.execute(
         "SELECT json_extract(payload, '$.revision') FROM events WHERE kind = 'anonymise.applied' "
         "AND json_extract(payload, '$.transcript') = ?", (transcript_id,)) if isinstance(r[0], int)]
     if not applied:
         return None
-    for row in store.conn.execute(
-        "SELECT revision FROM transcript_revisions WHERE transcript_id = ? AND sha256 = ? ORDER BY revision DESC",
-        (transcript_id, sha256),
-    ):
-        later = [n for n in applied if n > row["revision"]]
+    revisions = [r["revision"] for r in store.conn.execute(
+        "SELECT revision FROM transcript_revisions WHERE transcript_id = ? AND sha256 = ?", (transcript_id, sha256))]
+    revisions += [r[0] for r in store.conn.execute(
+        "SELECT json_extract(payload, '$.id[1]') FROM events WHERE kind = 'text.redacted' "
+        "AND json_extract(payload, '$.table') = 'transcript_revisions' "
+        "AND json_extract(payload, '$.id[0]') = ? AND json_extract(payload, '$.old_sha256') = ?",
+        (transcript_id, sha256)) if isinstance(r[0], int)]
+    for revision in sorted(set(revisions), reverse=True):
+        later = [n for n in applied if n > revision]
         if later:
-            return int(row["revision"]), min(later)
+            return int(revision), min(later)
     return None

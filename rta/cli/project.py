@@ -18,12 +18,26 @@ def init(
     coder: Optional[str] = typer.Option(None, help="Default coder name (default: your user name)."),
     registry: Optional[Path] = typer.Option(None, help="Informant registry YAML (default: Tabell 2)."),
     codebook: Optional[Path] = typer.Option(None, help="Codebook YAML (default: Tabell 3)."),
+    shared_group: bool = typer.Option(
+        False, "--shared-group",
+        help="Let your Unix group read and write the project (folder 2770, files 0660; the umask still "
+             "applies). Default: readable by you only (folder 0700, files 0600)."),
 ) -> None:
-    """Create a project folder with rta.toml, a registry, a codebook and the store."""
-    from rta.project import Project
+    """Create a project folder with rta.toml, a registry, a codebook and the store. The folder
+    and its files are readable by you only unless --shared-group."""
+    from rta.fsutil import current_umask
+    from rta.project import Project, folder_exposure
 
-    project = Project.init(directory, name=name, coder=coder, registry=registry, codebook=codebook)
+    project = Project.init(directory, name=name, coder=coder, registry=registry, codebook=codebook,
+                           shared_group=shared_group)
     echo(f"created project '{project.config.name}' in {project.root}")
+    exposure = folder_exposure(project.root)
+    if exposure:
+        echo(f"warning: {exposure}; the transcripts are personal data: chmod 700 {project.root} "
+             "(or use --shared-group for a team folder)", err=True)
+    if shared_group and current_umask() & 0o060:
+        echo(f"warning: your umask {current_umask():03o} takes write access away from the group; "
+             "run 'umask 007' in the shell where the team uses rta", err=True)
     echo(f"  registry: {project.config.registry}   codebook: {project.config.codebook}   coder: {project.config.coder}")
     echo(f"next: cd {directory} && rta add TRANSCRIPTS...")
 
