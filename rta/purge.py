@@ -17,6 +17,7 @@ keep the real names (codings and the audit need them). :func:`purge_project`, gi
        {"table": "transcript_revisions", "id": [TRANSCRIPT, REVISION], "field": "text",
         "old_sha256": ..., "new_sha256": ..., "reason": "anonymise-purge",
         "turns_sha256": <sha256 of the revision's new turn rows, see turns_digest>,
+        "edits": [[start, end, new length], ...]   (the replaced spans of the old text: offsets only),
         "codings": [{"coding": ID, "old": [start, end], "new": [start, end], "quote_sha256": ...}, ...],
         "suggestions": [{"suggestion": ID, "old": [start, end, line_start, line_end],
                          "new": [start, end, line_start, line_end]}, ...]}
@@ -108,28 +109,61 @@ def pseudonymised_form(text: str, regions: Sequence[tuple[int, int]], key: "Key"
 class OffsetMap:
     """Where an offset of the old text stands in the new one. An offset inside a replaced
     name moves to the start of its placeholder (for a span's start) or to its end (for a
-    span's end), so a span never loses the words it had."""
+    span's end), so a span never loses the words it had. Built from the edits, or from their
+    logged form ``[start, end, new length]`` (:func:`purge_maps`)."""
 
-    def __init__(self, edits: Sequence[Edit]) -> None:
-        self.starts = [s for s, _, _ in edits]
-        self.edits = list(edits)
+    def __init__(self, edits: Sequence[Edit] | Sequence[Sequence[int]]) -> None:
+        self.edits = [(int(s), int(e), len(rep) if isinstance(rep, str) else int(rep)) for s, e, rep in edits]
+        self.starts = [s for s, _, _ in self.edits]
         self.shift: list[int] = []  # total length change of edits[0..i]
         total = 0
-        for s, e, rep in self.edits:
-            total += len(rep) - (e - s)
+        for s, e, n in self.edits:
+            total += n - (e - s)
             self.shift.append(total)
+
+    def logged(self) -> list[list[int]]:
+        """The edits as a purge event records them: ``[start, end, new length]``."""
+        return [[s, e, n] for s, e, n in self.edits]
 
     def __call__(self, pos: int, is_end: bool = False) -> int:
         i = bisect_right(self.starts, pos) - 1  # the last edit starting at or before pos
         if i < 0:
             return pos
-        s, e, rep = self.edits[i]
+        s, e, n = self.edits[i]
         before = self.shift[i - 1] if i else 0
         if pos == s:
             return pos + before
         if pos < e:  # inside a replaced original
-            return s + before + (len(rep) if is_end else 0)
+            return s + before + (n if is_end else 0)
         return pos + self.shift[i]
+
+
+def purge_maps(store: Store) -> dict[tuple[str, int], OffsetMap]:
+    """(transcript, revision) -> where its old offsets stand now, for every revision a purge
+    rewrote (from the 'edits' of its 'text.redacted' events). The audit uses it for values
+    logged against the old text, e.g. where a suggestion was first inserted."""
+    out: dict[tuple[str, int], OffsetMap] = {}
+    for (raw,) in store.conn.execute(
+            "SELECT payload FROM events WHERE kind = 'text.redacted' "
+            "AND json_extract(payload, '$.table') = 'transcript_revisions' AND json_extract(payload, '$.edits') "
+            "IS NOT NULL ORDER BY seq"):
+        try:
+            p = json.loads(raw)
+            key = (str(p["id"][0]), int(p["id"][1]))
+            out[key] = OffsetMap(p["edits"]) if key not in out else _chain(out[key], OffsetMap(p["edits"]))
+        except (ValueError, KeyError, TypeError, IndexError):
+            continue
+    return out
+
+
+class _chain(OffsetMap):
+    """Two purges of one revision, one after the other."""
+
+    def __init__(self, first: OffsetMap, second: OffsetMap) -> None:  # noqa: D107
+        self.first, self.second = first, second
+
+    def __call__(self, pos: int, is_end: bool = False) -> int:
+        return self.second(self.first(pos, is_end), is_end)
 
 
 def _lines(starts: list[int], start: int, end: int) -> tuple[int, int]:
@@ -297,7 +331,8 @@ def _purge_revision(store: Store, tid: str, rev: int, key: "Key", coder: str,
     new_turns = store.conn.execute("SELECT * FROM turns WHERE transcript_id = ? AND revision = ? ORDER BY n",
                                    (tid, rev)).fetchall()
     done = log_redaction(store, "transcript_revisions", [tid, rev], "text", old_text, new_text, coder, REASON, {
-        "turns_sha256": turns_digest(new_turns), "codings": codings, "suggestions": suggestions})
+        "turns_sha256": turns_digest(new_turns), "edits": move.logged(), "codings": codings,
+        "suggestions": suggestions})
     result.revisions.append(PurgedRevision(tid, rev, len(edits), len(codings), len(suggestions), done.event))
     return move, new_text
 

@@ -326,3 +326,35 @@ def test_purge_twice_changes_nothing_the_second_time(anon: Project, tmp_path: Pa
     first = purge_project(anon, tmp_path / "key.json", "tester")
     second = purge_project(anon, tmp_path / "key.json", "tester")
     assert len(first.revisions) == 2 and not second.revisions and second.unchanged == 2
+
+
+def test_purge_moves_suggestions_and_review_memos_and_the_audit_still_passes(anon: Project, tmp_path: Path) -> None:
+    from rta import review
+    from rta.nlp import load_pipeline
+    from rta.suggest import SuggestOptions, run_suggest
+
+    load_pipeline("embedded")
+    run_suggest(anon, SuggestOptions())
+    store = anon.store
+    rows = {r["code"] + r["transcript_id"]: r["id"] for r in store.conn.execute("SELECT id, code, transcript_id "
+                                                                                "FROM suggestions")}
+    widened = rows["Støtteanon-skoleeier"]
+    with store.transaction():
+        review.change_span(store, widened, "tester", "widen")  # now holds 'Kari Solheim'
+        review.reject(store, rows["Kapasitetsbygginganon-skoleeier"], "tester", "for bredt")
+        review.add_memo(store, rows["Tillitanon-skoleleder"], "det sa Kari Solheim", "tester")
+    text = store.transcript_text("anon-skoleeier")
+    sug = store.conn.execute("SELECT start, end FROM suggestions WHERE id = ?", (widened,)).fetchone()
+    assert NAME in text[sug["start"]:sug["end"]]
+    apply_to_project(anon, tmp_path / "key.json", coder="tester")
+    assert audit(store).ok
+    result = purge_project(anon, tmp_path / "key.json", "tester")
+    assert sum(r.suggestions for r in result.revisions) >= 2  # the retired one and the rejected one
+    row = store.conn.execute("SELECT revision, start, end, status FROM suggestions WHERE id = ?", (widened,)).fetchone()
+    assert row["status"] == "retired" and row["revision"] == 1
+    assert "[PERSON 1]" in store.transcript_text("anon-skoleeier", 1)[row["start"]:row["end"]]
+    assert [m.text for m in all_memos(store) if m.source == "review"] == ["det sa [PERSON 1]"]
+    report = audit(store)
+    assert report.ok, report.to_text()
+    anon.close()
+    assert NAME.encode() not in (anon.root / "rta.db").read_bytes()
