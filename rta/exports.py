@@ -70,7 +70,7 @@ def rows_to_jsonl(rows: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
 
 
-def rows_to_xlsx(rows: list[dict[str, Any]], raw_cells: bool = False) -> bytes:
+def rows_to_xlsx(rows: list[dict[str, Any]], raw_cells: bool = False, head: str | None = None) -> bytes:
     """A one-sheet workbook ('Sitater', bold frozen header row) written directly as OOXML:
     openpyxl needs ~20 µs a cell, too slow for 20,000-row tables.
 
@@ -78,7 +78,9 @@ def rows_to_xlsx(rows: list[dict[str, Any]], raw_cells: bool = False) -> bytes:
     starts with '=' stays text and no apostrophe is added to it (that would change the quote).
     Unless ``raw_cells``, such cells get the quotePrefix style (style 2), which keeps Excel from
     making a formula of them when someone edits the cell. Shared rather than inline strings:
-    readers (openpyxl among them) undo the ``_x005F_`` escape of :func:`_xml` only there."""
+    readers (openpyxl among them) undo the ``_x005F_`` escape of :func:`_xml` only there.
+
+    ``head`` (the log's ``SEQ:HASH``) goes on a second sheet, 'Revisjon' (rta.checkpoint)."""
     import zipfile
 
     def col(i: int) -> str:
@@ -127,11 +129,44 @@ def rows_to_xlsx(rows: list[dict[str, Any]], raw_cells: bool = False) -> bytes:
     )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for name, body in _XLSX_PARTS.items():
+        for name, body in (_xlsx_parts_with_audit_sheet() if head else _XLSX_PARTS).items():
             zf.writestr(name, body)
         zf.writestr("xl/worksheets/sheet1.xml", sheet)
         zf.writestr("xl/sharedStrings.xml", shared)
+        if head:
+            zf.writestr("xl/worksheets/sheet2.xml", _audit_sheet(head))
     return buf.getvalue()
+
+
+def _audit_sheet(head: str) -> str:
+    """The 'Revisjon' sheet: the log head the table was written at, and how to check it
+    (inline strings, all ASCII but the explanation, so its sheet file alone holds the head)."""
+    from rta.store import now
+
+    rows = [("rta-log-head", head), ("skrevet", now()),
+            ("kontroll", "rta audit --since-report FIL.xlsx viser om prosjektets revisjonslogg er avkortet eller "
+                         "skrevet om siden tabellen ble laget")]
+    cells = "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{_xml(a)}</t></is></c>'
+        f'<c r="B{r}" t="inlineStr"><is><t xml:space="preserve">{_xml(b)}</t></is></c></row>'
+        for r, (a, b) in enumerate(rows, start=1))
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f"<sheetData>{cells}</sheetData></worksheet>")
+
+
+def _xlsx_parts_with_audit_sheet() -> dict[str, str]:
+    """:data:`_XLSX_PARTS` with a second worksheet (xl/worksheets/sheet2.xml) named 'Revisjon'."""
+    parts = dict(_XLSX_PARTS)
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        "</Types>", '<Override PartName="/xl/worksheets/sheet2.xml" ContentType="application/'
+                    'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        "</sheets>", '<sheet name="Revisjon" sheetId="2" r:id="rId4"/></sheets>')
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        "</Relationships>", '<Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                            'relationships/worksheet" Target="worksheets/sheet2.xml"/></Relationships>')
+    return parts
 
 
 _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
@@ -210,13 +245,29 @@ _XLSX_PARTS = {
 def export_quotes(store: Store, fmt: str, out: str | Path, role_name: Callable[[str | None], str] | None = None,
                   status: str | None = "active", raw_cells: bool = False) -> int:
     """Write the quote table to ``out`` atomically; returns the number of rows. ``raw_cells``:
-    no formula neutralising in csv/xlsx (see the module docstring)."""
+    no formula neutralising in csv/xlsx (see the module docstring).
+
+    The log's head goes with the table (rta.checkpoint): on the xlsx's second sheet, and for
+    csv and jsonl, whose every line is a row, in ``OUT.head`` beside it (written together)."""
+    from rta.checkpoint import SIDECAR_SUFFIX, head_sidecar_text
+    from rta.fsutil import StagedWrites
+    from rta.store import log_head
+
     if fmt not in FORMATS:
         raise RtaError(f"unknown format '{fmt}'", hint=f"use one of {', '.join(FORMATS)}")
+    head = log_head(store)
     rows = quote_rows(store, role_name=role_name, status=status)
     if fmt == "jsonl":
         data = rows_to_jsonl(rows)
+    elif fmt == "csv":
+        data = rows_to_csv(rows, raw_cells=raw_cells)
     else:
-        data = (rows_to_csv if fmt == "csv" else rows_to_xlsx)(rows, raw_cells=raw_cells)
-    atomic_write_bytes(out, data)
+        data = rows_to_xlsx(rows, raw_cells=raw_cells, head=str(head))
+    if fmt == "xlsx":
+        atomic_write_bytes(out, data)
+    else:
+        out = Path(out)
+        with StagedWrites() as staged:
+            staged.stage(out, data)
+            staged.stage(out.with_name(out.name + SIDECAR_SUFFIX), head_sidecar_text(head, out, data))
     return len(rows)

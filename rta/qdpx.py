@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 from rta.errors import RtaError
 from rta.fsutil import atomic_write_bytes
-from rta.store import Store, now
+from rta.store import Store, log_head, now
 from rta.xmlsafe import parse_untrusted_xml
 
 _NS = uuid.UUID("8a3c1f0e-5b7d-4e2a-9c61-2f4d7b9e0a13")
@@ -223,6 +223,10 @@ def build_project(store: Store, role_name: Callable[[str | None], str] | None = 
             for guid in notes_on.get(("theme", set_el.get("name") or ""), []):
                 ET.SubElement(set_el, q("MemberNote"), {"targetGUID": guid})
         root.append(sets)
+    # the log's head at export (rta.checkpoint): 'rta audit --since-report FILE.qdpx' reads it
+    ET.SubElement(root, q("Description")).text = (
+        f"rta-log-head: {log_head(store)}\nSiste hendelse i rta-prosjektets revisjonslogg da filen ble eksportert; "
+        "'rta audit --since-report' med denne filen viser om loggen senere er avkortet eller skrevet om.")
     for guid in notes_on.get(("journal", ""), []):
         ET.SubElement(root, q("NoteRef"), {"targetGUID": guid})
 

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from rta.errors import AuditFailure, RtaError
 from rta.norsk import fold, sort_no
-from rta.store import Store, now
+from rta.store import Store, log_head, now
 
 FORMATS = ("html", "md")
 ORIGIN_LABELS = {"inductive": "induktivt", "deductive": "deduktivt"}
@@ -169,6 +169,9 @@ class AuditInfo:
     # transcript id -> likely identifiers still in its current revision (rta anonymise check
     # with patterns and lists); None when the check was not run
     anonymisation: list[tuple[str, int]] | None = None
+    # the log's head (SEQ:HASH) when the report was built: kept outside the project, it lets
+    # 'rta audit --since-report FILE' detect a log cut off or rewritten since (rta.checkpoint)
+    log_head: str = ""
 
 
 @dataclass
@@ -488,6 +491,7 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
         rta_version=rta.__version__,
         phase=store.phase(),
         themes_source=themes_source,
+        log_head=str(log_head(store)),
     )
     informants_total = store.conn.execute("SELECT COUNT(*) FROM informants").fetchone()[0]
     return ReportData(
@@ -655,7 +659,7 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
                 "quotes": data.total_quotes, "themes": [t.name for t in data.themes], "filters": data.filters,
                 "audit_ok": result.ok, "unverified": data.unverified,
                 "template": str(template_dir) if template_dir else None,
-                "unresolved_flags": unresolved,
+                "unresolved_flags": unresolved, "log_head": data.audit.log_head,
             }, project.coder(coder))
             staged.journal(store)
     return BuildResult(paths, data, result.ok, unresolved, recovered)

@@ -266,6 +266,45 @@ def event_hash(prev_hash: str, seq: int, ts: str, coder: str | None, phase: int 
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Head:
+    """The log's head: the sequence number and hash of one entry. Kept outside the project (in
+    a report, an e-mail, a signed checkpoint) it anchors the log: that entry with that hash can
+    only still be there if nothing up to it was cut off or rewritten. Written ``SEQ:HASH``."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    def short(self) -> str:
+        """``SEQ:HASH`` with the hash cut to 12 characters, for messages."""
+        return f"{self.seq}:{self.hash[:12]}…"
+
+
+HEAD_FORM = re.compile(r"(\d{1,19}):([0-9a-fA-F]{64})")
+
+
+def parse_head(value: str, source: str = "--expect-head", path: str | Path | None = None) -> Head:
+    """``SEQ:HASH`` (as ``rta log --head`` prints it) as a :class:`Head`; anything else is an
+    RtaError naming ``source`` (an option or a file)."""
+    text = value.strip()
+    m = HEAD_FORM.fullmatch(text)
+    if m is None or not 0 < int(m.group(1)) <= SQL_INT_MAX:
+        shown = text if len(text) <= 90 else text[:89] + "…"
+        raise RtaError(f"{source}: cannot read '{shown}' as a log head", path=path,
+                       hint="write SEQ:HASH, the entry number, a colon and its 64 hex digits, "
+                            "as 'rta log --head' or 'rta audit' print it")
+    return Head(int(m.group(1)), m.group(2).lower())
+
+
+def log_head(store: "Store") -> Head:
+    """The last entry of the log (``0:000…`` for an empty log)."""
+    row = store.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    return Head(int(row[0]), str(row[1])) if row else Head(0, GENESIS_HASH)
+
+
 @dataclass
 class Event:
     seq: int

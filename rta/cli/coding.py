@@ -283,10 +283,17 @@ def log(
     coder: Optional[str] = typer.Option(None, help="Only this coder's decisions."),
     kind: Optional[str] = typer.Option(None, help="Only this kind of event, e.g. coding.removed."),
     fmt: str = format_option("table", "table", "jsonl", help="table or jsonl."),
+    head: bool = typer.Option(False, "--head", help="Print only the log's head, SEQ:HASH: keep it outside the "
+                                                    "project to check later with 'rta audit --expect-head'."),
 ) -> None:
     """Show the audit log: every decision, who made it, when, in which phase."""
     if fmt not in ("table", "jsonl"):
         raise RtaError(f"unknown format '{fmt}'", hint="use table or jsonl")
+    if head:
+        from rta.store import log_head
+
+        echo(str(log_head(open_project().store)))
+        return
     events = open_project().store.events(since=since, coder=coder, kind=kind)
     for e in events:
         if fmt == "jsonl":
@@ -301,21 +308,38 @@ def log(
 def audit(
     report: Optional[Path] = typer.Option(None, "--report", help="Also check every quote of this built HTML report."),
     fmt: str = format_option("text", "text", "json", help="text or json."),
+    expect_head: Optional[str] = typer.Option(None, "--expect-head", metavar="SEQ:HASH",
+                                              help="Check that the log still holds this entry with this hash, the "
+                                                   "chain intact up to it (a head printed earlier, kept elsewhere)."),
+    since_report: Optional[Path] = typer.Option(None, "--since-report", metavar="FILE",
+                                                help="As --expect-head, with the head written in a built report "
+                                                     "(html, md) or export (xlsx, qdpx, the .head beside a csv/jsonl)."),
+    verify_checkpoints: bool = typer.Option(False, "--verify-checkpoints",
+                                            help="Check every signed checkpoint (needs --pubkey)."),
+    pubkey: Optional[Path] = typer.Option(None, "--pubkey", metavar="FILE",
+                                          help="The public key that signed the checkpoints ('rta checkpoint keygen')."),
 ) -> None:
     """Verify the audit chain, transcript hashes, every coding's quote hash and code, and
-    (with --report) a built report's quotes. Exits 1 on any failure."""
+    (with --report) a built report's quotes; print the log's head. With --expect-head or
+    --since-report, detect a log cut off or rewritten since that head; with
+    --verify-checkpoints, check the signed checkpoints. Exits 1 on any failure."""
     from rta.audit import audit as run_audit, verify_report_html
 
+    from rta.checkpoint import anchors_of
+
+    anchors = anchors_of(expect_head, since_report, verify_checkpoints, pubkey)  # bad input: exit 2 before work
     project = open_project()
     result = run_audit(project.store)
     if report is not None:
         checked = verify_report_html(project, report)
         result.checked.update(checked.checked)
         result.failures.extend(checked.failures)
+    head = anchors.check(project, result)
     if fmt == "json":
-        echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        echo(json.dumps({**result.to_dict(), "head": {"seq": head.seq, "hash": head.hash}}, ensure_ascii=False,
+                        indent=2))
     else:
-        echo(result.to_text(), nl=False)
+        echo(result.to_text() + f"log head: {head}\n", nl=False)
     if not result.ok:
         raise AuditFailure(f"audit found {len(result.failures)} failure(s)",
                            hint="see each failure's cause above; 'rta log' shows the recorded decisions")
