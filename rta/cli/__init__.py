@@ -22,6 +22,7 @@ from rta.cli import nlp as _nlp  # noqa: F401,E402
 from rta.cli import themes as _themes  # noqa: F401,E402
 from rta.cli import report as _report  # noqa: F401,E402
 from rta.cli import anonymise as _anonymise  # noqa: F401,E402
+from rta.cli import read as _read  # noqa: F401,E402
 from rta.cli import checkpoint as _checkpoint  # noqa: F401,E402
 from rta.cli import show as _show  # noqa: F401,E402
 

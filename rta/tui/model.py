@@ -1,0 +1,229 @@
+"""What ``rta read`` shows of one transcript, read from the store once per change: the text of
+the current revision, its turns, sentences and words, the active codings and the pending
+suggestions; plus the cursor and selection rules (a selection never leaves its turn).
+
+No Textual here: the workbench's widgets draw this model, and tests check it directly."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from typing import Any
+
+from rta.store import Store
+
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Turn:
+    n: int
+    speaker: str
+    informant: str | None  # None: the interviewer
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A coding or a pending suggestion on the text."""
+
+    kind: str  # 'coding' or 'suggestion'
+    id: int
+    start: int
+    end: int
+    code: str
+    coder: str | None = None
+    origin: str | None = None
+    memo: str | None = None
+    created: str | None = None
+    score: float | None = None
+    method: str | None = None
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    turn: int  # index into Document.turns
+
+
+@dataclass
+class Document:
+    """One transcript's current revision as the workbench needs it."""
+
+    transcript_id: str
+    revision: int
+    text: str
+    turns: list[Turn]
+    codings: list[Mark]
+    suggestions: list[Mark]
+    sentences: list[Sentence] = field(default_factory=list)
+    line_starts: list[int] = field(default_factory=list)
+    sha256: str = ""  # of the text: the revision a selection was chosen on (rta.coding.Basis)
+
+    @classmethod
+    def load(cls, store: Store, transcript_id: str) -> "Document":
+        """Read the transcript's current revision with its codings and pending suggestions."""
+        from rta.coding import basis_of  # an unknown id: the did-you-mean error
+        from rta.review import sentence_bounds
+
+        basis = basis_of(store, transcript_id)
+        revision = basis.revision
+        text = store.transcript_text(transcript_id, revision)
+        turns = [Turn(r["n"], r["speaker"], r["informant"], r["start"], r["end"], r["line_start"], r["line_end"])
+                 for r in store.conn.execute(
+                     "SELECT n, speaker, informant, start, end, line_start, line_end FROM turns "
+                     "WHERE transcript_id=? AND revision=? ORDER BY n", (transcript_id, revision))]
+        codings = [Mark("coding", r["id"], r["start"], r["end"], r["code"], r["coder"], r["origin"], r["memo"],
+                        r["created"])
+                   for r in store.conn.execute(
+                       "SELECT id, start, end, code, coder, origin, memo, created FROM codings WHERE transcript_id=? "
+                       "AND revision=? AND status='active' ORDER BY start, id", (transcript_id, revision))]
+        suggestions = [Mark("suggestion", r["id"], r["start"], r["end"], r["code"], score=r["score"],
+                            method=r["method"])
+                       for r in store.conn.execute(
+                           "SELECT id, start, end, code, score, method FROM suggestions WHERE transcript_id=? "
+                           "AND revision=? AND status='suggested' ORDER BY start, score DESC, id",
+                           (transcript_id, revision))]
+        sentences = [Sentence(a, b, i) for i, t in enumerate(turns) for a, b in sentence_bounds(text, t.start, t.end)]
+        line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        doc = cls(transcript_id, revision, text, turns, codings, suggestions, sentences, line_starts, basis.sha256)
+        doc._index()
+        return doc
+
+    def _index(self) -> None:
+        self._sentence_starts = [s.start for s in self.sentences]
+        self._turn_starts = [t.start for t in self.turns]
+        self._coding_starts = [m.start for m in self.codings]
+        self._coding_longest = max((m.end - m.start for m in self.codings), default=0)
+        self._sugg_starts = [m.start for m in self.suggestions]
+        self._sugg_longest = max((m.end - m.start for m in self.suggestions), default=0)
+
+    # -- where things are ------------------------------------------------------------------
+    def line_of(self, offset: int) -> int:
+        """1-based line number of a character offset."""
+        return bisect_right(self.line_starts, offset)
+
+    def turn_index_at(self, offset: int) -> int | None:
+        i = bisect_right(self._turn_starts, offset) - 1
+        if i >= 0 and offset < max(self.turns[i].end, self.turns[i].start + 1):
+            return i
+        return None
+
+    def sentence_index_at(self, offset: int) -> int:
+        """The sentence holding ``offset``, else the next one (else the last)."""
+        i = bisect_right(self._sentence_starts, offset) - 1
+        if i >= 0 and offset < self.sentences[i].end:
+            return i
+        return min(i + 1, len(self.sentences) - 1) if self.sentences else 0
+
+    def _overlapping(self, marks: list[Mark], starts: list[int], longest: int, start: int, end: int) -> list[Mark]:
+        lo = bisect_left(starts, start - longest)
+        hi = bisect_left(starts, end)
+        return [m for m in marks[lo:hi] if m.end > start and m.start < end]
+
+    def codings_in(self, start: int, end: int) -> list[Mark]:
+        return self._overlapping(self.codings, self._coding_starts, self._coding_longest, start, end)
+
+    def suggestions_in(self, start: int, end: int) -> list[Mark]:
+        return self._overlapping(self.suggestions, self._sugg_starts, self._sugg_longest, start, end)
+
+    # -- selection rules -------------------------------------------------------------------
+    def words_of(self, turn: Turn) -> list[tuple[int, int]]:
+        return [(m.start(), m.end()) for m in _WORD.finditer(self.text, turn.start, turn.end)]
+
+    def grow(self, start: int, end: int, unit: str) -> tuple[int, int]:
+        """The selection ``start..end`` one ``unit`` ('word', 'sentence') longer at its end, or
+        the whole turn ('turn'); never past the end of its turn."""
+        ti = self.turn_index_at(start)
+        if ti is None:
+            return start, end
+        turn = self.turns[ti]
+        if unit == "turn":
+            first = next((s for s in self.sentences if s.turn == ti), None)
+            last = next((s for s in reversed(self.sentences) if s.turn == ti), None)
+            return (first.start, last.end) if first and last else (start, end)
+        if unit == "word":
+            nxt = next(((a, b) for a, b in self.words_of_after(turn, end)), None)
+            return (start, nxt[1]) if nxt else (start, end)
+        nxt = next((s for s in self.sentences[self.sentence_index_at(end):] if s.turn == ti and s.end > end), None)
+        return (start, nxt.end) if nxt else (start, end)
+
+    def shrink(self, start: int, end: int, unit: str) -> tuple[int, int]:
+        """The selection one ``unit`` shorter at its end; at least one word stays selected."""
+        ti = self.turn_index_at(start)
+        if ti is None:
+            return start, end
+        turn = self.turns[ti]
+        if unit == "word":
+            ends = [b for a, b in self.words_of(turn) if start < b < end]
+            return (start, ends[-1]) if ends else (start, end)
+        ends = [s.end for s in self.sentences if s.turn == ti and start < s.end < end]
+        if ends:
+            return start, ends[-1]
+        first_word = next(((a, b) for a, b in self.words_of(turn) if a >= start), None)
+        return (start, first_word[1]) if first_word else (start, end)
+
+    def words_of_after(self, turn: Turn, offset: int) -> Any:
+        for m in _WORD.finditer(self.text, offset, turn.end):
+            yield m.start(), m.end()
+
+    # -- coverage ----------------------------------------------------------------------------
+    def coverage(self) -> tuple[int, int]:
+        """(informant words coded, informant words): what the transcript list shows."""
+        return coverage(self.text, [(t.start, t.end) for t in self.turns if t.informant is not None],
+                        [(m.start, m.end) for m in self.codings])
+
+
+def coverage(text: str, turns: list[tuple[int, int]], spans: list[tuple[int, int]]) -> tuple[int, int]:
+    """How many of the words in ``turns`` overlap one of ``spans``, and how many words there are."""
+    merged: list[list[int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    starts = [m[0] for m in merged]
+    coded = total = 0
+    for t0, t1 in turns:
+        for m in _WORD.finditer(text, t0, t1):
+            total += 1
+            i = bisect_right(starts, m.start()) - 1
+            if (i >= 0 and merged[i][1] > m.start()) or (i + 1 < len(merged) and merged[i + 1][0] < m.end()):
+                coded += 1
+    return coded, total
+
+
+@dataclass(frozen=True)
+class TranscriptSummary:
+    transcript_id: str
+    coded_words: int
+    words: int
+    pending: int
+    codings: int
+
+    @property
+    def share(self) -> float:
+        return self.coded_words / self.words if self.words else 0.0
+
+
+def transcript_summaries(store: Store) -> list[TranscriptSummary]:
+    """Every transcript with its coverage (share of informant words coded) and pending suggestions."""
+    out = []
+    pending = {r[0]: r[1] for r in store.conn.execute(
+        "SELECT s.transcript_id, COUNT(*) FROM suggestions s JOIN transcripts t ON t.id = s.transcript_id "
+        "AND t.revision = s.revision WHERE s.status='suggested' GROUP BY s.transcript_id")}
+    for row in store.conn.execute("SELECT id, revision FROM transcripts ORDER BY id").fetchall():
+        tid, rev = row["id"], row["revision"]
+        text = store.transcript_text(tid, rev)
+        turns = [(r[0], r[1]) for r in store.conn.execute(
+            "SELECT start, end FROM turns WHERE transcript_id=? AND revision=? AND informant IS NOT NULL", (tid, rev))]
+        spans = [(r[0], r[1]) for r in store.conn.execute(
+            "SELECT start, end FROM codings WHERE transcript_id=? AND revision=? AND status='active'", (tid, rev))]
+        coded, total = coverage(text, turns, spans)
+        out.append(TranscriptSummary(tid, coded, total, pending.get(tid, 0), len(spans)))
+    return out
