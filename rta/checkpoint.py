@@ -369,13 +369,20 @@ def checkpoint_file(root: Path, seq: int) -> Path:
 def create_checkpoint(project: Any, key_path: str | Path, coder: str | None) -> tuple[Checkpoint, Path]:
     """Sign the log's current head with the private key at ``key_path`` (outside the project),
     write it to ``checkpoints/checkpoint-SEQ.json`` and log it as ``checkpoint.signed``, in one
-    step (the file appears only with its event)."""
+    step (the file appears only with its event). Refused when the project fails ``rta audit``:
+    a signature would vouch for a log already edited."""
+    from rta.audit import audit
+    from rta.errors import AuditFailure
     from rta.fsutil import StagedWrites, recover_staged
 
     store: Store = project.store
     private = load_private_key(key_path, project.root)
     kid = key_id(private.public_key())
     recover_staged(store, [project.root / CHECKPOINT_FOLDER])
+    result = audit(store)
+    if not result.ok:
+        raise AuditFailure(f"the project does not pass the audit ({len(result.failures)} failure(s)); no checkpoint "
+                           "was signed", hint="run 'rta audit' to see what fails: a signature would vouch for it")
     with StagedWrites() as staged:
         with store.transaction():
             head = log_head(store)

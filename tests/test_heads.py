@@ -280,6 +280,19 @@ def test_a_checkpoint_is_signed_logged_and_verified(coded: Project, keys, capsys
     assert "1 signed checkpoints" in out
 
 
+def test_a_project_that_fails_the_audit_is_not_signed(coded: Project, keys, tmp_path: Path, capsys) -> None:
+    root = copy_project(coded, tmp_path / "copy")
+    conn = sqlite3.connect(root / "rta.db")
+    _unlock(conn)
+    conn.execute("UPDATE events SET coder = 'someone' WHERE seq = 2")  # an edit the chain shows
+    conn.commit()
+    conn.close()
+    before = event_count(root)
+    code, _, err = run_cli(capsys, root, "checkpoint", "--key", str(keys[0]))
+    assert code == 1 and "does not pass the audit" in err and "no checkpoint was signed" in err
+    assert event_count(root) == before and not (root / "checkpoints").exists()
+
+
 def test_a_rewritten_log_fails_checkpoint_verification(coded: Project, keys, tmp_path: Path, capsys) -> None:
     private, public = keys
     assert run_cli(capsys, coded.root, "checkpoint", "--key", str(private))[0] == 0

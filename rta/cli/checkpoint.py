@@ -32,7 +32,7 @@ def checkpoint(
     rewriting the history before it then needs the key."""
     if ctx.invoked_subcommand is not None:
         return
-    from rta.checkpoint import create_checkpoint
+    from rta.checkpoint import create_checkpoint, public_key_path
     from rta.errors import RtaError
 
     if key is None:
@@ -41,7 +41,9 @@ def checkpoint(
     project = open_project()
     cp, path = create_checkpoint(project, key, project.coder(coder))
     echo(f"signed log head {cp.head} with key {cp.key}")
-    echo(f"wrote {path} and logged it; verify with: rta audit --verify-checkpoints --pubkey PUBLIC-KEY-FILE")
+    pub = public_key_path(key)
+    echo(f"wrote {path} and logged it; verify with: rta audit --verify-checkpoints --pubkey "
+         f"{pub if pub.is_file() else 'PUBLIC-KEY-FILE'}")
 
 
 @checkpoint_app.command("keygen")
