@@ -49,9 +49,11 @@ class TurnInfo:
 
     @property
     def who(self) -> str:
-        """The short name shown for the speaker: the informant code (``S1``), else the label
-        as written (``I`` for the interviewer)."""
-        return self.informant or self.speaker
+        """The short name shown for the speaker: the informant code (``S1``); for the
+        interviewer the label as written when it is short (``I``, ``I2``), else ``I``."""
+        if self.informant:
+            return self.informant
+        return self.speaker if len(self.speaker) <= 4 else "I"
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,9 @@ class View:
     def line_span(self, n: int) -> tuple[int, int]:
         """Offsets of line ``n`` (1-based), without its line break."""
         start = self.line_starts[n - 1]
-        end = self.line_starts[n] - 1 if n < len(self.line_starts) else len(self.text)
-        return start, end
+        if n < len(self.line_starts):
+            return start, self.line_starts[n] - 1
+        return start, len(self.text) - (1 if self.text.endswith("\n") else 0)
 
     def line(self, n: int) -> str:
         start, end = self.line_span(n)

@@ -176,6 +176,8 @@ def codings(
     transcript: Optional[str] = typer.Option(None, "--transcript", help="Only this transcript."),
     status: str = typer.Option("active", help="active, removed, orphaned or all."),
     fmt: str = format_option("table", "table", "json", help="table or json."),
+    context: Optional[int] = typer.Option(None, "--context", "-C", parser=whole_number,
+                                          help="Show each quote in its transcript with N lines around it."),
 ) -> None:
     """List codings with their quote and source (transcript, lines, informant)."""
     from rta.coding import query_codings
@@ -184,11 +186,23 @@ def codings(
         raise RtaError(f"unknown status '{status}'", hint="use active, removed, orphaned or all")
     if fmt not in ("table", "json"):
         raise RtaError(f"unknown format '{fmt}'", hint="use table or json")
+    if context is not None and context < 0:
+        raise RtaError(f"--context {context} is negative", hint="give the number of lines to show around each quote")
     project = open_project()
     rows = query_codings(project.store, code=code_name, informant=informant, role=_role_key(project, role),
                          theme=theme, transcript=transcript, status=None if status == "all" else status)
+    views: dict = {}  # (transcript, revision) -> rta.show.View, for --context
     if fmt == "json":
-        echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
+        items = [r.to_dict() for r in rows]
+        if context is not None:  # the lines around each quote, as the transcript has them
+            from rta.show import select_lines
+
+            for item, r in zip(items, rows):
+                view = _context_view(project.store, r.transcript_id, r.revision, r.id, views)
+                first, last = select_lines(view, coding=r.id, context=context)
+                item["context"] = {"line_start": first, "line_end": last,
+                                   "lines": [view.line(n) for n in range(first, last + 1)]}
+        echo(json.dumps(items, ensure_ascii=False, indent=2))
         return
     if not rows:
         echo("no codings match")
@@ -196,7 +210,35 @@ def codings(
     for r in rows:
         echo(f"#{r.id:<5} {r.transcript_id}:{r.line_start}-{r.line_end}  {r.informant or '-':6} {r.code:18} "
              f"«{_short(r.quote, 60)}»" + ("" if r.status == "active" else f"  [{r.status}]"))
+        if context is not None:
+            _print_context(project.store, r.transcript_id, r.revision, r.id, context, views)
     echo(f"{len(rows)} coding(s)")
+
+
+def _context_view(store, transcript_id: str, revision: int, coding_id: int, views: dict):
+    """The :class:`rta.show.View` holding the coding, one per transcript revision at a time
+    (rows come ordered by transcript); a removed or orphaned coding gets a view of its own."""
+    from rta.show import transcript_view
+
+    key = (transcript_id, revision)
+    if key not in views:
+        views.clear()
+        views[key] = transcript_view(store, transcript_id, revision, suggestions=False)
+    view = views[key]
+    if view.coding(coding_id) is None:
+        view = transcript_view(store, transcript_id, revision, suggestions=False, with_coding=coding_id)
+    return view
+
+
+def _print_context(store, transcript_id: str, revision: int, coding_id: int, context: int, views: dict) -> None:
+    """The coding's lines (flagged '>') with ``context`` lines around, as 'rta show' renders them."""
+    from rta.cli.show import _width
+    from rta.show import coding_context
+
+    view = _context_view(store, transcript_id, revision, coding_id, views)
+    for row in coding_context(view, coding_id, context, width=_width(None)):
+        echo(row)
+    echo("")
 
 
 # -- memos and journal ---------------------------------------------------------------------
