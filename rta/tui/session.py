@@ -53,6 +53,7 @@ class Session:
         self.coder = project.coder(coder)
         self.writable = _writable(project)
         self.decisions: list[Decision] = []
+        self.busy_wait = busy_wait
         # Wait only briefly for another writer's lock: the workbench retries and says so meanwhile,
         # instead of freezing the screen for the store's full wait.
         self.store.conn.execute(f"PRAGMA busy_timeout = {int(busy_wait * 1000)}")
