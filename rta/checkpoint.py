@@ -58,12 +58,20 @@ _HEAD_IN_HTML = re.compile(r"<meta\s+name=[\"']" + HEAD_META + r"[\"']\s+content
 # Expected heads
 
 
-def _walk(store: Store, wanted: set[int]) -> tuple[dict[int, str], int, tuple[int, str] | None]:
+def _walk(store: Store, wanted: set[int], chain_verified: bool = False
+          ) -> tuple[dict[int, str], int, tuple[int, str] | None]:
     """Walk the chain from the first entry up to ``max(wanted)``: the stored hash of each wanted
     entry, the last entry number of the log, and the first place the chain breaks (entry, cause)
-    before the last wanted entry, if any."""
+    before the last wanted entry, if any. ``chain_verified``: the caller has just verified the
+    whole chain (``rta audit``), so only the wanted entries are read."""
     upto = max(wanted, default=0)
     found: dict[int, str] = {}
+    if chain_verified:
+        for seq in wanted:
+            row = store.conn.execute("SELECT hash FROM events WHERE seq = ?", (seq,)).fetchone()
+            if row is not None:
+                found[seq] = row[0]
+        return found, log_head(store).seq, None
     prev_hash, expected_seq, broken = GENESIS_HASH, 1, None
     rows = store.conn.execute("SELECT seq, ts, coder, phase, kind, payload, prev_hash, hash FROM events "
                               "WHERE seq <= ? ORDER BY seq", (upto,))
@@ -84,14 +92,15 @@ def _walk(store: Store, wanted: set[int]) -> tuple[dict[int, str], int, tuple[in
     return found, last, broken
 
 
-def check_heads(store: Store, heads: Iterable[tuple[Head, str]]) -> AuditReport:
+def check_heads(store: Store, heads: Iterable[tuple[Head, str]], chain_verified: bool = False) -> AuditReport:
     """Verify each expected head (with where it came from, for the message): the log still has
     that entry, with that hash, and the chain from the first entry to it is intact. A cut-off
     tail, a deleted or edited entry before it, or a log rewritten with recomputed hashes is a
-    ``head`` failure."""
+    ``head`` failure. ``chain_verified``: the whole chain was just verified by the caller (the
+    audit's chain check passed), so it is not walked again."""
     heads = list(heads)
     report = AuditReport()
-    found, last, broken = _walk(store, {h.seq for h, _ in heads})
+    found, last, broken = _walk(store, {h.seq for h, _ in heads}, chain_verified)
     for head, source in heads:
         ids = {"expected head": head.short(), "from": source}
         stored = found.get(head.seq)
@@ -446,7 +455,7 @@ def find_checkpoints(project: Any) -> tuple[list[Checkpoint], list[tuple[str, st
     return sorted(found.values(), key=lambda c: (c.seq, c.source)), bad
 
 
-def verify_checkpoints(project: Any, pubkey_path: str | Path) -> AuditReport:
+def verify_checkpoints(project: Any, pubkey_path: str | Path, chain_verified: bool = False) -> AuditReport:
     """Check every checkpoint: its signature verifies with the public key at ``pubkey_path``,
     and the log still holds its entry with its hash, the chain intact up to it. No checkpoint
     at all is a failure too (there is nothing to anchor the log)."""
@@ -473,7 +482,7 @@ def verify_checkpoints(project: Any, pubkey_path: str | Path) -> AuditReport:
                        checkpoint=cp.source, entry=cp.seq)
             continue
         signed_ok.append(cp)
-    heads = check_heads(project.store, [(cp.head, cp.source) for cp in signed_ok])
+    heads = check_heads(project.store, [(cp.head, cp.source) for cp in signed_ok], chain_verified)
     for f in heads.failures:
         f.kind = "checkpoint"
     report.failures.extend(heads.failures)
@@ -494,9 +503,11 @@ class Anchors:
     pubkey: Path | None
 
     def check(self, project: Any, result: AuditReport) -> Head:
-        """Add the head and checkpoint checks to ``result``; returns the log's head."""
-        for extra in ([check_heads(project.store, self.heads)] if self.heads else []) + \
-                ([verify_checkpoints(project, self.pubkey)] if self.pubkey is not None else []):
+        """Add the head and checkpoint checks to ``result`` (the audit just run: when its chain
+        check passed, the chain is not walked again); returns the log's head."""
+        verified = result.checked.get("events", 0) > 0 and not any(f.kind == "chain" for f in result.failures)
+        for extra in ([check_heads(project.store, self.heads, verified)] if self.heads else []) + \
+                ([verify_checkpoints(project, self.pubkey, verified)] if self.pubkey is not None else []):
             result.checked.update(extra.checked)
             result.failures.extend(extra.failures)
         return log_head(project.store)

@@ -135,6 +135,21 @@ def test_a_log_rewritten_with_recomputed_hashes_is_detected_by_the_expected_head
     assert f"entry {head.seq} now has hash" in line and f"not {head.hash[:12]}" in line and "rewritten" in line
 
 
+@pytest.mark.parametrize("chain_verified", [False, True])
+def test_a_rewrite_is_found_whether_or_not_the_chain_was_just_walked(coded: Project, tmp_path: Path,
+                                                                     chain_verified: bool) -> None:
+    from rta.store import Store
+
+    head = log_head(coded.store)
+    root = copy_project(coded, tmp_path / "copy")
+    rewrite_log(root)
+    store = Store(root / "rta.db")
+    [failure] = check_heads(store, [(head, "test")], chain_verified=chain_verified).failures
+    assert f"entry {head.seq} now has hash" in failure.cause
+    assert check_heads(store, [(log_head(store), "test")], chain_verified=chain_verified).ok
+    store.close()
+
+
 def test_an_edited_entry_before_the_head_breaks_the_chain_to_it(coded: Project, tmp_path: Path) -> None:
     head = log_head(coded.store)
     root = copy_project(coded, tmp_path / "copy")
