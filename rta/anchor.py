@@ -210,6 +210,21 @@ def loose_candidates(quote: str, text: str, regions: list[tuple[int, int]]) -> l
     return found
 
 
+def exact_span(
+    quote: str, old_start: int, old_len: int, new_text: str, regions: list[tuple[int, int]] | None = None,
+) -> tuple[int, int] | None:
+    """Where ``quote`` stands verbatim in ``new_text`` (inside one of ``regions`` when given):
+    the occurrence nearest the old relative position, or None."""
+    hits = exact_occurrences(new_text, quote)
+    if regions is not None:
+        hits = [h for h in hits if any(lo <= h and h + len(quote) <= hi for lo, hi in regions)]
+    if not hits:
+        return None
+    expected = old_start / max(old_len, 1) * len(new_text)
+    start = min(hits, key=lambda h: (abs(h - expected), h))
+    return start, start + len(quote)
+
+
 def relocate(
     quote: str, old_start: int, old_len: int, new_text: str, regions: list[tuple[int, int]] | None = None,
     threshold: float = FUZZY_THRESHOLD,
@@ -218,13 +233,9 @@ def relocate(
 
     With ``regions`` (the informant turns), only a span inside one region counts: a coding
     never crosses a turn. Returns (method, span or None, similarity, candidates)."""
-    hits = exact_occurrences(new_text, quote)
-    if regions is not None:
-        hits = [h for h in hits if any(lo <= h and h + len(quote) <= hi for lo, hi in regions)]
-    if hits:
-        expected = old_start / max(old_len, 1) * len(new_text)
-        start = min(hits, key=lambda h: (abs(h - expected), h))
-        return "exact", (start, start + len(quote)), 1.0, []
+    span = exact_span(quote, old_start, old_len, new_text, regions)
+    if span is not None:
+        return "exact", span, 1.0, []
     candidates = fuzzy_candidates(quote, new_text, regions)
     if candidates and len(quote) >= MIN_FUZZY_LENGTH and candidates[0].similarity >= threshold:
         best = candidates[0]
@@ -286,6 +297,180 @@ def reanchor_codings(store, transcript_id: str, old_revision: int, new_revision:
             )
             results.append(AnchorResult(row["id"], "orphaned", old, None, similarity, candidates))
     return results
+
+
+RETIRED_BY = "rta"
+"""``decided_by`` of a suggestion rta retired because its text was revised."""
+
+
+@dataclass
+class SuggestionMove:
+    """What happened to one pending suggestion when its transcript got a new revision."""
+
+    suggestion_id: int
+    old: tuple[int, int, int]  # revision, start, end
+    new: tuple[int, int, int] | None  # None: retired
+    reason: str | None = None  # why it was retired
+
+
+def reanchor_suggestions(store, transcript_id: str, coder: str | None) -> list[SuggestionMove]:
+    """Carry the pending suggestions of a transcript's older revisions over to its current one,
+    as codings are (inside the caller's transaction). A suggestion whose words stand verbatim in
+    the current text, inside one informant turn, moves there ('suggestion.reanchored'); any
+    other is retired: status 'retired', decided by 'rta', a 'suggestion.retired' event with the
+    reason. Only verbatim matches move, since a person deciding on a suggestion must see the
+    words it was made for. So no pending suggestion points at a superseded revision, and
+    accepting one never codes text that was replaced (e.g. by 'rta anonymise apply')."""
+    from rta.store import now
+
+    row = store.transcript_row(transcript_id)
+    if row is None:
+        return []
+    current = int(row["revision"])
+    rows = store.conn.execute(
+        "SELECT * FROM suggestions WHERE transcript_id = ? AND status = 'suggested' AND revision != ? ORDER BY id",
+        (transcript_id, current)).fetchall()
+    if not rows:
+        return []
+    new_text = store.transcript_text(transcript_id, current)
+    turns = store.conn.execute(
+        "SELECT n, start, end FROM turns WHERE transcript_id = ? AND revision = ? AND informant IS NOT NULL ORDER BY n",
+        (transcript_id, current)).fetchall()
+    regions = [(t["start"], t["end"]) for t in turns]
+    taken = {(r["start"], r["end"], r["code"], r["method"]): int(r["id"]) for r in store.conn.execute(
+        "SELECT id, start, end, code, method FROM suggestions WHERE transcript_id = ? AND revision = ?",
+        (transcript_id, current))}
+    texts: dict[int, str] = {}
+    moves: list[SuggestionMove] = []
+    for s in rows:
+        if s["revision"] not in texts:
+            texts[s["revision"]] = store.transcript_text(transcript_id, s["revision"])
+        old_text = texts[s["revision"]]
+        quote = old_text[s["start"]:s["end"]]
+        old = (int(s["revision"]), int(s["start"]), int(s["end"]))
+        span = exact_span(quote, s["start"], len(old_text), new_text, regions) if quote.strip() else None
+        reason = None
+        if span is None:
+            reason = f"its words are not in revision {current} verbatim"
+        elif (span[0], span[1], s["code"], s["method"]) in taken:
+            other = taken[(span[0], span[1], s["code"], s["method"])]
+            reason = f"suggestion {other} proposes the same in revision {current}"
+        if reason is None:
+            start, end = span
+            line_start, line_end = lines_of(new_text, start, end)
+            turn = next((t["n"] for t in turns if t["start"] <= start and end <= t["end"]), None)
+            store.conn.execute(
+                "UPDATE suggestions SET revision=?, start=?, end=?, line_start=?, line_end=?, turn_n=? WHERE id=?",
+                (current, start, end, line_start, line_end, turn, s["id"]))
+            taken[(start, end, s["code"], s["method"])] = int(s["id"])
+            store.log_event("suggestion.reanchored", {
+                "suggestion": s["id"], "transcript": transcript_id, "code": s["code"], "old": list(old),
+                "new": [current, start, end], "quote_sha256": sha256_text(quote)}, coder)
+            moves.append(SuggestionMove(int(s["id"]), old, (current, start, end)))
+        else:
+            store.conn.execute("UPDATE suggestions SET status='retired', decided_by=?, decided_at=? WHERE id=?",
+                               (RETIRED_BY, now(), s["id"]))
+            store.log_event("suggestion.retired", {
+                "suggestion": s["id"], "transcript": transcript_id, "code": s["code"], "old": list(old),
+                "revision": current, "reason": reason}, coder)
+            moves.append(SuggestionMove(int(s["id"]), old, None, reason))
+    return moves
+
+
+def settle_suggestions(store, coder: str | None, transcript_id: str | None = None) -> list[SuggestionMove]:
+    """:func:`reanchor_suggestions` for every transcript (or one) that still has pending
+    suggestions on a superseded revision (a project from before rta re-anchored them)."""
+    sql = ("SELECT DISTINCT s.transcript_id FROM suggestions s JOIN transcripts t ON t.id = s.transcript_id "
+           "WHERE s.status = 'suggested' AND s.revision != t.revision")
+    args: tuple = ()
+    if transcript_id is not None:
+        sql += " AND s.transcript_id = ?"
+        args = (transcript_id,)
+    moves: list[SuggestionMove] = []
+    for (tid,) in store.conn.execute(sql + " ORDER BY s.transcript_id", args).fetchall():
+        moves.extend(reanchor_suggestions(store, tid, coder))
+    return moves
+
+
+# --------------------------------------------------------------------------------------------
+# Quoting a revision: current, superseded, or from before pseudonymisation
+
+
+class OriginalsRefused(RtaError):
+    """A report or export would quote text from before 'rta anonymise apply'."""
+
+
+@dataclass
+class RevisionState:
+    """A transcript's current revision, the latest one 'rta anonymise apply' stored, and the
+    older ones 'rta anonymise purge' rewrote into their pseudonymised form."""
+
+    transcript_id: str
+    current: int
+    pseudonymised: int | None
+    purged: frozenset[int] = frozenset()
+
+    def superseded(self, revision: int) -> bool:
+        return revision < self.current
+
+    def original(self, revision: int) -> bool:
+        """True for a revision from before the latest pseudonymisation whose text was not purged
+        since (it may hold the names)."""
+        return self.pseudonymised is not None and revision < self.pseudonymised and revision not in self.purged
+
+    def note(self, revision: int) -> str | None:
+        """What a report or export says next to a quote from ``revision``: None when current."""
+        if not self.superseded(revision):
+            return None
+        return f"from revision {revision}, superseded by revision {self.current}"
+
+
+def revision_states(store) -> dict[str, RevisionState]:
+    """Every transcript's :class:`RevisionState`, from the log: pseudonymised revisions from the
+    'anonymise.applied' events, purged ones from the 'text.redacted' events of a revision's text."""
+    applied: dict[str, int] = {}
+    for tid, rev in store.conn.execute(
+            "SELECT json_extract(payload, '$.transcript'), json_extract(payload, '$.revision') FROM events "
+            "WHERE kind = 'anonymise.applied'"):
+        if isinstance(tid, str) and isinstance(rev, int):
+            applied[tid] = max(rev, applied.get(tid, 0))
+    purged: dict[str, set[int]] = {}
+    for (raw,) in store.conn.execute(
+            "SELECT json_extract(payload, '$.id') FROM events WHERE kind = 'text.redacted' "
+            "AND json_extract(payload, '$.table') = 'transcript_revisions' "
+            "AND json_extract(payload, '$.field') = 'text'"):
+        try:
+            tid, rev = json.loads(raw)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(tid, str) and isinstance(rev, int):
+            purged.setdefault(tid, set()).add(rev)
+    return {r["id"]: RevisionState(r["id"], int(r["revision"]), applied.get(r["id"]),
+                                   frozenset(purged.get(r["id"], ())))
+            for r in store.conn.execute("SELECT id, revision FROM transcripts")}
+
+
+def refuse_originals(states: dict[str, RevisionState], quoted: list[tuple[str, str, int]], what: str,
+                     allow: bool = False, also: str | None = None) -> None:
+    """:class:`OriginalsRefused` when any of ``quoted`` (label such as 'coding #12', transcript,
+    revision) comes from a revision older than its transcript's pseudonymised one, unless
+    ``allow`` (``--allow-originals``). The message names them and what to do (``also``: one
+    more remedy, for the caller's command)."""
+    if allow:
+        return
+    bad = [(label, tid, rev) for label, tid, rev in quoted if tid in states and states[tid].original(rev)]
+    if not bad:
+        return
+    listed = ", ".join(f"{label} ({tid} revision {rev}, pseudonymised in revision {states[tid].pseudonymised})"
+                       for label, tid, rev in bad[:10])
+    more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+    transcripts = sorted({tid for _, tid, _ in bad})
+    raise OriginalsRefused(
+        f"{what} would quote {len(bad)} passage(s) from text before pseudonymisation: {listed}{more}",
+        hint=f"see 'rta orphans' to re-anchor or remove orphaned codings of {', '.join(transcripts)} "
+             "(an active coding on an old revision: 'rta uncode ID' and code it anew), "
+             + (f"{also}, " if also else "") + "or pass --allow-originals to quote the original text, names included",
+    )
 
 
 @dataclass

@@ -185,6 +185,46 @@ class TurnSpan:
     line_end: int
 
 
+@dataclass(frozen=True)
+class Basis:
+    """The revision a span was chosen on: its number and the SHA-256 of its text as read. A
+    span is offsets into that text, so the coding is written only if the transcript still has
+    exactly that current text (:func:`check_basis`, inside the writing transaction)."""
+
+    transcript_id: str
+    revision: int
+    sha256: str
+
+
+class SpanChanged(RtaError):
+    """The transcript got a new revision between choosing a span and writing its coding."""
+
+
+class StaleRevision(RtaError):
+    """A coding asked for on a revision that a newer one has replaced."""
+
+
+def basis_of(store: Store, transcript_id: str, revision: int | None = None) -> Basis:
+    """The :class:`Basis` of the transcript's current revision (or ``revision``): take it
+    before choosing a span, and pass it to :func:`split_span` and :func:`create_coding`."""
+    revision = revision or _current_revision(store, transcript_id)
+    return Basis(transcript_id, revision, sha256_text(store.transcript_text(transcript_id, revision)))
+
+
+def check_basis(store: Store, basis: Basis) -> None:
+    """:class:`SpanChanged` unless ``basis`` is still the transcript's current revision with the
+    same text. Call it inside the writing transaction (``BEGIN IMMEDIATE``: no other process can
+    store a revision between this check and the commit), so a span is never written onto words
+    other than the ones it was chosen on."""
+    current = _current_revision(store, basis.transcript_id)
+    same = current == basis.revision and sha256_text(store.transcript_text(basis.transcript_id, current)) == basis.sha256
+    if not same:
+        raise SpanChanged(
+            f"transcript '{basis.transcript_id}' changed while you were choosing the span "
+            f"(revision {basis.revision} -> {current}); run the command again",
+            hint="nothing was coded: the span was chosen on text the transcript no longer has")
+
+
 def _lines_of(text: str, start: int, end: int) -> tuple[int, int]:
     line_start = text.count("\n", 0, start) + 1
     return line_start, line_start + text.count("\n", start, max(start, end - 1))
@@ -209,11 +249,16 @@ def _informant_hint(store: Store, transcript_id: str, revision: int, offset: int
             f"rta code {transcript_id} --lines {near['line_start']}-{near['line_end']} --code ...")
 
 
-def split_span(store: Store, transcript_id: str, start: int, end: int, revision: int | None = None) -> list[TurnSpan]:
+def split_span(store: Store, transcript_id: str, start: int, end: int, revision: int | None = None,
+               basis: Basis | None = None) -> list[TurnSpan]:
     """Cut a requested span (lines, a turn, a quote, a selection from another tool) into the
     spans codings may have: one per informant turn it touches, cut to the turn (so labels stay
     out), trimmed of surrounding blanks; the interviewer's turns are left out. Refuses
-    (:class:`SpanError`) a span that holds no informant's words."""
+    (:class:`SpanError`) a span that holds no informant's words. With ``basis`` (the revision
+    the span was chosen on) it first checks that revision is still current (:func:`check_basis`)."""
+    if basis is not None:
+        check_basis(store, basis)
+        revision = basis.revision
     revision = revision or _current_revision(store, transcript_id)
     text = store.transcript_text(transcript_id, revision)
     rows = store.conn.execute(
@@ -297,17 +342,32 @@ def create_coding(
     suggestion_id: int | None = None,
     memo: str | None = None,
     revision: int | None = None,
+    basis: Basis | None = None,
 ) -> int:
     """Record a coding of ``text[start:end]`` in the transcript's current revision and log it.
 
     The span must lie inside one informant turn and not repeat an active coding of the same
     code (:class:`SpanError` otherwise: see :func:`split_span` for cutting a longer span).
-    Must run inside :meth:`Store.transaction`. Returns the coding id.
+    A coding is only ever made on the current revision (:class:`StaleRevision` for an older
+    ``revision``); with ``basis``, the revision the span was chosen on, :class:`SpanChanged`
+    when the transcript got a new revision since. Must run inside :meth:`Store.transaction`.
+    Returns the coding id.
     """
     row = store.transcript_row(transcript_id)
     if row is None:
         raise RtaError(f"no transcript '{transcript_id}' in this project", hint="see 'rta transcripts'")
+    if basis is not None:
+        if basis.transcript_id != transcript_id:
+            raise ValueError(f"basis of '{basis.transcript_id}' given for '{transcript_id}'")
+        store._require_tx()
+        check_basis(store, basis)
+        revision = basis.revision
     revision = revision or row["revision"]
+    if revision != row["revision"]:
+        raise StaleRevision(
+            f"revision {revision} of '{transcript_id}' has been replaced by revision {row['revision']}: "
+            "codings are made on the current text",
+            hint=f"choose the span again in the current text (see 'rta codings --transcript {transcript_id}')")
     text = store.transcript_text(transcript_id, revision)
     if not (0 <= start < end <= len(text)):
         raise RtaError(f"span {start}-{end} is outside transcript '{transcript_id}' (length {len(text)})")
@@ -373,10 +433,12 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def span_for_lines(store: Store, transcript_id: str, first: int, last: int) -> tuple[int, int]:
-    """Code-point span of lines ``first..last`` (1-based, inclusive) of the current revision,
-    without speaker labels and surrounding blanks: what ``rta code --lines A-B`` codes."""
-    revision = _current_revision(store, transcript_id)
+def span_for_lines(store: Store, transcript_id: str, first: int, last: int,
+                   revision: int | None = None) -> tuple[int, int]:
+    """Code-point span of lines ``first..last`` (1-based, inclusive) of the current revision
+    (or ``revision``: a :class:`Basis`'s), without speaker labels and surrounding blanks: what
+    ``rta code --lines A-B`` codes."""
+    revision = revision or _current_revision(store, transcript_id)
     text = store.transcript_text(transcript_id, revision)
     starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     if not (1 <= first <= last <= len(starts)):
@@ -411,9 +473,9 @@ def span_for_lines(store: Store, transcript_id: str, first: int, last: int) -> t
     return start, end
 
 
-def span_for_turn(store: Store, transcript_id: str, n: int) -> tuple[int, int]:
-    """Code-point span of turn ``n`` (1-based) of the current revision."""
-    revision = _current_revision(store, transcript_id)
+def span_for_turn(store: Store, transcript_id: str, n: int, revision: int | None = None) -> tuple[int, int]:
+    """Code-point span of turn ``n`` (1-based) of the current revision (or ``revision``)."""
+    revision = revision or _current_revision(store, transcript_id)
     row = store.conn.execute(
         "SELECT start, end FROM turns WHERE transcript_id=? AND revision=? AND n=?", (transcript_id, revision, n)
     ).fetchone()
@@ -435,19 +497,20 @@ class QuoteSearch:
 
 def find_quote(
     store: Store, transcript_id: str, quote: str, within: tuple[int, int] | None = None, limit: int = 3,
-    min_similarity: float = 0.6,
+    min_similarity: float = 0.6, revision: int | None = None,
 ) -> QuoteSearch:
     """Find ``quote`` in the current revision: verbatim (character for character, a line break
     or run of blanks typed as one space, starting and ending on word boundaries), else candidates for a person to confirm, best first:
     spans differing only in case, spacing, line breaks or typographic quotes and dashes
     (similarity 1.0), then the closest spans (rapidfuzz). Candidates lie inside one informant
-    turn each and start and end on word boundaries; a guess is never taken silently."""
+    turn each and start and end on word boundaries; a guess is never taken silently.
+    ``revision``: search that revision instead (a :class:`Basis`'s)."""
     import re
     import unicodedata
 
     from rta.anchor import fuzzy_candidates, loose_candidates, on_word_boundaries
 
-    revision = _current_revision(store, transcript_id)
+    revision = revision or _current_revision(store, transcript_id)
     text = store.transcript_text(transcript_id, revision)
     typed = unicodedata.normalize("NFC", quote).strip()
     if not typed:

@@ -2,7 +2,9 @@
 
 Each row carries what is needed to find the quote again and check it: transcript and revision,
 informant code, role and group, line and code-point spans, code and themes, coder, date,
-status, memo, the quote itself and its SHA-256.
+status, memo, the quote itself and its SHA-256, and a note when the quote comes from a
+superseded revision ("from revision N, superseded by revision M"). A quote from a revision
+older than the pseudonymised one ('rta anonymise apply') is refused unless ``allow_originals``.
 
 Formulas: a CSV cell starting with = + - @ TAB or CR gets a leading apostrophe
 (:func:`rta.textsafe.spreadsheet_cell`), so a spreadsheet shows it as text instead of running it;
@@ -31,21 +33,34 @@ FORMATS = ("csv", "xlsx", "jsonl")
 COLUMNS = [
     "coding", "transcript", "revision", "informant", "role", "group", "speaker", "line_start", "line_end",
     "start", "end", "code", "themes", "coder", "created", "status", "origin", "memo", "quote", "quote_sha256",
+    "note",
 ]
 
 
-def quote_rows(store: Store, role_name: Callable[[str | None], str] | None = None, status: str | None = "active") -> list[dict[str, Any]]:
+def quote_rows(store: Store, role_name: Callable[[str | None], str] | None = None, status: str | None = "active",
+               allow_originals: bool = False) -> list[dict[str, Any]]:
     """One dict per coding (``status`` None: every status), in transcript and text order.
-    ``role_name`` turns a role key into its display name (the registry's)."""
+    ``role_name`` turns a role key into its display name (the registry's). A coding on a
+    superseded revision says so in ``note``; one on a revision from before pseudonymisation is
+    refused (:class:`rta.anchor.OriginalsRefused`) unless ``allow_originals``."""
+    from rta.anchor import refuse_originals, revision_states
+
+    views = query_codings(store, status=status)
+    states = revision_states(store)
+    refuse_originals(states, [(f"coding #{v.id} ({v.status})", v.transcript_id, v.revision) for v in views],
+                     "the export", allow_originals,
+                     also="or leave out --all (removed codings keep the revision they were removed on)" if status is None
+                     else None)
     rows = []
-    for v in query_codings(store, status=status):
+    for v in views:
+        state = states.get(v.transcript_id)
         rows.append({
             "coding": v.id, "transcript": v.transcript_id, "revision": v.revision, "informant": v.informant or "",
             "role": role_name(v.role) if role_name else (v.role or ""), "group": v.group or "",
             "speaker": v.speaker or "", "line_start": v.line_start, "line_end": v.line_end, "start": v.start,
             "end": v.end, "code": v.code, "themes": v.themes, "coder": v.coder, "created": v.created,
             "status": v.status, "origin": v.origin, "memo": v.memo or "", "quote": v.quote,
-            "quote_sha256": v.quote_sha256,
+            "quote_sha256": v.quote_sha256, "note": (state.note(v.revision) if state else None) or "",
         })
     return rows
 
@@ -243,7 +258,7 @@ _XLSX_PARTS = {
 
 
 def export_quotes(store: Store, fmt: str, out: str | Path, role_name: Callable[[str | None], str] | None = None,
-                  status: str | None = "active", raw_cells: bool = False) -> int:
+                  status: str | None = "active", raw_cells: bool = False, allow_originals: bool = False) -> int:
     """Write the quote table to ``out`` atomically; returns the number of rows. ``raw_cells``:
     no formula neutralising in csv/xlsx (see the module docstring).
 
@@ -256,7 +271,7 @@ def export_quotes(store: Store, fmt: str, out: str | Path, role_name: Callable[[
     if fmt not in FORMATS:
         raise RtaError(f"unknown format '{fmt}'", hint=f"use one of {', '.join(FORMATS)}")
     head = log_head(store)
-    rows = quote_rows(store, role_name=role_name, status=status)
+    rows = quote_rows(store, role_name=role_name, status=status, allow_originals=allow_originals)
     if fmt == "jsonl":
         data = rows_to_jsonl(rows)
     elif fmt == "csv":

@@ -36,6 +36,7 @@ class AddResult:
     turns: int
     words: int
     anchored: list = field(default_factory=list)  # rta.anchor.AnchorResult per moved coding
+    suggestions: list = field(default_factory=list)  # rta.anchor.SuggestionMove per pending suggestion
 
 
 def find_project_root(start: Path | None = None) -> Path | None:
@@ -264,10 +265,12 @@ class Project:
             payload["before_pseudonymisation"] = restored_from
         store.log_event("transcript.added" if revision == 1 else "transcript.revised", payload, coder)
         if revision > 1:
-            from rta.anchor import reanchor_codings
+            from rta.anchor import reanchor_codings, reanchor_suggestions
 
             anchored = reanchor_codings(store, transcript.id, revision - 1, revision, coder)
-            return AddResult(path, transcript.id, status, revision, len(transcript.turns), transcript.words, anchored)
+            moved = reanchor_suggestions(store, transcript.id, coder)  # none left on the superseded text
+            return AddResult(path, transcript.id, status, revision, len(transcript.turns), transcript.words, anchored,
+                             moved)
         return AddResult(path, transcript.id, status, revision, len(transcript.turns), transcript.words)
 
 

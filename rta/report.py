@@ -57,6 +57,7 @@ class Quote:
     group: str | None
     context: str  # anchor of the turn in the transcript appendix
     origin: str  # 'manual' or 'suggested' (accepted suggestion)
+    superseded_by: int | None = None  # the transcript's current revision when the quote is from an older one
 
 
 @dataclass
@@ -145,6 +146,7 @@ class ContextTranscript:
     anchor: str
     revision: int
     turns: list[ContextTurn]
+    superseded_by: int | None = None  # the current revision when this one is superseded
 
 
 @dataclass
@@ -274,11 +276,17 @@ class _Turns:
 
 
 def collect(store: Store, registry: Any, audit_result: Any, project_name: str = "", theme: str | None = None,
-            role: str | None = None, unverified: bool = False, context: int = 1) -> ReportData:
+            role: str | None = None, unverified: bool = False, context: int = 1,
+            allow_originals: bool = False) -> ReportData:
     """Read the store into :class:`ReportData`. Only active codings count; ``theme`` and
     ``role`` narrow the quotes shown (the matrices always cover every theme and role), and
-    ``context`` is how many turns around each quoted turn the appendix shows."""
+    ``context`` is how many turns around each quoted turn the appendix shows.
+
+    A quote from a superseded revision carries ``superseded_by`` (the report says so); one
+    from a revision older than the transcript's pseudonymised one ('rta anonymise apply') is
+    refused (:class:`rta.anchor.OriginalsRefused`) unless ``allow_originals``."""
     import rta
+    from rta.anchor import refuse_originals, revision_states
 
     themes, themes_source = _themes(store)
     filters: dict[str, str] = {}
@@ -316,6 +324,12 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
 
     role_order = registry.role_order()
     informant_order = {i.code: n for n, i in enumerate(registry.informants)}
+    states = revision_states(store)
+    quoted: dict[int, tuple[str, str, int]] = {}  # coding id -> (label, transcript, revision)
+
+    def superseded_by(transcript_id: str, revision: int) -> int | None:
+        state = states.get(transcript_id)
+        return state.current if state is not None and state.superseded(revision) else None
     slugs: dict[str, str] = {}
     for t in themes:
         base = slugify(t.name)
@@ -397,7 +411,9 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
                       c["line_end"], c["quote_sha256"], texts[key][c["start"]:c["end"]], c["code"], label,
                       s["informant"] if s is not None else None, rk if rk != NO_ROLE else None,
                       registry.role_name(rk) if rk != NO_ROLE else "Uten informantrolle",
-                      s["grp"] if s is not None else None, ctx, c["origin"])
+                      s["grp"] if s is not None else None, ctx, c["origin"],
+                      superseded_by(c["transcript_id"], c["revision"]))
+            quoted[c["id"]] = (f"coding #{c['id']}", c["transcript_id"], c["revision"])
             groups.setdefault(rk, []).append(q)
             tt = turns.get(key)
             if tt is not None:
@@ -467,7 +483,8 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
                                          quoted_turns[key].get(r["n"], []),
                                          prev is not None and r["n"] != prev + 1 or (prev is None and r["n"] > 1)))
             prev = r["n"]
-        appendix.append(ContextTranscript(key[0], tslug, key[1], out_turns))
+        appendix.append(ContextTranscript(key[0], tslug, key[1], out_turns, superseded_by(*key)))
+    refuse_originals(states, list(quoted.values()), "the report", allow_originals)
 
     # audit appendix
     suggestions = {k: v for k, v in store.conn.execute("SELECT status, COUNT(*) FROM suggestions GROUP BY status")}
@@ -617,10 +634,11 @@ def parse_formats(spec: str) -> list[str]:
 def build_report(project: Any, formats: list[str], out: str | Path | None = None,
                  template_dir: str | Path | None = None, theme: str | None = None, role: str | None = None,
                  allow_unverified: bool = False, coder: str | None = None,
-                 progress: Callable[[str], None] | None = None) -> BuildResult:
+                 progress: Callable[[str], None] | None = None, allow_originals: bool = False) -> BuildResult:
     """Audit the project, collect the data, render each format into ``out`` (default:
     ``PROJECT/rapport``) and log 'report.built'. Refuses when the audit fails unless
-    ``allow_unverified``, which stamps the report."""
+    ``allow_unverified``, which stamps the report, and refuses to quote text from before
+    pseudonymisation unless ``allow_originals`` (see :func:`collect`)."""
     from rta.audit import audit as run_audit
     from rta.fsutil import StagedWrites, recover_staged, sha256_text
 
@@ -636,7 +654,7 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
                  "stamped UNVERIFIED on every page",
         )
     data = collect(store, project.registry, result, project_name=project.config.name, theme=theme, role=role,
-                   unverified=not result.ok)
+                   unverified=not result.ok, allow_originals=allow_originals)
     # Quotes go to other people: warn about identifiers the anonymisation missed. Patterns,
     # deny- and allow-lists only (no NER model to load), as 'rta anonymise check --pipeline none'.
     from rta.anonymise import unresolved_flags
@@ -659,6 +677,7 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
                 "quotes": data.total_quotes, "themes": [t.name for t in data.themes], "filters": data.filters,
                 "audit_ok": result.ok, "unverified": data.unverified,
                 "template": str(template_dir) if template_dir else None,
+                **({"allow_originals": True} if allow_originals else {}),
                 "unresolved_flags": unresolved, "log_head": data.audit.log_head,
             }, project.coder(coder))
             staged.journal(store)

@@ -125,11 +125,32 @@ def latest_memo(store: Store, suggestion_id: int) -> str | None:
     return json.loads(row["payload"]).get("text") or None
 
 
+class StaleSuggestion(RtaError):
+    """A suggestion made on a revision of its transcript that a newer revision replaced."""
+
+
+def refuse_stale(store: Store, sug: Suggestion) -> None:
+    """:class:`StaleSuggestion` when ``sug`` was made on a revision that is no longer its
+    transcript's current one: coding it would code words the transcript no longer has (after
+    'rta anonymise apply': the real names). Storing a revision moves or retires pending
+    suggestions (:func:`rta.anchor.reanchor_suggestions`); this catches any left over."""
+    row = store.transcript_row(sug.transcript_id)
+    current = int(row["revision"]) if row is not None else None
+    if current != sug.revision:
+        raise StaleSuggestion(
+            f"suggestion {sug.id} was made on revision {sug.revision} of '{sug.transcript_id}', which revision "
+            f"{current} has replaced; it cannot be accepted",
+            hint="run 'rta suggest' again: it moves pending suggestions to the current text or retires them "
+                 "(or reject this one)")
+
+
 def _code_or_link(store: Store, sug: Suggestion, code: str, coder: str, codebook_version: int,
                   memo: str | None) -> tuple[int, bool]:
     """The coding a decision on ``sug`` with ``code`` stands for: an active coding of the same
     passage with that code when there is one (linked, never a second coding of the same words:
-    :func:`rta.coding.covering_coding`), else a new coding of the suggestion's span."""
+    :func:`rta.coding.covering_coding`), else a new coding of the suggestion's span. Refused
+    for a suggestion on a superseded revision (:func:`refuse_stale`)."""
+    refuse_stale(store, sug)
     existing = covering_coding(store, sug.transcript_id, sug.revision, code, sug.start, sug.end)
     if existing is not None:
         return existing, True

@@ -1046,6 +1046,9 @@ def run_suggest(project: Any, options: SuggestOptions | None = None, coder: str 
     if on_start is not None:
         on_start(result.words)
     with store.transaction():
+        from rta.anchor import settle_suggestions
+
+        settle_suggestions(store, who, options.transcript)  # none left pending on a superseded revision
         candidates = generate(store, turns, matcher, progress)
         result.new, result.existing = store_candidates(store, candidates)
         result.candidates = len(candidates)

@@ -13,7 +13,7 @@ from rta.suggest import SuggestOptions, run_suggest
 from test_suggest_support import cli, make_project
 
 EXPORT_FIELDS = ["id", "transcript", "speaker", "role", "group", "start", "end", "line_start", "line_end",
-                 "text", "code", "themes", "score", "method", "evidence", "pipeline", "status"]
+                 "text", "code", "themes", "score", "method", "evidence", "pipeline", "status", "note"]
 
 
 @pytest.fixture(scope="session")

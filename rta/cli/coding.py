@@ -53,7 +53,8 @@ def code(
     """Code a span of a transcript: by lines, by turn, or by quoting it. A span over several
     turns becomes one coding per informant turn (the interviewer's words are left out). A quote
     not found verbatim is never coded silently: the closest matches are shown for confirmation."""
-    from rta.coding import create_coding, ensure_codebook_version, find_quote, split_span, span_for_lines, span_for_turn
+    from rta.coding import (basis_of, create_coding, ensure_codebook_version, find_quote, split_span, span_for_lines,
+                            span_for_turn)
 
     chosen = sum(x is not None for x in (turn, quote)) + (lines is not None and quote is None)
     if chosen != 1:
@@ -62,11 +63,15 @@ def code(
     project = open_project()
     store = project.store
     who = project.coder(coder)
+    # The span is chosen on this revision (number and text hash) and written only if it is
+    # still the current one when the coding is stored (checked inside the transaction).
+    basis = basis_of(store, transcript)
+    rev = basis.revision
     if quote is not None:
-        within = span_for_lines(store, transcript, *_parse_lines(lines)) if lines else None
-        found = find_quote(store, transcript, quote, within=within)
+        within = span_for_lines(store, transcript, *_parse_lines(lines), revision=rev) if lines else None
+        found = find_quote(store, transcript, quote, within=within, revision=rev)
         if len(found.exact) > 1:
-            text = store.transcript_text(transcript)
+            text = store.transcript_text(transcript, rev)
             where = ", ".join(f"line {text.count(chr(10), 0, s) + 1}" for s, _ in found.exact)
             raise RtaError(f"the quote occurs {len(found.exact)} times in '{transcript}' ({where})",
                            hint="add --lines A-B to say which one, or quote more words")
@@ -96,21 +101,22 @@ def code(
             start, end = found.candidates[pick - 1].start, found.candidates[pick - 1].end
         asked = "the quote"
     elif turn is not None:
-        start, end = span_for_turn(store, transcript, turn)
+        start, end = span_for_turn(store, transcript, turn, revision=rev)
         asked = f"turn {turn}"
     else:
         first, last = _parse_lines(lines or "")
-        start, end = span_for_lines(store, transcript, first, last)
+        start, end = span_for_lines(store, transcript, first, last, revision=rev)
         asked = f"lines {first}-{last}" if last != first else f"line {first}"
     # one coding per informant turn: a coding never puts one speaker's words in another's mouth
-    parts = split_span(store, transcript, start, end)
     with store.transaction():
+        parts = split_span(store, transcript, start, end, basis=basis)
         version = ensure_codebook_version(store, project.codebook_path, who)
-        ids = [create_coding(store, transcript, p.start, p.end, code_name, who, version, memo=memo) for p in parts]
-    text = store.transcript_text(transcript)
+        ids = [create_coding(store, transcript, p.start, p.end, code_name, who, version, memo=memo, basis=basis)
+               for p in parts]
+    text = store.transcript_text(transcript, rev)
     crossed = store.conn.execute(
-        "SELECT COUNT(*) FROM turns t JOIN transcripts x ON x.id = t.transcript_id AND x.revision = t.revision "
-        "WHERE t.transcript_id = ? AND t.end > ? AND t.start < ?", (transcript, start, end)).fetchone()[0]
+        "SELECT COUNT(*) FROM turns WHERE transcript_id = ? AND revision = ? AND end > ? AND start < ?",
+        (transcript, rev, start, end)).fetchone()[0]
     if crossed > 1:
         listed = ", ".join(f"#{i} {p.informant} lines {p.line_start}-{p.line_end}" for i, p in zip(ids, parts))
         left_out = " (the interviewer's words left out)" if crossed > len(parts) else ""
@@ -440,14 +446,19 @@ def export_quotes_cmd(
                                           help="Output file (default: quotes.FORMAT)."),
     all_statuses: bool = typer.Option(False, "--all", help="Include removed and orphaned codings (with their status)."),
     raw_cells: bool = typer.Option(False, "--raw-cells", help=RAW_CELLS_HELP),
+    allow_originals: bool = typer.Option(False, "--allow-originals",
+                                         help="Quote codings on revisions from before 'rta anonymise apply' "
+                                              "(their text may hold the real names)."),
 ) -> None:
-    """The quote table: one row per coding with source, informant, code, themes and hash."""
+    """The quote table: one row per coding with source, informant, code, themes and hash; a
+    quote from a superseded revision says so in the 'note' column."""
     from rta.exports import export_quotes
 
     project = open_project()
     out = output or Path(f"quotes.{fmt}")
     n = export_quotes(project.store, fmt, out, role_name=project.registry.role_name,
-                      status=None if all_statuses else "active", raw_cells=raw_cells)
+                      status=None if all_statuses else "active", raw_cells=raw_cells,
+                      allow_originals=allow_originals)
     echo(f"wrote {n} quote(s) to {out}")
 
 

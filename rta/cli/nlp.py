@@ -19,7 +19,7 @@ from rta.errors import RtaError
 from rta.textsafe import RAW_CELLS_HELP, for_terminal
 
 EXPORT_FIELDS = ("id", "transcript", "speaker", "role", "group", "start", "end", "line_start", "line_end",
-                 "text", "code", "themes", "score", "method", "evidence", "pipeline", "status")
+                 "text", "code", "themes", "score", "method", "evidence", "pipeline", "status", "note")
 KEYS_HELP = "[a]ccept [r]eject [s]kip re[c]ode [w]iden [n]arrow [m]emo [u]ndo [q]uit"
 
 
@@ -292,9 +292,13 @@ def evaluate(
         echo(format_table(ev))
 
 
-def suggestion_records(store, status: Optional[str] = None, codebook_path: Optional[Path] = None) -> list[dict]:
+def suggestion_records(store, status: Optional[str] = None, codebook_path: Optional[Path] = None,
+                       allow_originals: bool = False) -> list[dict]:
     """Export records with exactly :data:`EXPORT_FIELDS` (offsets into the normalised text).
-    Themes come from the project's themes, else the imported codebook, else the codebook file."""
+    Themes come from the project's themes, else the imported codebook, else the codebook file.
+    A suggestion on a superseded revision says so in ``note``; one on a revision from before
+    pseudonymisation is refused unless ``allow_originals`` (rta.anchor.refuse_originals)."""
+    from rta.anchor import refuse_originals, revision_states
     from rta.coding import theme_map
     from rta.review import list_suggestions
 
@@ -306,7 +310,12 @@ def suggestion_records(store, status: Optional[str] = None, codebook_path: Optio
         themes = {c.name: cb.themes_of(c.name) for c in cb.codes}
     texts: dict = {}
     out = []
-    for s in list_suggestions(store, status):
+    suggestions = list_suggestions(store, status)
+    states = revision_states(store)
+    refuse_originals(states, [(f"suggestion {s.id} ({s.status})", s.transcript_id, s.revision) for s in suggestions],
+                     "the export", allow_originals,
+                     also="or export only the pending ones (--status suggested), which are on the current text")
+    for s in suggestions:
         key = (s.transcript_id, s.revision)
         if key not in texts:
             texts[key] = store.transcript_text(*key)
@@ -315,6 +324,7 @@ def suggestion_records(store, status: Optional[str] = None, codebook_path: Optio
             "group": s.group, "start": s.start, "end": s.end, "line_start": s.line_start, "line_end": s.line_end,
             "text": texts[key][s.start:s.end], "code": s.code, "themes": themes.get(s.code, []), "score": s.score,
             "method": s.method, "evidence": s.evidence, "pipeline": s.pipeline, "status": s.status,
+            "note": (states[s.transcript_id].note(s.revision) if s.transcript_id in states else None) or "",
         })
     return out
 
@@ -324,20 +334,24 @@ def export_suggestions(
     fmt: str = format_option("jsonl", "jsonl", "csv", help="jsonl or csv."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", parser=output_file,
                                           help="Write to this file (default: stdout)."),
-    status: Optional[str] = typer.Option(None, "--status", help="Only suggested, accepted or rejected."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only suggested, accepted, rejected or retired."),
     raw_cells: bool = typer.Option(False, "--raw-cells", help=RAW_CELLS_HELP),
+    allow_originals: bool = typer.Option(False, "--allow-originals",
+                                         help="Quote suggestions on revisions from before 'rta anonymise apply' "
+                                              "(their text may hold the real names)."),
 ) -> None:
     """One record per suggestion: id, transcript, speaker, role, group, start, end,
-    line_start, line_end, text, code, themes, score, method, evidence, pipeline, status."""
+    line_start, line_end, text, code, themes, score, method, evidence, pipeline, status, note
+    (set when the text is from a superseded revision)."""
     from rta.fsutil import atomic_write_text
     from rta.textsafe import for_stream, spreadsheet_cell
 
     if fmt not in ("jsonl", "csv"):
         raise RtaError(f"unknown format '{fmt}'", hint="use --format jsonl or --format csv")
-    if status not in (None, "suggested", "accepted", "rejected"):
-        raise RtaError(f"unknown status '{status}'", hint="use suggested, accepted or rejected")
+    if status not in (None, "suggested", "accepted", "rejected", "retired"):
+        raise RtaError(f"unknown status '{status}'", hint="use suggested, accepted, rejected or retired")
     project = open_project()
-    records = suggestion_records(project.store, status, project.codebook_path)
+    records = suggestion_records(project.store, status, project.codebook_path, allow_originals)
     if fmt == "jsonl":
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     else:

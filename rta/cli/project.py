@@ -62,6 +62,10 @@ def add(
             echo(f"          codings re-anchored: {moved['exact']} exact, {moved['fuzzy']} fuzzy, {moved['orphaned']} orphaned")
             if moved["orphaned"]:
                 echo("          orphaned codings need a decision: rta orphans")
+        if r.suggestions:
+            retired = sum(1 for m in r.suggestions if m.new is None)
+            echo(f"          pending suggestions: {len(r.suggestions) - retired} moved to rev {r.revision}, "
+                 f"{retired} retired (their words changed)")
     counts = {s: sum(1 for r in results if r.status == s) for s in ("added", "revised", "unchanged")}
     echo(f"{counts['added']} added, {counts['revised']} revised, {counts['unchanged']} unchanged")
 

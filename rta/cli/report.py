@@ -23,6 +23,9 @@ def report(
     role: Optional[str] = typer.Option(None, "--role", help="Only quotes from this role (key or name)."),
     allow_unverified: bool = typer.Option(False, "--allow-unverified",
                                           help="Build even if 'rta audit' fails; every page is stamped UNVERIFIED."),
+    allow_originals: bool = typer.Option(False, "--allow-originals",
+                                         help="Quote codings on revisions from before 'rta anonymise apply' "
+                                              "(their text may hold the real names)."),
     coder: Optional[str] = typer.Option(None, help="Who builds it (recorded in the log)."),
 ) -> None:
     """Write the report: per theme its definition, central concept, origin, codes and quotes
@@ -31,7 +34,8 @@ def report(
     from rta.report import build_report, parse_formats
 
     project = open_project()
-    result = build_report(project, parse_formats(fmt), out, template, theme, role, allow_unverified, coder)
+    result = build_report(project, parse_formats(fmt), out, template, theme, role, allow_unverified, coder,
+                          allow_originals=allow_originals)
     data = result.data
     for note in result.recovered:
         echo(f"note: {note}", err=True)
@@ -41,6 +45,10 @@ def report(
         listed = ", ".join(f"{tid} ({n})" for tid, n in result.unresolved_flags.items())
         echo(f"WARNING: likely identifiers left in {len(result.unresolved_flags)} transcript(s): {listed}; "
              "see 'rta anonymise check' before sharing the report", err=True)
+    superseded = {q.coding_id for t in data.themes for g in t.roles for q in g.quotes if q.superseded_by}
+    if superseded:
+        echo(f"note: {len(superseded)} quoted coding(s) point at a superseded revision; the report marks them "
+             "('from revision N, superseded')", err=True)
     echo(f"{len(data.themes)} theme(s), {data.total_quotes} quote(s) from {data.informants_quoted} informant(s)")
     for path in result.paths:
         echo(f"wrote {path}")
