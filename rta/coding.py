@@ -359,7 +359,8 @@ def create_coding(
     if basis is not None:
         if basis.transcript_id != transcript_id:
             raise ValueError(f"basis of '{basis.transcript_id}' given for '{transcript_id}'")
-        store._require_tx()
+        if not store.in_transaction:
+            raise RuntimeError("create_coding with a basis must run inside Store.transaction()")
         check_basis(store, basis)
         revision = basis.revision
     revision = revision or row["revision"]
