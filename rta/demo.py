@@ -176,6 +176,7 @@ def run_demo_result(out: Path | None, echo: Callable[[str], None] = print, use_n
     echo("")
     for path in built.paths:
         echo(f"report: {path}")
-    echo(f"done. Explore it: cd {project.root} && rta phase && rta themes review")
+    echo(f"done. Explore it: cd {project.root} && rta show k1-skoleeier --suggestions && rta phase "
+         "&& rta themes review")
     project.close()
     return result

@@ -303,3 +303,16 @@ def test_mark_markers_name_id_code_and_score():
     coding = Mark("coding", 17, "Tid", 0, 5, 1, 1, 1, "active")
     suggestion = Mark("suggestion", 12, "Tid", 0, 5, 1, 1, 1, "suggested", score=0.853)
     assert (coding.marker, suggestion.marker) == ("[#17 Tid]", "[?12 Tid 0.85]")
+
+
+def test_the_demo_leaves_a_project_where_show_works_at_once(tmp_path, capsys):
+    from rta.demo import run_demo_result
+
+    lines: list[str] = []
+    result = run_demo_result(tmp_path / "studie", echo=lines.append, use_nlp=False)
+    assert "rta show k1-skoleeier" in lines[-1] and str(result.root) in lines[-1]
+    code, out, err = run_cli(capsys, result.root, "show", "k1-skoleeier")
+    assert code == 0, err
+    rows = _rows(out)
+    assert [r["line"] for r in rows if "[#1 Forventninger]" in r["markers"]]  # the scripted coding of turn 2
+    assert rows[7]["turn"] == "T1 I"
