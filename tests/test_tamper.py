@@ -198,7 +198,7 @@ def edit(root: Path, *statements: str, params: tuple = ()) -> None:
         conn.close()
 
 
-UNLOCK_LOG = ("DROP TRIGGER events_append_only_update", "DROP TRIGGER events_append_only_delete")
+UNLOCK_LOG = ("DROP TRIGGER IF EXISTS events_append_only_update", "DROP TRIGGER IF EXISTS events_append_only_delete")
 
 
 def rechain(root: Path, since: int = 1) -> tuple[int, str]:
@@ -453,6 +453,9 @@ KINDS: list[Kind] = [
         "UPDATE turns SET line_start = line_start + 1, line_end = line_end + 1 "
         "WHERE transcript_id = 'k1-skoleeier' AND revision = 1 AND n = 8"), r"\bturns\b",
          fixed(K1, turn(8), r"\bline")),
+    Kind("turn-timestamp-changed", sql(
+        "UPDATE turns SET timestamp = '00:59:59' WHERE transcript_id = 'k1-skoleeier' AND revision = 1 AND n = 8"),
+         r"\bturns\b", fixed(K1, turn(8), r"\btimestamp\b")),
     Kind("turn-deleted", sql(
         "DELETE FROM turns WHERE transcript_id = 'k1-skoleeier' AND revision = 1 AND n = 10"), r"\bturns\b",
          fixed(K1, turn(10))),
@@ -542,6 +545,9 @@ KINDS: list[Kind] = [
          r"\bsuggestions\b", lambda b: (suggestion(b.accepted), r"\bstart\b|\bend\b|\bspan\b")),
     Kind("suggestion-score-changed", _on_suggestion("UPDATE suggestions SET score = 0.1 WHERE id = ?", "rejected"),
          r"\bsuggestions\b", lambda b: (suggestion(b.rejected), r"\bscore\b")),
+    Kind("suggestion-evidence-changed", _on_suggestion(
+        "UPDATE suggestions SET evidence = '[]' WHERE id = ?", "skipped"),
+         r"\bsuggestions\b", lambda b: (suggestion(b.skipped), r"\bevidence\b")),
     Kind("suggestion-deleted", _on_suggestion("DELETE FROM suggestions WHERE id = ?", "accepted_memo"),
          r"\bsuggestions\b", lambda b: (suggestion(b.accepted_memo),)),
     Kind("suggestion-inserted", _suggestion_invented, r"\bsuggestions\b", fixed(suggestion(1000))),
@@ -552,6 +558,8 @@ KINDS: list[Kind] = [
          r"\bthemes\b", fixed(theme(3, "Kapasitet"), r"\bdefinition\b")),
     Kind("theme-central-concept-changed", sql("UPDATE themes SET central_concept = 'noe annet' WHERE id = 2"),
          r"\bthemes\b", fixed(theme(2, "Kontinuitet"), r"\bcentral_concept\b|\bconcept\b")),
+    Kind("theme-origin-changed", sql("UPDATE themes SET origin = 'deductive' WHERE id = 1"),
+         r"\bthemes\b", fixed(theme(1, "Kommunikasjon"), r"\borigin\b")),
     Kind("theme-status-changed", sql("UPDATE themes SET status = 'defined' WHERE id = 4"),
          r"\bthemes\b", fixed(theme(4, "Eget tema"), r"\bstatus\b")),
     Kind("theme-deleted", sql("DELETE FROM theme_codes WHERE theme_id = 1", "DELETE FROM themes WHERE id = 1"),
@@ -696,9 +704,11 @@ def test_log_rewritten_with_recomputed_hashes_is_detected_against_the_expected_h
                     rf"\b{seq}\b", r"\bhead\b|\bexpect")
 
 
-def test_log_rewritten_with_recomputed_hashes_is_detected_by_a_signed_checkpoint(copy, tmp_path, capsys):
-    priv = tmp_path / "nøkler" / "studie-checkpoint.pem"  # outside the project
-    priv.parent.mkdir()
+def _signed(copy: Path, folder: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, Path]:
+    """A key pair made with 'rta checkpoint keygen' outside the project and a checkpoint signed
+    with it (the copy audits clean against it); returns the signed entry and the public key."""
+    priv = folder / "studie-checkpoint.pem"
+    folder.mkdir()
     _rta("--project", str(copy), "checkpoint", "keygen", "--out", str(priv))
     pub = priv.with_name(priv.name + ".pub")
     assert pub.is_file()
@@ -706,6 +716,20 @@ def test_log_rewritten_with_recomputed_hashes_is_detected_by_a_signed_checkpoint
     _rta("--project", str(copy), "checkpoint", "--key", str(priv))
     clean = audit_cli(capsys, copy, "--verify-checkpoints", "--pubkey", str(pub))
     assert clean[0] == 0, clean[1] + clean[2]
+    return signed_seq, pub
+
+
+def test_log_rewritten_with_recomputed_hashes_is_detected_by_a_signed_checkpoint(copy, tmp_path, capsys):
+    signed_seq, pub = _signed(copy, tmp_path / "nøkler", capsys)
     _rewrite_history(copy)
     assert_detected(audit_cli(capsys, copy, "--verify-checkpoints", "--pubkey", str(pub)),
                     r"checkpoint", rf"\b{signed_seq}\b", r"\bhash|rewritten")
+
+
+def test_log_rewritten_and_its_checkpoints_removed_is_detected_when_checkpoints_are_verified(copy, tmp_path, capsys):
+    _, pub = _signed(copy, tmp_path / "nøkler", capsys)
+    shutil.rmtree(copy / "checkpoints")
+    edit(copy, *UNLOCK_LOG, "DELETE FROM events WHERE kind = 'checkpoint.signed'")
+    _rewrite_history(copy)
+    assert_detected(audit_cli(capsys, copy, "--verify-checkpoints", "--pubkey", str(pub)),
+                    r"checkpoint", r"\bno\b|missing|removed|deleted")
