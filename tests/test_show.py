@@ -316,3 +316,23 @@ def test_the_demo_leaves_a_project_where_show_works_at_once(tmp_path, capsys):
     rows = _rows(out)
     assert [r["line"] for r in rows if "[#1 Forventninger]" in r["markers"]]  # the scripted coding of turn 2
     assert rows[7]["turn"] == "T1 I"
+
+
+def test_revision_shows_the_older_text_and_the_current_one_follows_the_coding(tmp_path, capsys):
+    from test_store_fixtures import code_quote, rektor_project
+
+    project, src = rektor_project(tmp_path)
+    old_lines = src.read_text(encoding="utf-8").splitlines()
+    cid = code_quote(project, "k3-rektor", "en felles forståelse", "Forståelse")
+    new_text = src.read_text(encoding="utf-8").replace("I: Kan du fortelle", "I: Velkommen.\nI: Kan du fortelle")
+    src.write_text(new_text, encoding="utf-8")
+    project.add_files([src], coder="tester")
+    code, out, err = run_cli(capsys, project.root, "show", "k3-rektor", "--revision", "1")
+    assert code == 0, err
+    assert [r["text"] for r in _rows(out)] == old_lines
+    code, out, _ = run_cli(capsys, project.root, "show", "k3-rektor")
+    rows = _rows(out)
+    assert [r["text"] for r in rows] == new_text.splitlines()
+    before = next(i for i, line in enumerate(old_lines, 1) if "en felles forståelse" in line)
+    assert [r["line"] for r in rows if f"[#{cid} Forståelse]" in r["markers"]] == [before + 1]
+    project.close()

@@ -130,7 +130,7 @@ def show(
             raise RtaError(f"coding #{coding} is on revision {coding_revision} of '{transcript}', not {revision}",
                            hint=f"leave out --revision, or use --revision {coding_revision}")
         revision = coding_revision if revision is None else revision
-    view = transcript_view(store, transcript, revision, suggestions=suggestions, with_coding=coding)
+    view = transcript_view(store, transcript, revision, with_coding=coding)  # pending ones counted, marked on request
     wanted = resolve_codes(store, _codes(codes)) if codes is not None else None
     first, last = select_lines(view, lines=span, turn=turn, coding=coding, context=context)
     if fmt == "json":
