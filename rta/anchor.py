@@ -365,7 +365,8 @@ def reanchor_suggestions(store, transcript_id: str, coder: str | None) -> list[S
             taken[(start, end, s["code"], s["method"])] = int(s["id"])
             store.log_event("suggestion.reanchored", {
                 "suggestion": s["id"], "transcript": transcript_id, "code": s["code"], "old": list(old),
-                "new": [current, start, end], "quote_sha256": sha256_text(quote)}, coder)
+                "new": [current, start, end], "lines": [line_start, line_end], "turn": turn,
+                "quote_sha256": sha256_text(quote)}, coder)
             moves.append(SuggestionMove(int(s["id"]), old, (current, start, end)))
         else:
             store.conn.execute("UPDATE suggestions SET status='retired', decided_by=?, decided_at=? WHERE id=?",

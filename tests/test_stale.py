@@ -92,6 +92,7 @@ def test_a_new_revision_moves_a_pending_suggestion_whose_words_stand_verbatim(an
     [event] = anon_project.store.events(kind="suggestion.reanchored")
     assert event.payload["suggestion"] == sid and event.payload["old"] == [1, before["start"], before["end"]]
     assert event.payload["new"] == [2, after["start"], after["end"]]
+    assert event.payload["lines"] == [after["line_start"], after["line_end"]] and event.payload["turn"] == 4
     assert [(m.suggestion_id, m.new is not None) for m in result.suggestions] == [(sid, True)]
 
 
