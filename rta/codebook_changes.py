@@ -106,10 +106,13 @@ def _import(store: Store, path: str | Path, data: bytes, coder: str | None, prev
         "INSERT INTO codes(codebook_version, name, guid, parent, definition, color) VALUES (?,?,?,?,?,?)",
         [(version, c.name, c.guid, c.parent, c.definition, c.color) for c in codebook.codes],
     )
+    from rta.replay import code_rows_sha256
+
     store.log_event(
         "codebook.imported",
         {"version": version, "name": codebook.name, "sha256": digest, "codes": len(codebook.codes),
-         "themes": len(codebook.themes), "previous": previous},
+         "themes": len(codebook.themes), "previous": previous, "source": str(path),
+         "codes_sha256": code_rows_sha256([[c.name, c.guid, c.parent, c.definition, c.color] for c in codebook.codes])},
         coder,
     )
     moves = carry_renames(store, previous, version, coder, via=via, reason=reason) if previous is not None else []
@@ -233,24 +236,31 @@ def _move(store: Store, moves: list[tuple[str, str, str, str]], old_version: int
             "old_codebook_version": r["codebook_version"], "codebook_version": version, "reason": why, "via": event,
         }, coder)
 
+    from rta.themes import theme_rows
+
     for t, removed, added, olds in theme_plan:
+        if not (removed or added or t["opposite"] in olds):
+            continue  # its codes swapped names: the same set, nothing changes
+        store.conn.execute("UPDATE themes SET version = version + 1, updated = ? WHERE id = ?", (now(), t["id"]))
         if removed:
             store.conn.executemany("DELETE FROM theme_codes WHERE theme_id = ? AND code = ?",
                                    [(t["id"], c) for c in removed])
             store.log_event("theme.unassigned", {"ids": [t["id"]], "from_ids": [], "theme": t["name"],
-                                                 "codes": removed, "reason": why, "via": event}, coder)
+                                                 "codes": removed, "reason": why, "via": event,
+                                                 "after": theme_rows(store, [t["id"]])}, coder)
         if added:
             store.conn.executemany("INSERT OR IGNORE INTO theme_codes(theme_id, code) VALUES (?, ?)",
                                    [(t["id"], c) for c in added])
             store.log_event("theme.assigned", {"ids": [t["id"]], "from_ids": [], "theme": t["name"],
-                                               "codes": added, "reason": why, "via": event}, coder)
+                                               "codes": added, "reason": why, "via": event,
+                                               "after": theme_rows(store, [t["id"]])}, coder)
         if t["opposite"] in olds:
             new_opposite = rename_of[t["opposite"]]
             store.conn.execute("UPDATE themes SET opposite = ? WHERE id = ?", (new_opposite, t["id"]))
             store.log_event("theme.defined", {"ids": [t["id"]], "from_ids": [], "theme": t["name"],
                                               "old": {"opposite": t["opposite"]}, "new": {"opposite": new_opposite},
-                                              "reason": why, "via": event}, coder)
-        store.conn.execute("UPDATE themes SET version = version + 1, updated = ? WHERE id = ?", (now(), t["id"]))
+                                              "reason": why, "via": event, "after": theme_rows(store, [t["id"]])},
+                            coder)
 
     if moving:
         # two steps, so codes that swap names never collide on the unique key on the way

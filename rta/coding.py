@@ -389,7 +389,8 @@ def create_coding(
     store.log_event(
         "coding.added",
         {"coding": coding_id, "transcript": transcript_id, "revision": revision, "start": start, "end": end,
-         "code": code, "origin": origin, "suggestion": suggestion_id, "quote_sha256": digest, "memo": memo},
+         "code": code, "origin": origin, "suggestion": suggestion_id, "quote_sha256": digest,
+         "codebook_version": codebook_version, "memo_sha256": None if memo is None else sha256_text(memo)},
         coder,
     )
     return coding_id

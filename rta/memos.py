@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from rta.errors import RtaError
+from rta.fsutil import sha256_text
 from rta.store import Store, now
 
 TARGET_KINDS = ("coding", "code", "theme", "transcript")
@@ -109,7 +110,7 @@ def add_memo(store: Store, kind: str, target: str | None, text: str, coder: str 
     )
     memo = Memo(int(cur.lastrowid), kind, target, text, phase, coder, created)
     store.log_event("journal.added" if kind == "journal" else "memo.added",
-                    {"memo": memo.id, "on": kind, "target": target, "text": text}, coder)
+                    {"memo": memo.id, "on": kind, "target": target, "text_sha256": sha256_text(text)}, coder)
     return memo
 
 
@@ -183,7 +184,8 @@ def all_memos(store: Store) -> list[MemoEntry]:
     for e in store.conn.execute(
             "SELECT seq, phase, kind, json_extract(payload, '$.memo') AS memo, json_extract(payload, '$.coding') AS coding "
             "FROM events WHERE kind IN ('memo.added', 'journal.added') "
-            "OR (kind = 'coding.added' AND json_extract(payload, '$.memo') IS NOT NULL)"):
+            "OR (kind = 'coding.added' AND COALESCE(json_extract(payload, '$.memo'), "
+            "json_extract(payload, '$.memo_sha256')) IS NOT NULL)"):
         if e["kind"] == "coding.added":
             if isinstance(e["coding"], int):
                 coding_event[e["coding"]] = (e["seq"], e["phase"])
@@ -219,7 +221,8 @@ def all_memos(store: Store) -> list[MemoEntry]:
         "AND json_extract(payload, '$.table') = 'codings'")}
     for e in store.conn.execute(
             "SELECT seq, ts, coder, phase, json_extract(payload, '$.suggestion') AS sid, "
-            "json_extract(payload, '$.text') AS text FROM events WHERE kind = 'suggestion.memo' ORDER BY seq"):
+            "COALESCE((SELECT text FROM event_texts t WHERE t.seq = events.seq AND t.field = 'text'), "
+            "json_extract(payload, '$.text')) AS text FROM events WHERE kind = 'suggestion.memo' ORDER BY seq"):
         if e["seq"] in withdrawn or not (e["text"] or "").strip():
             continue
         sug = suggestions.get(e["sid"])

@@ -106,8 +106,8 @@ class Project:
             with store.transaction():
                 store.set_meta("name", config.name)
                 store.set_meta("phase", "1")
-                store.sync_informants(project.registry)
                 store.log_event("project.created", {"name": config.name}, config.coder)
+                store.sync_informants(project.registry, config.coder)
             save_config(root / CONFIG_NAME, config)
         except BaseException:
             for path in created:
@@ -192,7 +192,7 @@ class Project:
         results: list[AddResult] = []
         store = self.store
         with store.transaction():
-            store.sync_informants(self.registry)
+            store.sync_informants(self.registry, who)
             for path, transcript in parsed:
                 results.append(self._store_transcript(path, transcript, who, revise, force=force))
         return results
@@ -214,7 +214,7 @@ class Project:
             raise RtaError(f"the new text's id '{transcript.id}' is not '{transcript_id}'", path=path, line=1,
                            hint="keep the front matter `id:` unchanged")
         with self.store.transaction():
-            self.store.sync_informants(self.registry)
+            self.store.sync_informants(self.registry, self.coder(coder))
             return self._store_transcript(path, transcript, self.coder(coder), True, note=note)
 
     def _store_transcript(
@@ -258,9 +258,13 @@ class Project:
                 "INSERT OR IGNORE INTO informants(code, role, grp, attributes, position) VALUES (?,?,?,?,?)",
                 (informant.code, informant.role, informant.group, "{}", 10_000),
             )
+        store.log_informants(coder)
         revision = store.insert_revision(transcript, source, coder, note)
         status = "added" if revision == 1 else "revised"
-        payload = {"transcript": transcript.id, "revision": revision, "sha256": transcript.sha256, "source": source}
+        from rta.replay import transcript_digests
+
+        payload = {"transcript": transcript.id, "revision": revision, "sha256": transcript.sha256, "source": source,
+                   **transcript_digests(transcript, note)}
         if restored_from is not None:
             payload["before_pseudonymisation"] = restored_from
         store.log_event("transcript.added" if revision == 1 else "transcript.revised", payload, coder)

@@ -588,7 +588,7 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
             if missing:
                 raise RtaError(f"codes not in the project's codebook: {', '.join(missing)}", path=path,
                                hint="add them to the codebook (or import its .qdc) first")
-            store.sync_informants(project.registry)
+            store.sync_informants(project.registry, who)
             for src, name, raw in sources:
                 text, mapping = _normalise_with_map(raw)
                 if not unicodedata.is_normalized("NFC", text):

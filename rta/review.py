@@ -117,12 +117,12 @@ def latest_memo(store: Store, suggestion_id: int) -> str | None:
     """The last memo written on a suggestion during review and not withdrawn by an undo
     (carried into its coding)."""
     row = store.conn.execute(
-        "SELECT payload FROM events WHERE kind = 'suggestion.memo' AND json_extract(payload, '$.suggestion') = ? "
+        "SELECT seq, payload FROM events WHERE kind = 'suggestion.memo' AND json_extract(payload, '$.suggestion') = ? "
         "AND seq NOT IN (SELECT json_extract(payload, '$.undoes') FROM events WHERE kind = 'suggestion.undone') "
         "ORDER BY seq DESC LIMIT 1", (suggestion_id,)).fetchone()
     if row is None:
         return None
-    return json.loads(row["payload"]).get("text") or None
+    return store.event_text(row["seq"], "text") or json.loads(row["payload"]).get("text") or None
 
 
 class StaleSuggestion(RtaError):

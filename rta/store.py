@@ -17,7 +17,7 @@ import os
 import re
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -219,8 +219,25 @@ ALTER TABLE suggestions_v2 RENAME TO suggestions;
 CREATE INDEX suggestions_status ON suggestions(status, code);
 """
 
+# Version 3: the free text of a decision (a reason, a review memo) lives in event_texts, not in
+# the log: the event's payload holds its sha256 (``reason_sha256``), so the text can be
+# redacted by a logged 'text.redacted' event without breaking the chain (rta.replay checks
+# each text against its logged hash).
+EVENT_TEXTS_V3 = """
+CREATE TABLE event_texts (
+    seq INTEGER NOT NULL,               -- the event the text belongs to
+    field TEXT NOT NULL,                -- its payload field ('reason', 'text', ...)
+    text TEXT NOT NULL,
+    PRIMARY KEY (seq, field)
+);
+"""
+
+# Payload fields whose string values are free text: log_event stores them in event_texts and
+# puts ``<field>_sha256`` in the payload instead (personal text must be removable).
+FREE_TEXT_FIELDS = ("reason", "text", "note", "memo")
+
 # Each entry upgrades the schema from version i to i+1 (index 0: empty -> 1).
-MIGRATIONS: list[str] = [SCHEMA_V1, SUGGESTIONS_RETIRED_V2]
+MIGRATIONS: list[str] = [SCHEMA_V1, SUGGESTIONS_RETIRED_V2, EVENT_TEXTS_V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -315,6 +332,11 @@ class Event:
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+    texts: dict[str, str] = field(default_factory=dict)  # free text logged as a hash (event_texts), by field
+
+    def details(self) -> dict[str, Any]:
+        """The payload with each free text beside its hash, as the decision was written."""
+        return {**self.payload, **self.texts}
 
 
 LOCK_TIMEOUT_ENV = "RTA_LOCK_TIMEOUT"
@@ -483,7 +505,12 @@ class Store:
             )
 
     def log_event(self, kind: str, payload: dict[str, Any], coder: str | None) -> Event:
-        """Append a decision to the hash-chained log (inside the caller's transaction)."""
+        """Append a decision to the hash-chained log (inside the caller's transaction).
+
+        Free text in the payload (a string under one of :data:`FREE_TEXT_FIELDS`) is stored in
+        ``event_texts`` and replaced by its sha256 (``reason`` -> ``reason_sha256``), so the log
+        never holds personal text that could not be removed; :meth:`events` gives it back as
+        ``Event.texts``."""
         self._require_tx()
         self.ensure_coder(coder)
         last = self.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
@@ -491,13 +518,39 @@ class Store:
         prev = last["hash"] if last else GENESIS_HASH
         ts = now()
         phase = self.phase()
-        body = canonical_json(payload)
+        texts = {k: v for k, v in payload.items() if k in FREE_TEXT_FIELDS and isinstance(v, str)}
+        logged = {k: v for k, v in payload.items() if k not in texts}
+        for k, v in texts.items():
+            logged[f"{k}_sha256"] = hashlib.sha256(v.encode("utf-8")).hexdigest()
+        body = canonical_json(logged)
         digest = event_hash(prev, seq, ts, coder, phase, kind, body)
         self.conn.execute(
             "INSERT INTO events(seq, ts, coder, phase, kind, payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)",
             (seq, ts, coder, phase, kind, body, prev, digest),
         )
+        if texts:
+            self.conn.executemany("INSERT INTO event_texts(seq, field, text) VALUES (?,?,?)",
+                                  [(seq, k, v) for k, v in texts.items()])
         return Event(seq, ts, coder, phase, kind, payload, prev, digest)
+
+    def event_texts(self, seqs: Any = None) -> dict[int, dict[str, str]]:
+        """The free text of logged decisions, by event seq and field (all, or of ``seqs``)."""
+        out: dict[int, dict[str, str]] = {}
+        if seqs is None:
+            rows = list(self.conn.execute("SELECT seq, field, text FROM event_texts"))
+        else:
+            wanted = sorted({int(s) for s in seqs})
+            rows = [r for i in range(0, len(wanted), 500) for r in self.conn.execute(
+                "SELECT seq, field, text FROM event_texts WHERE seq IN (%s)" % ",".join("?" * len(wanted[i:i + 500])),
+                wanted[i:i + 500])]
+        for r in rows:
+            out.setdefault(int(r["seq"]), {})[r["field"]] = r["text"]
+        return out
+
+    def event_text(self, seq: int, field: str) -> str | None:
+        """The free text ``field`` of event ``seq`` (from event_texts; None if there is none)."""
+        row = self.conn.execute("SELECT text FROM event_texts WHERE seq = ? AND field = ?", (seq, field)).fetchone()
+        return row["text"] if row else None
 
     def events(self, since: str | None = None, coder: str | None = None, kind: str | None = None) -> list[Event]:
         """The log, oldest first; ``since`` is any form :func:`parse_since` reads."""
@@ -513,14 +566,19 @@ class Store:
             sql += " AND kind = ?"
             args.append(kind)
         sql += " ORDER BY seq"
-        return [
+        events = [
             Event(r["seq"], r["ts"], r["coder"], r["phase"], r["kind"], json.loads(r["payload"]), r["prev_hash"], r["hash"])
             for r in self.conn.execute(sql, args)
         ]
+        texts = self.event_texts([e.seq for e in events if any(k.endswith("_sha256") for k in e.payload)])
+        for e in events:
+            e.texts = texts.get(e.seq, {})
+        return events
 
     # -- informants -----------------------------------------------------------------------
-    def sync_informants(self, registry) -> None:
-        """Mirror the registry (plus declared informants) into the store for queries."""
+    def sync_informants(self, registry, coder: str | None = None) -> None:
+        """Mirror the registry (plus declared informants) into the store for queries, and log
+        the table when it changed (:meth:`log_informants`)."""
         self._require_tx()
         for pos, inf in enumerate(registry.informants):
             self.conn.execute(
@@ -529,6 +587,23 @@ class Store:
                 "attributes=excluded.attributes, position=excluded.position",
                 (inf.code, inf.role, inf.group, canonical_json(inf.attributes), pos),
             )
+        self.log_informants(coder)
+
+    def informant_rows(self) -> list[list[Any]]:
+        """The informants table as ``[code, role, grp, attributes, position]`` rows, by code."""
+        return [[r["code"], r["role"], r["grp"], r["attributes"], r["position"]] for r in self.conn.execute(
+            "SELECT code, role, grp, attributes, position FROM informants ORDER BY code")]
+
+    def log_informants(self, coder: str | None = None) -> None:
+        """Log 'informants.synced' with the whole informants table when it differs from the last
+        logged one: the table is synced from the registry file, so the log says what it held."""
+        self._require_tx()
+        rows = self.informant_rows()
+        digest = hashlib.sha256(canonical_json(rows).encode("utf-8")).hexdigest()
+        last = self.conn.execute("SELECT json_extract(payload, '$.sha256') FROM events WHERE kind = 'informants.synced' "
+                                 "ORDER BY seq DESC LIMIT 1").fetchone()
+        if last is None or last[0] != digest:
+            self.log_event("informants.synced", {"rows": rows, "sha256": digest}, coder)
 
     # -- transcripts ----------------------------------------------------------------------
     def transcript_row(self, transcript_id: str) -> sqlite3.Row | None:

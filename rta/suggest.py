@@ -1050,14 +1050,28 @@ def run_suggest(project: Any, options: SuggestOptions | None = None, coder: str 
 
         settle_suggestions(store, who, options.transcript)  # none left pending on a superseded revision
         candidates = generate(store, turns, matcher, progress)
-        result.new, result.existing = store_candidates(store, candidates)
         result.candidates = len(candidates)
         result.codes = sorted({c.code for c in candidates})
         result.by_method = dict(Counter(c.method for c in candidates))
-        store.log_event("suggestions.generated", {
+        result.new, result.existing = store_logged(store, candidates, who, {
             "pipeline": info.label, "codebook_sha256": codebook.sha256, "transcript": options.transcript,
             "codes": options.codes, "min_score": options.min_score, "window": options.window,
             "from_examples": options.from_examples, "turns": result.turns, "words": result.words,
-            "candidates": result.candidates, "new": result.new, "existing": result.existing,
-        }, who)
+            "candidates": result.candidates})
     return result
+
+
+def store_logged(store: Store, candidates: list[Candidate], coder: str | None, run: dict[str, Any]) -> tuple[int, int]:
+    """:func:`store_candidates`, then log 'suggestions.generated' with ``run`` (what produced
+    them) and what was inserted: the first and last id, the rows' hash and a short digest per
+    row, so the audit can tell the suggestions table from hand edits. Returns ``(new, existing)``.
+    Inside a transaction."""
+    from rta.replay import SUGGESTION_ROW_SQL, row_digests, suggestion_rows_sha256
+
+    before = store.conn.execute("SELECT COALESCE(MAX(id), 0) FROM suggestions").fetchone()[0]
+    new, existing = store_candidates(store, candidates)
+    inserted = [list(r) for r in store.conn.execute(SUGGESTION_ROW_SQL + " WHERE id > ? ORDER BY id", (before,))]
+    store.log_event("suggestions.generated", {
+        **run, "new": new, "existing": existing, "ids": [inserted[0][0], inserted[-1][0]] if inserted else [],
+        "rows_sha256": suggestion_rows_sha256(inserted), "row_digests": row_digests(inserted)}, coder)
+    return new, existing

@@ -119,6 +119,23 @@ def check_codes(store: Store, codes: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def theme_rows(store: Store, ids: Iterable[int]) -> dict[str, dict[str, Any]]:
+    """The stored rows of themes ``ids`` with their codes, as a theme event records them
+    (``after``): what ``rta audit`` replays the themes and theme_codes tables from."""
+    out: dict[str, dict[str, Any]] = {}
+    for i in dict.fromkeys(ids):
+        row = store.conn.execute("SELECT * FROM themes WHERE id = ?", (i,)).fetchone()
+        if row is None:
+            continue
+        codes = sorted(r[0] for r in store.conn.execute("SELECT code FROM theme_codes WHERE theme_id = ?", (i,)))
+        out[str(i)] = {k: row[k] for k in THEME_FIELDS} | {"codes": codes}
+    return out
+
+
+THEME_FIELDS = ("name", "definition", "central_concept", "origin", "status", "parent", "opposite", "guid", "source",
+                "version", "created", "updated")
+
+
 # --------------------------------------------------------------------------------------------
 # Writing (every function joins or opens one transaction and logs one event)
 
@@ -172,7 +189,8 @@ def add_theme(store: Store, name: str, coder: str | None, codes: Iterable[str] =
         theme_id = _insert(store, name, definition, central_concept, origin, status, source, codes)
         theme = get_theme(store, name, allow_discarded=True)
         store.log_event("theme.added", {"ids": [theme_id], "from_ids": [], "theme": name, "source": source,
-                                        "snapshot": theme.snapshot(), "reason": reason}, coder)
+                                        "snapshot": theme.snapshot(), "reason": reason,
+                                        "after": theme_rows(store, [theme_id])}, coder)
     return theme
 
 
@@ -187,7 +205,7 @@ def assign(store: Store, name: str, codes: Iterable[str], coder: str | None, rea
         _set_codes(store, theme.id, new)
         _touch(store, theme.id)
         store.log_event("theme.assigned", {"ids": [theme.id], "from_ids": [], "theme": theme.name, "codes": new,
-                                           "reason": reason}, coder)
+                                           "reason": reason, "after": theme_rows(store, [theme.id])}, coder)
         return get_theme(store, theme.name)
 
 
@@ -203,7 +221,7 @@ def unassign(store: Store, name: str, codes: Iterable[str], coder: str | None, r
         store.conn.executemany("DELETE FROM theme_codes WHERE theme_id = ? AND code = ?", [(theme.id, c) for c in wanted])
         _touch(store, theme.id)
         store.log_event("theme.unassigned", {"ids": [theme.id], "from_ids": [], "theme": theme.name, "codes": wanted,
-                                             "reason": reason}, coder)
+                                             "reason": reason, "after": theme_rows(store, [theme.id])}, coder)
         return get_theme(store, theme.name)
 
 
@@ -217,12 +235,15 @@ def rename(store: Store, name: str, new_name: str, coder: str | None, reason: st
             new_name = " ".join(new_name.split())
             if new_name == theme.name:
                 raise RtaError(f"theme '{theme.name}' already has that name")
+        pointing = [r[0] for r in store.conn.execute("SELECT id FROM themes WHERE opposite = ? OR parent = ?",
+                                                     (theme.name, theme.name))]
         store.conn.execute("UPDATE themes SET name = ? WHERE id = ?", (new_name, theme.id))
         store.conn.execute("UPDATE themes SET opposite = ? WHERE opposite = ?", (new_name, theme.name))
         store.conn.execute("UPDATE themes SET parent = ? WHERE parent = ?", (new_name, theme.name))
         _touch(store, theme.id)
         store.log_event("theme.renamed", {"ids": [theme.id], "from_ids": [], "old": theme.name, "new": new_name,
-                                          "theme": new_name, "reason": reason}, coder)
+                                          "theme": new_name, "reason": reason,
+                                          "after": theme_rows(store, [theme.id, *pointing])}, coder)
         return get_theme(store, new_name)
 
 
@@ -265,7 +286,8 @@ def define(store: Store, name: str, coder: str | None, definition: str | None = 
         store.conn.execute(f"UPDATE themes SET {sets} WHERE id = ?", (*changes.values(), theme.id))
         _touch(store, theme.id)
         store.log_event("theme.defined", {"ids": [theme.id], "from_ids": [], "theme": theme.name,
-                                          "old": {k: old[k] for k in changes}, "new": changes, "reason": reason}, coder)
+                                          "old": {k: old[k] for k in changes}, "new": changes, "reason": reason,
+                                          "after": theme_rows(store, [theme.id])}, coder)
         return get_theme(store, theme.name)
 
 
@@ -277,7 +299,7 @@ def discard(store: Store, name: str, coder: str | None, reason: str | None = Non
         _touch(store, theme.id)
         store.log_event("theme.discarded", {"ids": [theme.id], "from_ids": [], "theme": theme.name,
                                             "previous_status": theme.status, "codes": theme.codes,
-                                            "reason": reason}, coder)
+                                            "reason": reason, "after": theme_rows(store, [theme.id])}, coder)
         return get_theme(store, theme.name, allow_discarded=True)
 
 
@@ -312,7 +334,8 @@ def merge(store: Store, names: list[str], into: str, coder: str | None, reason: 
         store.log_event("theme.merged", {"ids": [target_id, *[t.id for t in merged]],
                                          "from_ids": [t.id for t in sources if t.id != target_id],
                                          "theme": result, "sources": [t.name for t in sources],
-                                         "codes": codes, "reason": reason}, coder)
+                                         "codes": codes, "reason": reason,
+                                         "after": theme_rows(store, [target_id, *[t.id for t in merged]])}, coder)
         return get_theme(store, result)
 
 
@@ -347,7 +370,8 @@ def split(store: Store, name: str, parts: dict[str, list[str]], coder: str | Non
         names = [store.conn.execute("SELECT name FROM themes WHERE id = ?", (i,)).fetchone()[0] for i in made]
         store.log_event("theme.split", {"ids": [theme.id, *made], "from_ids": [theme.id], "theme": theme.name,
                                         "parts": resolved,
-                                        "kept": keep, "reason": reason}, coder)
+                                        "kept": keep, "reason": reason, "after": theme_rows(store, [theme.id, *made])},
+                        coder)
         return [get_theme(store, n) for n in names]
 
 
@@ -376,7 +400,8 @@ def from_codebook(store: Store, codebook: Any, coder: str | None) -> SeedResult:
             theme = get_theme(store, t.name, allow_discarded=True)
             store.log_event("theme.added", {"ids": [theme_id], "from_ids": [], "theme": t.name, "source": "codebook",
                                             "codebook": codebook.name, "codebook_sha256": codebook.sha256,
-                                            "snapshot": theme.snapshot()}, coder)
+                                            "snapshot": theme.snapshot(), "after": theme_rows(store, [theme_id])},
+                            coder)
             added.append(t.name)
     return SeedResult(added, skipped)
 
@@ -406,7 +431,7 @@ def history(store: Store, name: str) -> list[Event]:
 
 def describe_event(e: Event) -> str:
     """One line in words for a theme event (for ``rta themes history``)."""
-    p = e.payload
+    p = e.details()
     why = f" (why: {p['reason']})" if p.get("reason") else ""
     if e.kind == "theme.added":
         snap = p.get("snapshot") or {}
@@ -521,7 +546,8 @@ def keep_proposal(store: Store, proposal: Proposal, name: str, coder: str | None
         name = _check_new_name(store, name)
         theme_id = _insert(store, name, "", "", "inductive", "candidate", "proposed", proposal.codes)
         store.log_event("theme.proposed", {"ids": [theme_id], "from_ids": [], "theme": name, "codes": proposal.codes,
-                                           "turns": proposal.turns, "cohesion": proposal.cohesion}, coder)
+                                           "turns": proposal.turns, "cohesion": proposal.cohesion,
+                                           "after": theme_rows(store, [theme_id])}, coder)
         return get_theme(store, name)
 
 

@@ -75,7 +75,9 @@ def test_offsets_edited_with_a_matching_hash_still_disagree_with_the_log(coded, 
     store = tampered(coded, tmp_path, f"UPDATE codings SET start = {start}, quote_sha256 = '{digest}' WHERE id = 1")
     report = audit(store)
     assert kinds(report) == {"record"}
-    assert "start is" in report.failures[0].cause
+    failure = report.failures[0]
+    assert failure.ids == {"table": "codings", "coding": 1, "field": "start"}
+    assert f"the row says {start}, the log says {start - 3}" in failure.cause
 
 
 def test_an_edited_event_is_detected_after_dropping_the_append_only_triggers(coded, tmp_path):
@@ -128,7 +130,7 @@ def test_an_edited_memo_is_detected(coded, tmp_path):
         add_memo(coded.store, "journal", None, "Jeg var usikker", "tester")
     store = tampered(coded, tmp_path, "UPDATE memos SET text = 'Jeg var sikker'")
     report = audit(store)
-    assert kinds(report) == {"record"} and report.failures[0].ids == {"memo": 1}
+    assert kinds(report) == {"record"} and report.failures[0].ids == {"table": "memos", "memo": 1, "field": "text"}
 
 
 def test_audit_cli_prints_each_cause_and_exits_1(coded, tmp_path, capsys):

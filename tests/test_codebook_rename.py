@@ -11,7 +11,7 @@ from rta.codebook import load_codebook
 from rta.codebook_changes import merge_codes, rename_code
 from rta.coding import ensure_codebook_version
 from rta.errors import RtaError
-from rta.store import now
+from rta.suggest import Candidate, store_logged
 from rta.themes import from_codebook, get_theme
 from test_store_fixtures import code_quote, run_cli
 
@@ -36,11 +36,9 @@ def suggest(project, code: str, quote: str, method: str = "lemma") -> int:
     text = store.transcript_text("mini-skoleleder")
     start = text.index(quote)
     with store.transaction():
-        cur = store.conn.execute(
-            "INSERT INTO suggestions(transcript_id, revision, turn_n, start, end, line_start, line_end, code, score, "
-            "method, pipeline, created) VALUES ('mini-skoleleder', 1, 4, ?, ?, 11, 11, ?, 0.8, ?, 'test', ?)",
-            (start, start + len(quote), code, method, now()))
-        return int(cur.lastrowid)
+        store_logged(store, [Candidate("mini-skoleleder", 1, 4, start, start + len(quote), 11, 11, code, 0.8, method,
+                                       [], "test")], "tester", {"pipeline": "test"})
+        return int(store.conn.execute("SELECT MAX(id) FROM suggestions").fetchone()[0])
 
 
 def snapshot(project) -> tuple:
@@ -74,7 +72,7 @@ def test_rename_moves_codings_themes_and_suggestions_and_the_audit_passes(coded,
     assert "Tidsbruk" in codes_of(coded, "Kontinuitet") and "Tid" not in codes_of(coded, "Kontinuitet")
     assert "Tidsbruk" in codes_of(coded, "Kapasitet")
     assert store.conn.execute("SELECT code FROM suggestions").fetchone()[0] == "Tidsbruk"
-    event = store.events(kind="codebook.renamed")[-1].payload
+    event = store.events(kind="codebook.renamed")[-1].details()
     assert (event["old"], event["new"], event["guid"], event["old_version"], event["version"]) == (
         "Tid", "Tidsbruk", guid, 1, 2)
     assert (event["codings"], event["themes"], event["suggestions"], event["reason"]) == (1, 2, 1, "klarere navn")

@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from rta.fsutil import sha256_text
 from rta.textsafe import for_terminal, md_code, spreadsheet_cell
 from test_store_fixtures import code_quote, run_cli
 
@@ -183,7 +184,8 @@ def test_memos_and_log_show_a_nasty_memo_escaped(project, capsys):
         code, out, err = run_cli(capsys, project.root, *args)
         assert code == 0, err
         assert not any(ch in out for ch in "\x1b\x07\x08\x9b\u202e\u202c"), args
-    assert json.loads(out.splitlines()[-1])["payload"]["text"] == "før" + NASTY + "etter"
+    logged = json.loads(out.splitlines()[-1])["payload"]  # the log holds the memo's hash; its text is in memos
+    assert logged["text_sha256"] == sha256_text("før" + NASTY + "etter") and "text" not in logged
 
 
 def test_review_prompt_shows_the_turn_escaped(tmp_path):

@@ -29,7 +29,7 @@ def test_moving_forward_and_back_is_logged_with_its_direction(project: Project) 
     assert (forward.direction, back.direction) == ("forward", "back")
     assert project.store.phase() == 2
     events = project.store.events(kind="phase.changed")
-    assert [(e.payload["from"], e.payload["to"], e.payload["reason"]) for e in events] == [
+    assert [(e.payload["from"], e.payload["to"], e.details()["reason"]) for e in events] == [
         (1, 3, "kodene er på plass"), (3, 2, "temaet holdt ikke")]
     assert [c.direction for c in phase_history(project.store)] == ["forward", "back"]
 

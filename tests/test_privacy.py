@@ -52,7 +52,7 @@ def anon(tmp_path: Path) -> Project:
 
 
 def events(project: Project, kind: str) -> list[dict]:
-    return [e.payload for e in project.store.events(kind=kind)]
+    return [e.details() for e in project.store.events(kind=kind)]  # free text beside its hash
 
 
 def raw_payloads(project: Project, kind: str) -> list[dict]:

@@ -34,7 +34,7 @@ def test_init_creates_config_registry_codebook_and_store(tmp_path: Path) -> None
     assert (root / "informants.yaml").is_file()
     reopened = Project.open(root)
     assert reopened.config.name == "Min studie" and reopened.config.coder == "kari"
-    assert [e.kind for e in project.store.events()] == ["project.created"]
+    assert [e.kind for e in project.store.events()] == ["project.created", "informants.synced"]
 
 
 def test_init_refuses_to_overwrite_an_existing_project(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ from rta.coding import (SpanChanged, StaleRevision, basis_of, create_coding, ens
 from rta.errors import RtaError
 from rta.project import Project
 from rta.review import StaleSuggestion, accept
-from rta.store import SCHEMA_V1, Store
-from rta.suggest import Candidate, store_candidates
+from rta.store import SCHEMA_V1, Store, now
+from rta.suggest import Candidate, store_logged
 from test_store_fixtures import run_cli
 
 DATA = Path(__file__).parent / "data"
@@ -30,7 +30,7 @@ CLEAN_PASSAGE = "Tilliten kom etter hvert."
 
 def suggest_spans(project: Project, wanted: list[tuple[str, str, str]]) -> list[int]:
     """Store suggestions of ``(transcript, passage, code)`` through the store path 'rta suggest'
-    uses (:func:`rta.suggest.store_candidates`); returns their ids."""
+    uses (:func:`rta.suggest.store_logged`); returns their ids."""
     store = project.store
     candidates = []
     for tid, passage, code in wanted:
@@ -44,7 +44,7 @@ def suggest_spans(project: Project, wanted: list[tuple[str, str, str]]) -> list[
         candidates.append(Candidate(tid, revision, turn, start, end, line, line + passage.count("\n"), code, 0.9,
                                     "lexicon", [{"indicator": code}], "test"))
     with store.transaction():
-        store_candidates(store, candidates)
+        store_logged(store, candidates, "tester", {"pipeline": "test"})  # logged as 'rta suggest' logs it
     return [int(store.conn.execute("SELECT id FROM suggestions WHERE transcript_id=? AND revision=? AND start=? "
                                    "AND code=?", (c.transcript_id, c.revision, c.start, c.code)).fetchone()["id"])
             for c in candidates]
@@ -103,7 +103,7 @@ def test_a_pending_suggestion_whose_words_changed_is_retired_by_rta_with_a_logge
     assert (row["status"], row["decided_by"], row["revision"]) == ("retired", "rta", 1)
     [event] = anon_project.store.events(kind="suggestion.retired")
     assert event.payload["suggestion"] == sid and event.payload["revision"] == 2
-    assert "not in revision 2 verbatim" in event.payload["reason"]
+    assert "not in revision 2 verbatim" in event.details()["reason"]
 
 
 def test_rta_add_reports_moved_and_retired_suggestions(anon_project, tmp_path, capsys):
@@ -234,12 +234,12 @@ def accept_the_old_way(project: Project, sid: int) -> int:
         cur = store.conn.execute(
             "INSERT INTO codings(transcript_id, revision, start, end, line_start, line_end, turn_n, code, "
             "codebook_version, coder, created, status, origin, suggestion_id, quote_sha256) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,'2026-01-01T00:00:00Z','active','suggested',?,?)",
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,'active','suggested',?,?)",
             (row["transcript_id"], row["revision"], row["start"], row["end"], row["line_start"], row["line_end"],
-             row["turn_n"], row["code"], version, "tester", sid, sha256_text(text[row["start"]:row["end"]])))
+             row["turn_n"], row["code"], version, "tester", now(), sid, sha256_text(text[row["start"]:row["end"]])))
         coding_id = int(cur.lastrowid)
-        store.conn.execute("UPDATE suggestions SET status='accepted', decided_by='tester', coding_id=? WHERE id=?",
-                           (coding_id, sid))
+        store.conn.execute("UPDATE suggestions SET status='accepted', decided_by='tester', decided_at=?, coding_id=? "
+                           "WHERE id=?", (now(), coding_id, sid))
         store.log_event("coding.added", {"coding": coding_id, "transcript": row["transcript_id"],
                                          "revision": row["revision"], "start": row["start"], "end": row["end"],
                                          "code": row["code"], "origin": "suggested", "suggestion": sid,

@@ -40,7 +40,7 @@ def test_add_assign_unassign_bump_the_version_and_log_events(proj: Project) -> N
     assert t.codes == ["Anerkjennelse", "Tillit"] and t.version == 3
     kinds = [e.kind for e in store.events() if e.kind.startswith("theme.")]
     assert kinds == ["theme.added", "theme.assigned", "theme.unassigned"]
-    assert store.events(kind="theme.assigned")[0].payload["reason"] == "hører sammen"
+    assert store.events(kind="theme.assigned")[0].details()["reason"] == "hører sammen"
 
 
 def test_unknown_code_is_refused_with_a_did_you_mean_and_changes_nothing(proj: Project) -> None:

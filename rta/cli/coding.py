@@ -346,9 +346,10 @@ def log(
     for e in events:
         if fmt == "jsonl":
             echo(json.dumps({"seq": e.seq, "ts": e.ts, "coder": e.coder, "phase": e.phase, "kind": e.kind,
-                             "payload": e.payload, "prev_hash": e.prev_hash, "hash": e.hash}, ensure_ascii=False))
+                             "payload": e.payload, "prev_hash": e.prev_hash, "hash": e.hash,
+                             **({"texts": e.texts} if e.texts else {})}, ensure_ascii=False))
         else:
-            detail = ", ".join(f"{k}={v}" for k, v in e.payload.items() if v not in (None, "", []))
+            detail = ", ".join(f"{k}={v}" for k, v in e.details().items() if v not in (None, "", []))
             echo(f"{e.seq:5} {e.ts} {e.coder or '-':10} p{e.phase or '-'} {e.kind:20} {_short(detail, 90)}")
 
 
