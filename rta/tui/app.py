@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widget import Widget
 
 from rta.errors import RtaError
 from rta.project import Project
@@ -54,6 +54,25 @@ def help_text() -> str:
     lines += [f"{keys:<17} {what}" for keys, what in KEYMAP]
     lines += ["", "Every decision is logged with the coder; undo is a new logged decision."]
     return "\n".join(lines)
+
+
+class Pane(Widget):
+    """A text pane redrawn without a new layout: the title, side and status lines change on
+    every key, and a layout pass each time would cost more than the key itself."""
+
+    def __init__(self, wrap: bool = True, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.wrap = wrap
+        self.content = Text()
+
+    def update(self, content: Text | str) -> None:
+        self.content = content if isinstance(content, Text) else Text(content)
+        if not self.wrap:
+            self.content.no_wrap, self.content.overflow = True, "ellipsis"
+        self.refresh()
+
+    def render(self) -> Text:
+        return self.content
 
 
 class MainScreen(Screen):
@@ -105,12 +124,12 @@ class MainScreen(Screen):
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static("", id="title", markup=False)
+        yield Pane(wrap=False, id="title")
         with Horizontal(id="body"):
             yield self.view
-            yield Static("", id="side", markup=False)
-        yield Static("", id="status", markup=False)
-        yield Static("", id="small", markup=False)
+            yield Pane(id="side")
+        yield Pane(wrap=False, id="status")
+        yield Pane(id="small")
 
     def on_mount(self) -> None:
         tid = self.transcript_id
@@ -123,6 +142,8 @@ class MainScreen(Screen):
             self.say("no transcripts in this project yet: add some with 'rta add FILES'")
         self.view.focus()
         self.check_size()
+        # after the first screen: parsing the YAML holds the interpreter for a moment
+        self.set_timer(1.0, self._parse_codebook)
 
     def on_resize(self) -> None:
         self.check_size()
@@ -135,7 +156,7 @@ class MainScreen(Screen):
     def check_size(self) -> None:
         small = self.too_small
         size = self.app.size
-        self.query_one("#small", Static).update(
+        self.query_one("#small", Pane).update(
             f"The terminal is too small ({size.width}x{size.height}): rta read needs at least "
             f"{MIN_WIDTH}x{MIN_HEIGHT}.\nEnlarge the window, or press q to quit.")
         self.query_one("#small").display = small
@@ -144,22 +165,50 @@ class MainScreen(Screen):
 
     # -- the codebook --------------------------------------------------------------------------
     def _load_codebook(self) -> None:
+        """Colours (and, until the file is parsed, the picker's codes) from the codebook version
+        the store last imported: reading it is instant, parsing the YAML file is not."""
+        from rta.coding import latest_codebook_version
+        from rta.norsk import sort_no
+
+        version = latest_codebook_version(self.store)
+        rows = [] if version is None else self.store.conn.execute(
+            "SELECT name, definition, color FROM codes WHERE codebook_version=?", (version,)).fetchall()
+        rows = sort_no(rows, key=lambda r: r["name"])
+        self._stored_codes = [(r["name"], "", r["definition"] or "") for r in rows]
+        for i, r in enumerate(rows):
+            colour = r["color"] if r["color"] and str(r["color"]).startswith("#") else PALETTE[i % len(PALETTE)]
+            self.colours[r["name"]] = colour
+
+    def _parse_codebook(self) -> None:
+        """Parse the project's codebook file (labels, definitions, new codes) in a thread."""
         from rta.codebook import load_codebook
 
-        try:
-            self.codebook = load_codebook(self.project.codebook_path)
-        except RtaError as exc:
-            self.codebook = None
-            self.message = f"codebook: {describe(exc)}"
+        path = self.project.codebook_path
+
+        def work() -> None:
+            try:
+                found: Any = load_codebook(path)
+            except RtaError as exc:
+                found = exc
+            self.app.call_from_thread(self._codebook_ready, found)
+
+        self.run_worker(work, thread=True, exit_on_error=False)
+
+    def _codebook_ready(self, found: Any) -> None:
+        if isinstance(found, RtaError):
+            self.say(f"codebook: {describe(found)}")
             return
-        for i, code in enumerate(self.codebook.codes_sorted()):
-            colour = code.color if code.color and code.color.startswith("#") else PALETTE[i % len(PALETTE)]
-            self.colours[code.name] = colour
+        self.codebook = found
+        for i, code in enumerate(found.codes_sorted()):
+            if code.name not in self.colours:
+                self.colours[code.name] = code.color if code.color and code.color.startswith("#") \
+                    else PALETTE[(len(self.colours) + i) % len(PALETTE)]
 
     def code_choices(self) -> list[CodeChoice]:
         counts = self.session.code_counts()
         if self.codebook is None:
-            return []
+            return [CodeChoice(name, label, " ".join(definition.split()), counts.get(name, 0))
+                    for name, label, definition in self._stored_codes]
         return [CodeChoice(c.name, c.label, " ".join(c.definition.split()), counts.get(c.name, 0))
                 for c in self.codebook.codes_sorted()]
 
@@ -184,9 +233,7 @@ class MainScreen(Screen):
         if self.doc is None:
             return
         keep = self.selection
-        doc = Document.load(self.store, self.doc.transcript_id)
-        if doc.revision == self.doc.revision and doc.text == self.doc.text:
-            doc.text = self.doc.text  # the same string: the pane keeps its wrapped rows
+        doc = self.doc.refreshed(self.store)  # the same text object: the pane keeps its wrapped rows
         self.doc = doc
         if doc.sentences:
             self.cursor = min(self.cursor, len(doc.sentences) - 1)
@@ -201,7 +248,7 @@ class MainScreen(Screen):
         coded, words = doc.coverage()
         share = 100 * coded / words if words else 0.0
         ro = " · READ-ONLY" if not self.session.writable else ""
-        self.query_one("#title", Static).update(
+        self.query_one("#title", Pane).update(
             f" {doc.transcript_id} rev {doc.revision} · {share:.0f}% coded · {len(doc.codings)} codings · "
             f"{len(doc.suggestions)} pending · {self.session.coder}{ro}")
 
@@ -248,7 +295,7 @@ class MainScreen(Screen):
         return next((m for m in marks if m.kind == kind), None)
 
     def update_side(self) -> None:
-        side = self.query_one("#side", Static)
+        side = self.query_one("#side", Pane)
         marks = self.marks_here()
         if not marks:
             side.update(Text("Nothing coded here.\n\nc: code the selection\n?: keys", style="dim"))
@@ -278,7 +325,7 @@ class MainScreen(Screen):
 
     def update_status(self) -> None:
         doc = self.doc
-        status = self.query_one("#status", Static)
+        status = self.query_one("#status", Pane)
         if self.message:
             status.update(Text(" " + self.message, style="bold"))
             return

@@ -78,22 +78,36 @@ class Document:
                  for r in store.conn.execute(
                      "SELECT n, speaker, informant, start, end, line_start, line_end FROM turns "
                      "WHERE transcript_id=? AND revision=? ORDER BY n", (transcript_id, revision))]
-        codings = [Mark("coding", r["id"], r["start"], r["end"], r["code"], r["coder"], r["origin"], r["memo"],
-                        r["created"])
-                   for r in store.conn.execute(
-                       "SELECT id, start, end, code, coder, origin, memo, created FROM codings WHERE transcript_id=? "
-                       "AND revision=? AND status='active' ORDER BY start, id", (transcript_id, revision))]
-        suggestions = [Mark("suggestion", r["id"], r["start"], r["end"], r["code"], score=r["score"],
-                            method=r["method"])
-                       for r in store.conn.execute(
-                           "SELECT id, start, end, code, score, method FROM suggestions WHERE transcript_id=? "
-                           "AND revision=? AND status='suggested' ORDER BY start, score DESC, id",
-                           (transcript_id, revision))]
+        codings, suggestions = _marks(store, transcript_id, revision)
         sentences = [Sentence(a, b, i) for i, t in enumerate(turns) for a, b in sentence_bounds(text, t.start, t.end)]
         line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         doc = cls(transcript_id, revision, text, turns, codings, suggestions, sentences, line_starts, basis.sha256)
         doc._index()
         return doc
+
+    def refreshed(self, store: Store) -> "Document":
+        """The document after a decision: the codings and suggestions read again; the text,
+        turns, sentences and words reused when the revision is unchanged (else a full load)."""
+        row = store.transcript_row(self.transcript_id)
+        if row is None or int(row["revision"]) != self.revision:
+            return Document.load(store, self.transcript_id)
+        fresh = Document(self.transcript_id, self.revision, self.text, self.turns, *_marks(store, self.transcript_id,
+                                                                                           self.revision),
+                         self.sentences, self.line_starts, self.sha256)
+        fresh._words = self._informant_words()
+        fresh._index()
+        return fresh
+
+    def _informant_words(self) -> tuple[list[int], list[int]]:
+        if getattr(self, "_words", None) is None:
+            starts, ends = [], []
+            for t in self.turns:
+                if t.informant is not None:
+                    for m in _WORD.finditer(self.text, t.start, t.end):
+                        starts.append(m.start())
+                        ends.append(m.end())
+            self._words = (starts, ends)
+        return self._words
 
     def _index(self) -> None:
         self._sentence_starts = [s.start for s in self.sentences]
@@ -175,18 +189,41 @@ class Document:
     # -- coverage ----------------------------------------------------------------------------
     def coverage(self) -> tuple[int, int]:
         """(informant words coded, informant words): what the transcript list shows."""
-        return coverage(self.text, [(t.start, t.end) for t in self.turns if t.informant is not None],
-                        [(m.start, m.end) for m in self.codings])
+        starts, ends = self._informant_words()
+        coded = 0
+        for a, b in _merged((m.start, m.end) for m in self.codings):
+            coded += max(0, bisect_left(starts, b) - bisect_right(ends, a))
+        return coded, len(starts)
 
 
-def coverage(text: str, turns: list[tuple[int, int]], spans: list[tuple[int, int]]) -> tuple[int, int]:
-    """How many of the words in ``turns`` overlap one of ``spans``, and how many words there are."""
+def _marks(store: Store, transcript_id: str, revision: int) -> tuple[list[Mark], list[Mark]]:
+    """The active codings and pending suggestions of one revision, by position."""
+    codings = [Mark("coding", r["id"], r["start"], r["end"], r["code"], r["coder"], r["origin"], r["memo"],
+                    r["created"])
+               for r in store.conn.execute(
+                   "SELECT id, start, end, code, coder, origin, memo, created FROM codings WHERE transcript_id=? "
+                   "AND revision=? AND status='active' ORDER BY start, id", (transcript_id, revision))]
+    suggestions = [Mark("suggestion", r["id"], r["start"], r["end"], r["code"], score=r["score"], method=r["method"])
+                   for r in store.conn.execute(
+                       "SELECT id, start, end, code, score, method FROM suggestions WHERE transcript_id=? "
+                       "AND revision=? AND status='suggested' ORDER BY start, score DESC, id",
+                       (transcript_id, revision))]
+    return codings, suggestions
+
+
+def _merged(spans) -> list[list[int]]:
     merged: list[list[int]] = []
     for a, b in sorted(spans):
         if merged and a <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
+    return merged
+
+
+def coverage(text: str, turns: list[tuple[int, int]], spans: list[tuple[int, int]]) -> tuple[int, int]:
+    """How many of the words in ``turns`` overlap one of ``spans``, and how many words there are."""
+    merged = _merged(spans)
     starts = [m[0] for m in merged]
     coded = total = 0
     for t0, t1 in turns:
