@@ -18,7 +18,7 @@
   event explains, an event whose row is missing, or a field that differs is one failure naming
   the table, the row and the field, what the row says and what the log says.
 
-:func:`verify_report_html` checks the quotes of a built HTML report against the store.
+Built reports (``rta audit --report``) are checked by :mod:`rta.receipts`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 from rta.errors import RtaError
@@ -209,14 +207,14 @@ def _check_turns(store: Store, logged: Replay, texts: dict[tuple[str, int], str]
             derived_diffs = _turn_diffs(rows, derived)
         if expect is not None and not derived_diffs:
             report.add("transcript", cause, **ids)
-        where = (f"(the text parsed again matches its turn hash, event {expect.seq} {expect.kind})"
-                 if expect is not None else "(parsed again with the registry: an older log has no turn hash)")
         for n, name, row_value, log_value in derived_diffs:
+            says = "the log's turn hash, re-derived from the text" if expect is not None else \
+                "the text parsed again with the registry (older log: no turn hash)"
             if name is None:
-                report.add("transcript", f"the turn {row_value}, the log {log_value} {where}", **ids, turn=n)
+                report.add("transcript", f"turn {n} {row_value}; {says} {log_value}", **ids, turn=n)
             else:
-                report.add("transcript", f"the row says {_show(row_value)}, the log says {_show(log_value)} {where}",
-                           **ids, turn=n, field=name)
+                report.add("transcript", f"the row says {row_value!r}, {says} gives {log_value!r}", **ids, turn=n,
+                           field=name)
     report.checked["turn tables (logged hash)"] = by_hash
     if reparsed:
         report.checked["turn tables (re-parsed, older log)"] = reparsed
@@ -481,27 +479,23 @@ def _check_tables(store: Store, logged: Replay, report: AuditReport) -> None:
                 continue  # staged-write journal rows come and go with a command
             n += 1
             seen.add(key)
+            ids = {"table": table, **dict(zip(names, key if isinstance(key, tuple) else (key,)))}
             want = expected.get(key)
             if want is None:
                 if table not in logged.open:
-                    report.add(kind, "no event in the log explains this row", **_row_ids(table, names, key))
+                    report.add(kind, "no event in the log explains this row", **ids)
                 continue
             for name, expect in want.items():
                 actual = r[name]
-                if not (actual == expect.value if expect.how == "equal" else expect.holds(actual)):
-                    report.add(kind, _differs(actual, expect), **_row_ids(table, names, key), field=name)
+                if not expect.holds(actual):
+                    report.add(kind, _differs(actual, expect), **ids, field=name)
         for key in expected:
             if key not in seen:
                 seq, how = made.get(key, (None, "?"))
-                report.add(kind, f"the log records this row (event {seq} {how}) but the table does not have it",
-                           **_row_ids(table, names, key))
+                ids = {"table": table, **dict(zip(names, key if isinstance(key, tuple) else (key,)))}
+                report.add(kind, f"the log records this row (event {seq} {how}) but the table does not have it", **ids)
         if table not in ("meta", "codings"):
             report.checked[table.replace("_", " ")] = n
-
-
-def _row_ids(table: str, names: tuple[str, ...], key: Any) -> dict[str, Any]:
-    """How a failure names a row: its table, then its key (``coding 12``, ``transcript k1, revision 2``)."""
-    return {"table": table, **dict(zip(names, key if isinstance(key, tuple) else (key,)))}
 
 
 def _differs(actual: Any, expect: Expect) -> str:
@@ -525,134 +519,3 @@ def _show(value: Any) -> str:
 def _short(text: str, limit: int = 60) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-# --------------------------------------------------------------------------------------------
-# A built HTML report
-
-
-@dataclass
-class ReportQuote:
-    """One ``<blockquote class="quote">`` of a report: its data attributes and rendered text."""
-
-    transcript: str | None
-    revision: str | None
-    start: str | None
-    end: str | None
-    sha256: str | None
-    coding: str | None
-    text: str
-    line: int
-
-
-class _QuoteParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.quotes: list[ReportQuote] = []
-        self._bq: dict[str, Any] | None = None
-        self._bq_depth = 0
-        self._p_depth = 0  # >0 while inside <p class="quote-text">
-        self._parts: list[str] = []
-        self._seen_p = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "blockquote":
-            if self._bq is not None:
-                self._bq_depth += 1
-            elif "data-sha256" in a or "quote" in (a.get("class") or "").split():
-                self._bq = {**a, "line": self.getpos()[0]}
-                self._bq_depth = 1
-                self._parts = []
-                self._seen_p = False
-            return
-        if self._bq is None:
-            return
-        if self._p_depth:
-            self._p_depth += 1 if tag not in ("br", "wbr", "img") else 0
-        elif tag == "p" and "quote-text" in (a.get("class") or "").split() and not self._seen_p:
-            self._p_depth = 1
-            self._seen_p = True
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._bq is None:
-            return
-        if self._p_depth and tag not in ("br", "wbr", "img"):
-            self._p_depth -= 1
-            return
-        if tag == "blockquote":
-            self._bq_depth -= 1
-            if self._bq_depth == 0:
-                a = self._bq
-                self.quotes.append(ReportQuote(a.get("data-transcript"), a.get("data-revision"), a.get("data-start"),
-                                               a.get("data-end"), a.get("data-sha256"), a.get("data-coding"),
-                                               "".join(self._parts), a["line"]))
-                self._bq = None
-
-    def handle_data(self, data: str) -> None:
-        if self._bq is not None and self._p_depth:
-            self._parts.append(data)
-
-
-def report_quotes(html_text: str) -> list[ReportQuote]:
-    """The quotes of a report, text HTML-unescaped exactly as a reader sees it."""
-    parser = _QuoteParser()
-    parser.feed(html_text)
-    parser.close()
-    return parser.quotes
-
-
-def verify_report_html(project: Any, path: str | Path) -> AuditReport:
-    """Check every quote of a built HTML report against the store: the rendered text must hash
-    to its ``data-sha256`` and equal the stored transcript text at its offsets (and, when it
-    names a coding, agree with that coding). Each quote that does not is named."""
-    store: Store = getattr(project, "store", project)
-    path = Path(path)
-    try:
-        html_text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RtaError("report not found", path=path, hint="build it with 'rta report'") from None
-    except UnicodeDecodeError as exc:
-        raise RtaError(f"the report is not UTF-8 ({exc.reason})", path=path) from None
-    report = AuditReport()
-    quotes = report_quotes(html_text)
-    for i, q in enumerate(quotes, start=1):
-        ids: dict[str, Any] = {"quote": i, "line": q.line}
-        if q.coding:
-            ids["coding"] = q.coding
-        label = f"«{_short(q.text, 50)}»"
-        if not all([q.transcript, q.revision, q.start, q.end, q.sha256]):
-            report.add("report", f"{label} lacks data-transcript/revision/start/end/sha256: it cannot be traced", **ids)
-            continue
-        ids["transcript"] = q.transcript
-        if sha256_text(q.text) != q.sha256:
-            report.add("report", f"{label} as rendered does not hash to its data-sha256 (the quote text was altered)", **ids)
-        try:
-            revision, start, end = int(q.revision), int(q.start), int(q.end)
-        except ValueError:
-            report.add("report", f"{label} has non-numeric revision/offsets", **ids)
-            continue
-        row = store.conn.execute(
-            "SELECT text FROM transcript_revisions WHERE transcript_id=? AND revision=?", (q.transcript, revision)
-        ).fetchone()
-        if row is None:
-            report.add("report", f"{label} cites {q.transcript} revision {revision}, which the project does not have", **ids)
-            continue
-        stored = row["text"][start:end]
-        if not (0 <= start < end <= len(row["text"])):
-            report.add("report", f"{label} cites offsets {start}-{end} outside the transcript", **ids)
-        elif stored != q.text:
-            report.add("report", f"{label} differs from the transcript at {start}-{end}, which reads «{_short(stored, 50)}»",
-                       **ids)
-        if q.coding:
-            c = store.conn.execute("SELECT * FROM codings WHERE id=?", (q.coding,)).fetchone() if q.coding.isdigit() else None
-            if c is None:
-                report.add("report", f"{label} names coding {q.coding}, which does not exist", **ids)
-            elif (c["transcript_id"], c["revision"], c["start"], c["end"]) != (q.transcript, revision, start, end) \
-                    or c["quote_sha256"] != q.sha256:
-                report.add("report", f"{label} no longer matches coding {q.coding} (it now points at "
-                           f"{c['transcript_id']} rev {c['revision']} {c['start']}-{c['end']})", **ids)
-            elif c["status"] != "active":
-                report.add("report", f"{label} cites coding {q.coding}, which is now {c['status']}", **ids)
-    report.checked["report quotes"] = len(quotes)
-    return report

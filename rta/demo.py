@@ -165,14 +165,14 @@ def run_demo_result(out: Path | None, echo: Callable[[str], None] = print, use_n
     if built.unresolved_flags:
         echo(f"   the report warns: likely identifiers left in {len(built.unresolved_flags)} transcript(s) "
              "(the sample's planted slips): see 'rta anonymise check'")
-    from rta.audit import audit, verify_report_html
+    from rta.audit import audit
+    from rta.receipts import verify_report
 
     checked = audit(store)
     html = next(p for p in built.paths if p.suffix == ".html")
-    quotes = verify_report_html(project, html)
-    result.audit_ok = checked.ok and quotes.ok
-    echo(f"7. {checked.summary()}; report quotes: {'all verified' if quotes.ok else 'FAILED'} "
-         f"({quotes.checked.get('report quotes', 0)})")
+    receipt = verify_report(project, html)
+    result.audit_ok = checked.ok and receipt.ok
+    echo(f"7. {checked.summary()}; report: {receipt.summary()}")
     echo("")
     for path in built.paths:
         echo(f"report: {path}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -199,6 +200,9 @@ class ReportData:
     informants_total: int
     # every memo, wherever stored (rta.memos.all_memos): the memo appendix
     memos: list[Any] = field(default_factory=list)
+    # names this build in the file and in its 'report.built' event, so `rta audit --report`
+    # finds the record of a report that was moved or renamed (rta.receipts)
+    build_id: str = ""
 
 
 def slugify(name: str) -> str:
@@ -661,6 +665,7 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
 
     unresolved = {tid: n for tid, n in sorted(unresolved_flags(project, pipeline=None).items()) if n}
     data.audit.anonymisation = list(unresolved.items())
+    data.build_id = uuid.uuid4().hex
     env = environment(template_dir)
     rendered = {fmt: render(data, fmt, template_dir, env) for fmt in formats}
     # All files appear together and only with their 'report.built' event: staged beside their
@@ -674,6 +679,7 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
         with store.transaction():
             store.log_event("report.built", {
                 "files": {str(p): sha256_text(t) for p, t in zip(paths, rendered.values())},
+                "build": data.build_id,
                 "quotes": data.total_quotes, "themes": [t.name for t in data.themes], "filters": data.filters,
                 "audit_ok": result.ok, "unverified": data.unverified,
                 "template": str(template_dir) if template_dir else None,

@@ -355,7 +355,9 @@ def log(
 
 @app.command()
 def audit(
-    report: Optional[Path] = typer.Option(None, "--report", help="Also check every quote of this built HTML report."),
+    report: Optional[Path] = typer.Option(None, "--report", metavar="FILE",
+                                          help="Also check a built report (.html or .md): against the log's record "
+                                               "of it, or (a file the record does not know) extract by extract."),
     fmt: str = format_option("text", "text", "json", help="text or json."),
     expect_head: Optional[str] = typer.Option(None, "--expect-head", metavar="SEQ:HASH",
                                               help="Check that the log still holds this entry with this hash, the "
@@ -372,23 +374,27 @@ def audit(
     (with --report) a built report's quotes; print the log's head. With --expect-head or
     --since-report, detect a log cut off or rewritten since that head; with
     --verify-checkpoints, check the signed checkpoints. Exits 1 on any failure."""
-    from rta.audit import audit as run_audit, verify_report_html
+    from rta.audit import audit as run_audit
+    from rta.receipts import verify_report
 
     from rta.checkpoint import anchors_of
 
     anchors = anchors_of(expect_head, since_report, verify_checkpoints, pubkey)  # bad input: exit 2 before work
     project = open_project()
+    # not an rta report, or a format it cannot check: exit 2 before the audit
+    receipt = verify_report(project, report) if report is not None else None
     result = run_audit(project.store)
-    if report is not None:
-        checked = verify_report_html(project, report)
-        result.checked.update(checked.checked)
-        result.failures.extend(checked.failures)
+    if receipt is not None:
+        result.checked.update(receipt.audit.checked)
+        result.failures.extend(receipt.audit.failures)
     head = anchors.check(project, result)
     if fmt == "json":
-        echo(json.dumps({**result.to_dict(), "head": {"seq": head.seq, "hash": head.hash}}, ensure_ascii=False,
+        echo(json.dumps({**result.to_dict(), "head": {"seq": head.seq, "hash": head.hash},
+                         **({"report": receipt.to_dict()} if receipt is not None else {})}, ensure_ascii=False,
                         indent=2))
     else:
-        echo(result.to_text() + f"log head: {head}\n", nl=False)
+        echo(result.to_text() + (f"report {receipt.summary()}\n" if receipt is not None else "")
+             + f"log head: {head}\n", nl=False)
     if not result.ok:
         raise AuditFailure(f"audit found {len(result.failures)} failure(s)",
                            hint="see each failure's cause above; 'rta log' shows the recorded decisions")
