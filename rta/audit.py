@@ -207,14 +207,14 @@ def _check_turns(store: Store, logged: Replay, texts: dict[tuple[str, int], str]
             derived_diffs = _turn_diffs(rows, derived)
         if expect is not None and not derived_diffs:
             report.add("transcript", cause, **ids)
+        where = (f"(the text parsed again matches its turn hash, event {expect.seq} {expect.kind})"
+                 if expect is not None else "(parsed again with the registry: an older log has no turn hash)")
         for n, name, row_value, log_value in derived_diffs:
-            says = "the log's turn hash, re-derived from the text" if expect is not None else \
-                "the text parsed again with the registry (older log: no turn hash)"
             if name is None:
-                report.add("transcript", f"turn {n} {row_value}; {says} {log_value}", **ids, turn=n)
+                report.add("transcript", f"the turn {row_value}, the log {log_value} {where}", **ids, turn=n)
             else:
-                report.add("transcript", f"the row says {row_value!r}, {says} gives {log_value!r}", **ids, turn=n,
-                           field=name)
+                report.add("transcript", f"the row says {_show(row_value)}, the log says {_show(log_value)} {where}",
+                           **ids, turn=n, field=name)
     report.checked["turn tables (logged hash)"] = by_hash
     if reparsed:
         report.checked["turn tables (re-parsed, older log)"] = reparsed
@@ -479,23 +479,27 @@ def _check_tables(store: Store, logged: Replay, report: AuditReport) -> None:
                 continue  # staged-write journal rows come and go with a command
             n += 1
             seen.add(key)
-            ids = {"table": table, **dict(zip(names, key if isinstance(key, tuple) else (key,)))}
             want = expected.get(key)
             if want is None:
                 if table not in logged.open:
-                    report.add(kind, "no event in the log explains this row", **ids)
+                    report.add(kind, "no event in the log explains this row", **_row_ids(table, names, key))
                 continue
             for name, expect in want.items():
                 actual = r[name]
-                if not expect.holds(actual):
-                    report.add(kind, _differs(actual, expect), **ids, field=name)
+                if not (actual == expect.value if expect.how == "equal" else expect.holds(actual)):
+                    report.add(kind, _differs(actual, expect), **_row_ids(table, names, key), field=name)
         for key in expected:
             if key not in seen:
                 seq, how = made.get(key, (None, "?"))
-                ids = {"table": table, **dict(zip(names, key if isinstance(key, tuple) else (key,)))}
-                report.add(kind, f"the log records this row (event {seq} {how}) but the table does not have it", **ids)
+                report.add(kind, f"the log records this row (event {seq} {how}) but the table does not have it",
+                           **_row_ids(table, names, key))
         if table not in ("meta", "codings"):
             report.checked[table.replace("_", " ")] = n
+
+
+def _row_ids(table: str, names: tuple[str, ...], key: Any) -> dict[str, Any]:
+    """How a failure names a row: its table, then its key (``coding 12``, ``transcript k1, revision 2``)."""
+    return {"table": table, **dict(zip(names, key if isinstance(key, tuple) else (key,)))}
 
 
 def _differs(actual: Any, expect: Expect) -> str:

@@ -38,7 +38,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from rta.store import FREE_TEXT_FIELDS, Store, canonical_json
 
@@ -100,12 +100,11 @@ def transcript_digests(transcript: Any, note: str | None) -> dict[str, Any]:
             "note_sha256": None if note is None else _sha256(note)}
 
 
-@dataclass(frozen=True)
-class Expect:
+class Expect(NamedTuple):
     """What the log says one field holds: ``value`` set by event ``seq`` (``kind``). ``how``:
     'equal'; 'sha256' (the field's text must hash to ``value``); 'time' (a timestamp written in
     the transaction of the event stamped ``value``); 'content' (codebook content whose UTF-8
-    bytes, with or without a BOM, hash to ``value``)."""
+    bytes, with or without a BOM, hash to ``value``). A tuple: a replay makes one per field."""
 
     value: Any
     seq: int
