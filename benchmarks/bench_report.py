@@ -44,12 +44,17 @@ def make_project(root: Path, n: int, seed: int = 6):
     rng = random.Random(seed)
     with store.transaction():
         version = ensure_codebook_version(store, project.codebook_path, "bench")
-        for _ in range(n):
+        seen: set[tuple[str, int, int, str]] = set()
+        while len(seen) < n:
             t = rng.choice(turns)
             length = t["end"] - t["start"]
             a = t["start"] + rng.randrange(0, length // 2)
             b = min(t["end"], a + rng.randrange(10, max(11, length // 2)))
-            create_coding(store, t["transcript_id"], a, b, rng.choice(codes), rng.choice(["kari", "ola"]), version)
+            key = (t["transcript_id"], a, b, rng.choice(codes))
+            if key in seen:  # rta refuses a second coding of the same span with the same code
+                continue
+            seen.add(key)
+            create_coding(store, key[0], a, b, key[3], rng.choice(["kari", "ola"]), version)
     from_codebook(store, codebook, "bench")
     return project
 

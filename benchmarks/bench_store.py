@@ -82,12 +82,19 @@ def build(root: Path, n_transcripts: int, n_codings: int) -> float:
     ids = sorted(per)
     with store.transaction():
         version = ensure_codebook_version(store, project.codebook_path, "bench")
-        for k in range(n_codings):
+        seen: set[tuple[str, int, int, str]] = set()
+        k = 0
+        while len(seen) < n_codings:
             t = per[ids[k % len(ids)]][rng.randrange(len(per[ids[k % len(ids)]]))]
+            k += 1
             length = t["end"] - t["start"]
             a = t["start"] + rng.randrange(max(1, length // 2))
-            b = min(t["end"], a + rng.randint(20, 240))
-            create_coding(store, t["transcript_id"], a, max(b, a + 1), rng.choice(CODES), rng.choice(["ana", "bjørn"]),
+            b = max(min(t["end"], a + rng.randint(20, 240)), a + 1)
+            key = (t["transcript_id"], a, b, rng.choice(CODES))
+            if key in seen:  # rta refuses a second coding of the same span with the same code
+                continue
+            seen.add(key)
+            create_coding(store, key[0], a, b, key[3], rng.choice(["ana", "bjørn"]),
                           version, memo=None if rng.random() < 0.8 else "memo " + sentence(rng))
     project.close()
     return time.perf_counter() - t0
