@@ -62,11 +62,13 @@ def test_a_session_of_decisions_lands_in_the_store_with_the_coder_and_the_audit_
         # code the selection with a code found by a fuzzy search of its label
         await keys(pilot, "c", *"kapasitet", "enter")
         seen["coded"] = main.message
+        assert seen["coded"].startswith("coded #1"), seen["coded"]
         # accept the next pending suggestion, reject the one after
         await keys(pilot, "s")
         seen["accepted_sugg"] = main.current("suggestion").id
         await keys(pilot, "a")
         seen["accepted"] = main.message
+        assert seen["accepted"].startswith("accepted"), seen["accepted"]
         await keys(pilot, "s")
         seen["rejected_sugg"] = main.current("suggestion").id
         await keys(pilot, "r")
@@ -83,7 +85,9 @@ def test_a_session_of_decisions_lands_in_the_store_with_the_coder_and_the_audit_
         # a memo on the accepted suggestion's coding
         sug = store.conn.execute("SELECT * FROM suggestions WHERE id=?", (seen["accepted_sugg"],)).fetchone()
         await keys(pilot, "g", *f"line {sug['line_start']}", "enter")
-        while main.current("coding") is None or main.current("coding").id != sug["coding_id"]:
+        for _ in range(20):
+            if main.current("coding") is not None and main.current("coding").id == sug["coding_id"]:
+                break
             await keys(pilot, "j")
         main.item = next(i for i, m in enumerate(main.marks_here()) if m.kind == "coding")
         await keys(pilot, "m", *"tydelig eksempel", "enter")

@@ -180,19 +180,29 @@ class MainScreen(Screen):
             self.colours[r["name"]] = colour
 
     def _parse_codebook(self) -> None:
-        """Parse the project's codebook file (labels, definitions, new codes) in a thread."""
+        """Parse the project's codebook file (labels, definitions, new codes) in a daemon thread;
+        a timer picks the result up (the thread never waits on the app, so quitting never hangs)."""
+        import threading
+
         from rta.codebook import load_codebook
 
         path = self.project.codebook_path
+        box: list[Any] = []
 
         def work() -> None:
             try:
-                found: Any = load_codebook(path)
+                box.append(load_codebook(path))
             except RtaError as exc:
-                found = exc
-            self.app.call_from_thread(self._codebook_ready, found)
+                box.append(exc)
 
-        self.run_worker(work, thread=True, exit_on_error=False)
+        threading.Thread(target=work, name="rta-read-codebook", daemon=True).start()
+
+        def collect() -> None:
+            if box:
+                timer.stop()
+                self._codebook_ready(box[0])
+
+        timer = self.set_interval(0.2, collect)
 
     def _codebook_ready(self, found: Any) -> None:
         if isinstance(found, RtaError):
@@ -206,6 +216,13 @@ class MainScreen(Screen):
 
     def code_choices(self) -> list[CodeChoice]:
         counts = self.session.code_counts()
+        if self.codebook is None and not self._stored_codes:  # no version imported yet: parse it now
+            from rta.codebook import load_codebook
+
+            try:
+                self._codebook_ready(load_codebook(self.project.codebook_path))
+            except RtaError as exc:
+                self.say(f"codebook: {describe(exc)}")
         if self.codebook is None:
             return [CodeChoice(name, label, " ".join(definition.split()), counts.get(name, 0))
                     for name, label, definition in self._stored_codes]
