@@ -14,13 +14,16 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rta.config import CONFIG_NAME, Config, load_config, save_config
 from rta.errors import RtaError
 from rta.fsutil import atomic_write_bytes, create_private_file
-from rta.informants import Registry, load_registry
 from rta.store import Store
-from rta.transcripts import Transcript, parse_file
+
+if TYPE_CHECKING:  # imported where used: opening a project for a read (rta show) needs no YAML or parser
+    from rta.informants import Registry
+    from rta.transcripts import Transcript
 
 STORE_NAME = "rta.db"
 
@@ -78,6 +81,7 @@ class Project:
         umask: transcripts and memos are personal data. ``shared_group`` is the opt-in for a
         team that shares a Unix group: the folder becomes 2770 (setgid) and its files 0660, so
         the group can read and write them (:mod:`rta.fsutil`)."""
+        from rta.informants import load_registry
         from rta.resources import default_codebook_path, default_registry_path
 
         root = Path(root)
@@ -139,6 +143,8 @@ class Project:
 
     @cached_property
     def registry(self) -> Registry:
+        from rta.informants import load_registry
+
         return load_registry(self.root / self.config.registry)
 
     @property
@@ -156,6 +162,8 @@ class Project:
 
     # -- transcripts ----------------------------------------------------------------------
     def parse(self, path: str | Path, encoding: str = "utf-8") -> Transcript:
+        from rta.transcripts import parse_file
+
         return parse_file(path, self.registry, encoding=encoding)
 
     def add_files(

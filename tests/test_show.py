@@ -7,6 +7,8 @@ import hashlib
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -336,3 +338,23 @@ def test_revision_shows_the_older_text_and_the_current_one_follows_the_coding(tm
     before = next(i for i, line in enumerate(old_lines, 1) if "en felles forståelse" in line)
     assert [r["line"] for r in rows if f"[#{cid} Forståelse]" in r["markers"]] == [before + 1]
     project.close()
+
+
+HEAVY = ("spacy", "pandas", "numpy", "yaml", "pydantic", "re2", "rapidfuzz", "jinja2", "docx", "openpyxl",
+         "cryptography", "textual", "xmlschema", "rich")
+
+
+def test_show_in_a_new_process_imports_no_heavy_library(coded):
+    """`rta show` pays only start-up and its own work (issue 16: under 0.5 s end to end): opening
+    a project to read loads no YAML, regex engine, NLP, template, office or terminal-app library."""
+    probe = (
+        "import sys\nfrom rta.cli import main\n"
+        f"try:\n    main(['-P', {str(coded.root)!r}, 'show', 'mini-skoleeier', '--suggestions', '--codes', 'Tid'])\n"
+        "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        f"print('IMPORTED', sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert "[?1 Tid 0.85]" in done.stdout  # the command ran: the pending suggestion is marked
+    assert done.stdout.rstrip().splitlines()[-1] == "IMPORTED []"
