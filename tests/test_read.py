@@ -224,6 +224,26 @@ def test_code_picker_searches_name_label_and_definition_and_shows_counts():
     assert "3 codings" in str(CodePicker._line(codes[0])) and "1 coding" in str(CodePicker._line(codes[2]))
 
 
+def test_the_open_code_picker_keeps_the_keys_and_escape_closes_it_writing_nothing(proj):
+    before = counts(proj)
+
+    async def steps(app, pilot):
+        main = app.main
+        where = (main.cursor, main.selection)
+        await keys(pilot, "c", *"jk")  # typed into the search, not moving the cursor
+        assert main.picker.is_open and main.picker.query_one("Input").value == "jk"
+        await keys(pilot, "tab", "down")  # within the picker, not the side pane's next item
+        assert main.picker.query_one("OptionList").has_focus and main.item == 0
+        await keys(pilot, "escape")
+        assert not main.picker.is_open and not main.picker.display and main.view.has_focus
+        assert (main.cursor, main.selection) == where
+        await keys(pilot, "j")  # the screen's keys work again
+        assert main.cursor != where[0]
+
+    drive(proj, steps)
+    assert counts(proj) == before
+
+
 def test_a_terminal_too_small_shows_a_message_and_does_nothing(proj):
     before = counts(proj)
 
@@ -231,7 +251,7 @@ def test_a_terminal_too_small_shows_a_message_and_does_nothing(proj):
         small = app.main.query_one("#small")
         assert small.display and "too small (50x12)" in str(small.render())
         await keys(pilot, "c", "a", "x", "v")
-        assert app.screen is app.main  # no dialog opened
+        assert app.screen is app.main and not app.main.picker.is_open  # no dialog opened
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert not small.display and app.main.query_one("#view").display
@@ -249,7 +269,7 @@ def test_a_read_only_project_says_so_when_the_app_would_write_and_writes_nothing
         assert "READ-ONLY" in str(main.query_one("#title").render())
         for key in ("c", "x", "m", "u"):
             await keys(pilot, key)
-            assert app.screen is main
+            assert app.screen is main and not main.picker.is_open
             assert "read-only" in main.message and "nothing" in main.message
         await keys(pilot, "s", "a")
         assert "read-only" in main.message

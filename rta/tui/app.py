@@ -85,6 +85,7 @@ class MainScreen(Screen):
     #side { width: 26; height: 1fr; border-left: solid $primary; padding: 0 1; }
     #status { height: 1; background: $primary-background; }
     #small { height: 1fr; content-align: center middle; text-style: bold; display: none; }
+    MainScreen { layers: default dialog; }
     """
 
     BINDINGS = [
@@ -121,6 +122,7 @@ class MainScreen(Screen):
         self.colours: dict[str, str] = {}
         self._load_codebook()
         self.view = TranscriptView(self.colours, id="view")
+        self.picker = CodePicker(id="picker")
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -130,6 +132,7 @@ class MainScreen(Screen):
             yield Pane(id="side")
         yield Pane(wrap=False, id="status")
         yield Pane(id="small")
+        yield self.picker
 
     def on_mount(self) -> None:
         tid = self.transcript_id
@@ -364,7 +367,16 @@ class MainScreen(Screen):
 
     # -- moving ------------------------------------------------------------------------------
     def _ready(self) -> bool:
-        return self.doc is not None and bool(self.doc.sentences) and not self.too_small
+        return self.doc is not None and bool(self.doc.sentences) and not self.too_small and not self.picker.is_open
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While the code picker is open its keys are its own: none of this screen's."""
+        return not self.picker.is_open
+
+    def on_descendant_focus(self, event: Any) -> None:
+        """A click outside the open picker must not leave it open without the keyboard."""
+        if self.picker.is_open and self.picker not in event.widget.ancestors_with_self:
+            self.picker.focus_input()
 
     def action_move(self, step: int) -> None:
         if not self._ready():
@@ -563,8 +575,7 @@ class MainScreen(Screen):
         a, b = self.selection
         quote = " ".join(doc.text[a:b].split())
         title = f"Code lines {doc.line_of(a)}-{doc.line_of(max(a, b - 1))}: «{quote[:50]}{'…' if len(quote) > 50 else ''}»"
-        self.app.push_screen(CodePicker(title, self.code_choices()),
-                             lambda code: code and self.code_selection(code))
+        self.picker.open(title, self.code_choices(), lambda code: code and self.code_selection(code))
 
     def code_selection(self, code: str) -> None:
         """Code the current selection with ``code`` (what the picker's Enter does)."""
@@ -592,9 +603,9 @@ class MainScreen(Screen):
         m = self._suggestion_here()
         if m is None:
             return
-        self.app.push_screen(CodePicker(f"Recode suggestion {m.id} ({m.code}) as:", self.code_choices()),
-                             lambda code: code and self.decide(
-                                 lambda: f"recoded suggestion {m.id} as #{self.session.recode(m.id, code)} {code}"))
+        self.picker.open(f"Recode suggestion {m.id} ({m.code}) as:", self.code_choices(),
+                         lambda code: code and self.decide(
+                             lambda: f"recoded suggestion {m.id} as #{self.session.recode(m.id, code)} {code}"))
 
     def _suggestion_here(self) -> Mark | None:
         if not self._ready() or self._refuse_read_only():

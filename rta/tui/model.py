@@ -91,8 +91,9 @@ class Document:
         row = store.transcript_row(self.transcript_id)
         if row is None or int(row["revision"]) != self.revision:
             return Document.load(store, self.transcript_id)
-        fresh = Document(self.transcript_id, self.revision, self.text, self.turns, *_marks(store, self.transcript_id,
-                                                                                           self.revision),
+        known = {_mark_key(m): m for m in (*self.codings, *self.suggestions)}
+        fresh = Document(self.transcript_id, self.revision, self.text, self.turns,
+                         *_marks(store, self.transcript_id, self.revision, known),
                          self.sentences, self.line_starts, self.sha256)
         fresh._words = self._informant_words()
         fresh._index()
@@ -196,19 +197,38 @@ class Document:
         return coded, len(starts)
 
 
-def _marks(store: Store, transcript_id: str, revision: int) -> tuple[list[Mark], list[Mark]]:
-    """The active codings and pending suggestions of one revision, by position."""
-    codings = [Mark("coding", r["id"], r["start"], r["end"], r["code"], r["coder"], r["origin"], r["memo"],
-                    r["created"])
-               for r in store.conn.execute(
-                   "SELECT id, start, end, code, coder, origin, memo, created FROM codings WHERE transcript_id=? "
-                   "AND revision=? AND status='active' ORDER BY start, id", (transcript_id, revision))]
-    suggestions = [Mark("suggestion", r["id"], r["start"], r["end"], r["code"], score=r["score"], method=r["method"])
-                   for r in store.conn.execute(
-                       "SELECT id, start, end, code, score, method FROM suggestions WHERE transcript_id=? "
-                       "AND revision=? AND status='suggested' ORDER BY start, score DESC, id",
-                       (transcript_id, revision))]
+def _marks(store: Store, transcript_id: str, revision: int,
+           known: dict[tuple, Mark] | None = None) -> tuple[list[Mark], list[Mark]]:
+    """The active codings and pending suggestions of one revision, by position. ``known``
+    (the marks read last time, by their row) lets a re-read after a decision reuse the marks
+    that did not change: building 500 of them again cost more than the decision's transaction."""
+    known = {} if known is None else known
+    cursor = store.conn.cursor()
+    cursor.row_factory = None  # plain tuples: the row is the key of its mark
+    codings = []
+    for row in cursor.execute(
+            "SELECT id, start, end, code, coder, origin, memo, created FROM codings WHERE transcript_id=? "
+            "AND revision=? AND status='active' ORDER BY start, id", (transcript_id, revision)):
+        key = ("coding", *row)
+        mark = known.get(key)
+        codings.append(mark if mark is not None else Mark(*key))
+    suggestions = []
+    for row in cursor.execute(
+            "SELECT id, start, end, code, score, method FROM suggestions WHERE transcript_id=? "
+            "AND revision=? AND status='suggested' ORDER BY start, score DESC, id", (transcript_id, revision)):
+        key = ("suggestion", *row)
+        mark = known.get(key)
+        if mark is None:
+            mark = Mark("suggestion", row[0], row[1], row[2], row[3], score=row[4], method=row[5])
+        suggestions.append(mark)
     return codings, suggestions
+
+
+def _mark_key(m: Mark) -> tuple:
+    """The row a mark was read from (see :func:`_marks`)."""
+    if m.kind == "coding":
+        return ("coding", m.id, m.start, m.end, m.code, m.coder, m.origin, m.memo, m.created)
+    return ("suggestion", m.id, m.start, m.end, m.code, m.score, m.method)
 
 
 def _merged(spans) -> list[list[int]]:
