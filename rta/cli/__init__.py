@@ -43,23 +43,8 @@ def _click_classes(name: str) -> tuple[type, ...]:
     return tuple(found)
 
 
-def _parser_reason(exc: Exception) -> str | None:
-    """The message of the ValueError an option's ``parser=`` raised, when click dropped it:
-    typer < 0.29 wraps a parser in click's FuncParamType, which replaces the ValueError by
-    "Invalid value: VALUE" raised while handling it (the ValueError is the context)."""
-    reason = exc.__context__
-    param_type = getattr(getattr(exc, "param", None), "type", None)
-    if (exc.__cause__ is None and type(reason) is ValueError and str(reason)
-            and type(param_type).__name__ == "FuncParamType" and hasattr(exc, "message")):
-        return str(reason)
-    return None
-
-
 def _usage_line(exc: Exception) -> str:
     """A click/typer usage error as one line: what is wrong and where the help is."""
-    reason = _parser_reason(exc)
-    if reason is not None:
-        exc.message = reason  # type: ignore[attr-defined]  # BadParameter: "Invalid value for '--opt': REASON"
     message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
     message = " ".join(message.replace("Value error, ", "").split()).rstrip(".")  # pydantic's prefix, newlines
     if message[:1].isupper() and message[1:2].islower():

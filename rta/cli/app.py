@@ -14,9 +14,36 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from typer.core import TyperGroup
+
+
+def keep_parser_reason(exc: BaseException) -> None:
+    """Put back the message of the ValueError an option's ``parser=`` raised, where click
+    dropped it: typer 0.28 wraps a parser in click's FuncParamType, which replaces the
+    ValueError by "Invalid value: VALUE" raised while handling it (the ValueError is the
+    context). Leaves every other error as it is."""
+    reason = exc.__context__
+    param_type = getattr(getattr(exc, "param", None), "type", None)
+    if (exc.__cause__ is None and type(reason) is ValueError and str(reason)
+            and type(param_type).__name__ == "FuncParamType" and hasattr(exc, "message")):
+        exc.message = str(reason)  # type: ignore[attr-defined]  # "Invalid value for '--opt': REASON"
+
+
+class RtaGroup(TyperGroup):
+    """The root command: every command's options are parsed inside its ``invoke``, so a parser's
+    message reaches the user on every path (``rta``, ``python -m rta``, click's CliRunner)."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            keep_parser_reason(exc)
+            raise
+
 
 app = typer.Typer(
     name="rta",
+    cls=RtaGroup,
     help=(
         "Reflexive thematic analysis of anonymised Norwegian interview transcripts.\n\n"
         "Code transcripts against a codebook, review NLP suggestions, build themes through "
