@@ -25,23 +25,35 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import html as htmllib
 import json
 import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from rta.audit import AuditReport
 from rta.errors import RtaError
 from rta.fsutil import sha256_text
+from rta.report_reading import (
+    BUILD_ID,
+    Claims,
+    Node,
+    NotAReport,
+    Parsed,
+    Part,
+    Token,
+    html_claims,
+    md_claims,
+    parse_html,
+    parse_html_parts,
+    parse_md_parts,
+    short,
+)
 from rta.store import HEAD_FORM, Store
 
 KIND = "report"  # the failure kind of everything found here
 CHECKABLE = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
 MAX_NAMED = 12  # differences named per part of the report; the rest are counted
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 _HIDING = re.compile(r"style\s*=|<\s*style|\bhidden\b|display\s*:|visibility|font-size|opacity|color\s*:", re.I)
 
 
@@ -88,8 +100,6 @@ def _same_path(recorded: str, path: Path, root: Path) -> bool:
         return False
 
 
-_BUILD_ID = {"html": re.compile(r'<meta name="rta-build" content="([0-9a-f]{8,64})">'),
-             "md": re.compile(r"<!-- rta-build: ([0-9a-f]{8,64}) -->")}
 
 
 # --------------------------------------------------------------------------------------------
@@ -160,7 +170,7 @@ def verify_report(project: Any, path: str | Path) -> ReceiptCheck:
         check.audit.checked["report files"] = 1
         return check
     text = raw.decode("utf-8", errors="replace")
-    found = _BUILD_ID[fmt].search(text)
+    found = BUILD_ID[fmt].search(text)
     build = found.group(1) if found else None
     mine = [b for b in records if _same_path(b.path, path, project.root)
             or (build is not None and b.build == build and CHECKABLE.get(Path(b.path).suffix.lower()) == fmt)]
@@ -172,9 +182,9 @@ def verify_report(project: Any, path: str | Path) -> ReceiptCheck:
                          f"the file's is {digest})", file=path.name, event=b.seq)
     try:
         text = raw.decode("utf-8")
-        doc = _parse_html(text) if fmt == "html" else None
-        claims = _html_claims(doc) if doc is not None else _md_claims(text)
-    except (UnicodeDecodeError, _NotAReport) as exc:
+        doc = parse_html(text) if fmt == "html" else None
+        claims = html_claims(doc) if doc is not None else md_claims(text)
+    except (UnicodeDecodeError, NotAReport) as exc:
         reason = f"not UTF-8 ({exc.reason})" if isinstance(exc, UnicodeDecodeError) else str(exc)
         if mine:  # the record knows it: an edit made it unreadable
             result.add(KIND, f"{path.name} no longer reads as an rta report: {reason}", file=path.name)
@@ -186,471 +196,10 @@ def verify_report(project: Any, path: str | Path) -> ReceiptCheck:
 
 
 # --------------------------------------------------------------------------------------------
-# Build claims: what the file says about its own build (checked for form, then re-rendered)
-
-
-class _NotAReport(Exception):
-    pass
-
-
-@dataclass
-class Claims:
-    """What a report says about its build. They are inputs of the re-render, so a false claim
-    shows as a difference; their form is checked so no free text rides in on them."""
-
-    build_id: str = ""
-    built: str = ""
-    rta_version: str = ""
-    phase: int = 0
-    audit_ok: bool = False
-    audit_summary: str = ""
-    audit_failures: list[str] = field(default_factory=list)
-    anonymisation: list[tuple[str, int]] | None = None
-    log_head: str = ""
-    theme: str | None = None
-    role: str | None = None
-    problems: list[str] = field(default_factory=list)
-
-
-_BUILT = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) \(rta ([0-9A-Za-z.+!_-]{1,40}), fase (\d)\)")
-_COUNTS = r"\d+ [0-9A-Za-z ()'./-]+(?:, \d+ [0-9A-Za-z ()'./-]+)*"  # "23 events, 4 turn tables (logged hash)"
-_SUMMARY = re.compile(rf"audit passed: {_COUNTS}|audit FAILED: \d+ failure\(s\) \({_COUNTS}\); checked {_COUNTS}")
-_FAILURE = re.compile(r"\[[a-z]+\] .*")
-_FILTERS = re.compile(r" · utvalg: (?:tema = (.*?))?(?:, )?(?:rolle = (.*))?")
-_ANON_ITEM = re.compile(r"(.+?) \((\d+)\)(?:, |$)")
-
-
-def _check_claims(c: Claims) -> None:
-    """Note every claim whose form rta never writes (the re-render then differs there too)."""
-    if c.build_id and not re.fullmatch(r"[0-9a-f]{32}", c.build_id):
-        c.problems.append(f"its build id «{_short(c.build_id)}» is not one rta writes")
-    if c.log_head and not HEAD_FORM.fullmatch(c.log_head):
-        c.problems.append(f"its log head «{_short(c.log_head)}» is not one rta writes")
-    if not _SUMMARY.fullmatch(c.audit_summary):
-        c.problems.append(f"its audit line «{_short(c.audit_summary)}» is not one rta writes")
-    elif c.audit_ok != c.audit_summary.startswith("audit passed"):
-        c.problems.append("its audit line and its verified/unverified marking disagree")
-    if c.audit_ok and c.audit_failures:
-        c.problems.append("it lists audit failures under an audit that passed")
-    bad = [f for f in c.audit_failures if not _FAILURE.fullmatch(f)]
-    if bad:
-        c.problems.append(f"its audit failure «{_short(bad[0])}» is not one rta writes")
-
-
-def _html_claims(doc: _Node) -> Claims:
-    c = Claims()
-    generator = next((n for n in doc.iter() if n.tag == "meta" and n.attr("name") == "generator"), None)
-    gen = generator.attr("content") if generator is not None else None
-    if not gen or not gen.startswith("rta "):
-        raise _NotAReport('it has no <meta name="generator" content="rta ..."> (rta writes one into every report)')
-    build = next((n for n in doc.iter() if n.tag == "meta" and n.attr("name") == "rta-build"), None)
-    c.build_id = (build.attr("content") or "") if build is not None else ""
-    head = next((n for n in doc.iter() if n.tag == "meta" and n.attr("name") == "rta-log-head"), None)
-    c.log_head = (head.attr("content") or "") if head is not None else ""
-    built_dd = None
-    for n in doc.iter():
-        if n.tag == "dt" and n.text_content().strip() == "Bygget":
-            built_dd = n.next_element()
-            break
-    result = next((n for n in doc.iter() if n.attr("id") == "revisjon-resultat"), None)
-    if built_dd is None or result is None:
-        raise _NotAReport("it has no audit appendix (Vedlegg B with «Bygget» and the audit result)")
-    m = _BUILT.fullmatch(built_dd.text_content())
-    if m:
-        c.built, c.rta_version, c.phase = m.group(1), m.group(2), int(m.group(3))
-    else:
-        c.problems.append(f"its build line «{_short(built_dd.text_content())}» is not one rta writes")
-    c.audit_ok = "audit-ok" in result.classes()
-    c.audit_summary = result.text_content()
-    failures = next((n for n in doc.iter() if n.tag == "ul" and "audit-failures" in n.classes()), None)
-    if failures is not None:
-        c.audit_failures = [li.text_content() for li in failures.children if li.tag == "li"]
-    anon = next((n for n in doc.iter() if n.attr("id") == "anonymisering"), None)
-    if anon is not None:
-        t = anon.text_content()
-        m = re.fullmatch(r"Mulige identifikatorer igjen i (.*)\. Se rta anonymise check før rapporten deles\.", t)
-        c.anonymisation = _anon_items(m.group(1)) if m else []
-    header = next((n for n in doc.iter() if n.tag == "header"), None)
-    meta = next((n for n in header.iter() if n.tag == "p"), None) if header is not None else None
-    if meta is not None:
-        _filters(c, meta.text_content())
-    _check_claims(c)
-    return c
-
-
-def _md_claims(text: str) -> Claims:
-    c = Claims()
-    lines = text.split("\n")
-    if "## Vedlegg B: sporbarhet og revisjon" not in lines:
-        raise _NotAReport("it has no audit appendix («## Vedlegg B: sporbarhet og revisjon»)")
-    built = next((ln for ln in lines if ln.startswith("- **Bygget:** ")), None)
-    result_i = next((i for i, ln in enumerate(lines) if ln.startswith("- **Revisjon:** ")), None)
-    if built is None or result_i is None:
-        raise _NotAReport("its audit appendix lacks «Bygget» or «Revisjon»")
-    m = _BUILT.fullmatch(built[len("- **Bygget:** "):])
-    if m:
-        c.built, c.rta_version, c.phase = m.group(1), m.group(2), int(m.group(3))
-    else:
-        c.problems.append(f"its build line «{_short(built)}» is not one rta writes")
-    c.audit_summary = md_unescape(lines[result_i][len("- **Revisjon:** "):])
-    c.audit_ok = c.audit_summary.startswith("audit passed")
-    for ln in lines[result_i + 1:]:
-        if ln.startswith("- **Anonymisering:** "):
-            m = re.fullmatch(r"mulige identifikatorer igjen i (.*); se `rta anonymise check` før rapporten deles\.",
-                             ln[len("- **Anonymisering:** "):])
-            c.anonymisation = [(md_unescape(t), n) for t, n in _anon_items(m.group(1))] if m else []
-        elif ln.startswith("  - `") and ln.endswith("`"):
-            c.audit_failures.append(ln[5:-1])
-        elif ln.strip():
-            break
-    found = _BUILD_ID["md"].search(text)
-    c.build_id = found.group(1) if found else ""
-    found = re.search(r"<!-- rta-log-head: (\S*) -->", text)
-    c.log_head = found.group(1) if found else ""
-    header = next((ln for ln in lines if ln.startswith("Bygget ")), "")
-    _filters(c, header, unescape=True)
-    _check_claims(c)
-    return c
-
-
-def _anon_items(text: str) -> list[tuple[str, int]]:
-    return [(m.group(1), int(m.group(2))) for m in _ANON_ITEM.finditer(text)]
-
-
-def _filters(c: Claims, line: str, unescape: bool = False) -> None:
-    i = line.find(" · utvalg: ")
-    if i < 0:
-        return
-    m = _FILTERS.fullmatch(line[i:])
-    if m is None:
-        c.problems.append(f"its selection «{_short(line[i + 3:])}» is not one rta writes")
-        return
-    theme, role = m.group(1), m.group(2)
-    c.theme = md_unescape(theme) if unescape and theme else theme
-    c.role = md_unescape(role) if unescape and role else role
-
-
-_MD_UNESCAPE = re.compile(r"\\([\\`*_\[\]|#~!{}])")
-
-
-def md_unescape(text: str) -> str:
-    """Undo :func:`rta.report.md_escape`: what a reader of the rendered Markdown sees."""
-    return _MD_UNESCAPE.sub(r"\1", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-# --------------------------------------------------------------------------------------------
-# HTML as a tree (only to compare it: nothing is rendered or fetched)
-
-
-class _Node:
-    __slots__ = ("tag", "attrs", "line", "children", "text", "parent")
-
-    def __init__(self, tag: str, attrs: tuple[tuple[str, str | None], ...] = (), line: int = 0, text: str = "") -> None:
-        self.tag, self.attrs, self.line, self.text = tag, attrs, line, text
-        self.children: list[_Node] = []
-        self.parent: _Node | None = None
-
-    def attr(self, name: str) -> str | None:
-        for k, v in self.attrs:
-            if k == name:
-                return v
-        return None
-
-    def classes(self) -> list[str]:
-        return (self.attr("class") or "").split()
-
-    def iter(self) -> Iterator[_Node]:
-        """This node and all below it, in document order (no recursion: depth is untrusted)."""
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(reversed(node.children))
-
-    def text_content(self) -> str:
-        return "".join(n.text for n in self.iter() if n.tag == "#text")
-
-    def next_element(self) -> _Node | None:
-        if self.parent is None:
-            return None
-        sibs = [s for s in self.parent.children if not s.tag.startswith("#")]
-        i = sibs.index(self)
-        return sibs[i + 1] if i + 1 < len(sibs) else None
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = _Node("#document", (), 1)
-        self.stack = [self.root]
-
-    def _add(self, node: _Node) -> None:
-        node.parent = self.stack[-1]
-        self.stack[-1].children.append(node)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = _Node(tag, tuple(sorted(attrs, key=lambda a: a[0])), self.getpos()[0])
-        self._add(node)
-        if tag not in _VOID:
-            self.stack.append(node)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._add(_Node(tag, tuple(sorted(attrs, key=lambda a: a[0])) + (("/", None),), self.getpos()[0]))
-
-    def handle_endtag(self, tag: str) -> None:
-        for i in range(len(self.stack) - 1, 0, -1):
-            if self.stack[i].tag == tag:
-                del self.stack[i:]
-                return
-        self._add(_Node("#stray", (("tag", tag),), self.getpos()[0]))  # an end tag nothing opened
-
-    def handle_data(self, data: str) -> None:
-        kids = self.stack[-1].children
-        if kids and kids[-1].tag == "#text":
-            kids[-1].text += data
-        else:
-            self._add(_Node("#text", (), self.getpos()[0], data))
-
-    def handle_comment(self, data: str) -> None:
-        self._add(_Node("#comment", (), self.getpos()[0], data))
-
-    def handle_decl(self, decl: str) -> None:
-        self._add(_Node("#decl", (), self.getpos()[0], decl))
-
-    def unknown_decl(self, data: str) -> None:
-        self._add(_Node("#decl", (), self.getpos()[0], data))
-
-    def handle_pi(self, data: str) -> None:
-        self._add(_Node("#pi", (), self.getpos()[0], data))
-
-
-def _parse_html(text: str) -> _Node:
-    builder = _TreeBuilder()
-    try:
-        builder.feed(text)
-        builder.close()
-    except (AssertionError, ValueError) as exc:  # markup the standard parser gives up on
-        raise _NotAReport(f"its HTML cannot be parsed ({exc})") from None
-    return builder.root
-
-
-# --------------------------------------------------------------------------------------------
-# A report as parts to compare: extracts, context turns, and the rest
-
-
-Token = tuple[Any, ...]
-
-
-@dataclass
-class Part:
-    """An extract (key: coding id and theme slug) or a context turn (key: its anchor)."""
-
-    kind: str  # 'extract' or 'turn'
-    key: tuple[str, ...]
-    line: int
-    tokens: list[Token]
-    fields: dict[str, str]  # what a reader sees, field by field
-    data: dict[str, str]  # the data-* attributes it carries
-    heading: str = ""  # the role heading it stands under (extracts)
-    theme: str = ""  # the theme section's name as shown (extracts)
-
-
-@dataclass
-class Parsed:
-    parts: list[Part] = field(default_factory=list)
-    rest: list[Token] = field(default_factory=list)  # everything else, parts as placeholders
-    rest_lines: list[int] = field(default_factory=list)
-    rest_where: list[str] = field(default_factory=list)
-
-
-_SECTION_NAMES = {"oversikt": "the theme, role and group matrices", "ikke-sitert": "the list of informants never quoted",
-                  "vedlegg-transkripsjoner": "appendix A (the quotes in context)",
-                  "vedlegg-revisjon": "appendix B (traceability and audit)",
-                  "vedlegg-memoer": "appendix C (memos and journal)"}
-
-
-def _html_tokens(node: _Node, out: list[Token], lines: list[int]) -> None:
-    stack: list[tuple[_Node, bool]] = [(node, False)]
-    while stack:
-        n, closing = stack.pop()
-        if closing:
-            out.append(("</", n.tag))
-            lines.append(n.line)
-            continue
-        if n.tag.startswith("#"):
-            out.append((n.tag, n.text if n.tag != "#stray" else n.attr("tag")))
-            lines.append(n.line)
-            continue
-        out.append(("<", n.tag, n.attrs))
-        lines.append(n.line)
-        if n.tag not in _VOID:
-            stack.append((n, True))
-        stack.extend((c, False) for c in reversed(n.children))
-
-
-def _parse_html_parts(doc: _Node) -> Parsed:
-    parsed = Parsed()
-    # walk the tree: (node, closing, where, section slug, theme name)
-    heading = {"h3": ""}
-    stack: list[tuple[_Node, bool, str, str, str]] = [(c, False, "the report", "", "") for c in reversed(doc.children)]
-    while stack:
-        n, closing, where, slug, theme = stack.pop()
-        if closing:
-            parsed.rest.append(("</", n.tag))
-            parsed.rest_lines.append(n.line)
-            parsed.rest_where.append(where)
-            continue
-        if n.tag == "blockquote" or (n.tag == "div" and "turn" in n.classes()):
-            parsed.parts.append(_html_part(n, slug, theme, heading["h3"]))
-            parsed.rest.append(("#" + parsed.parts[-1].kind,))
-            parsed.rest_lines.append(n.line)
-            parsed.rest_where.append(where)
-            continue
-        if n.tag.startswith("#"):
-            parsed.rest.append((n.tag, n.text if n.tag != "#stray" else n.attr("tag")))
-            parsed.rest_lines.append(n.line)
-            parsed.rest_where.append(where)
-            continue
-        ident = n.attr("id") or ""
-        if n.tag == "section":
-            heading["h3"] = ""
-            if ident.startswith("tema-"):
-                slug, theme = ident[len("tema-"):], n.attr("data-theme") or ident
-                where = f"theme «{theme}»"
-            else:
-                where = _SECTION_NAMES.get(ident, f"section «{ident}»" if ident else "a section")
-        elif n.tag in ("head", "header", "nav"):
-            where = {"head": "the <head>", "header": "the report's header", "nav": "the table of contents"}[n.tag]
-        elif n.tag == "h3" and slug:
-            heading["h3"] = ident or n.text_content()
-        parsed.rest.append(("<", n.tag, n.attrs))
-        parsed.rest_lines.append(n.line)
-        parsed.rest_where.append(where)
-        if n.tag not in _VOID:
-            stack.append((n, True, where, slug, theme))
-        stack.extend((c, False, where, slug, theme) for c in reversed(n.children))
-    return parsed
-
-
-def _html_part(n: _Node, slug: str, theme: str, heading: str) -> Part:
-    tokens: list[Token] = []
-    lines: list[int] = []
-    _html_tokens(n, tokens, lines)
-    data = {k[5:]: v or "" for k, v in n.attrs if k.startswith("data-")}
-    if n.tag == "blockquote":
-        fields: dict[str, str] = {}
-        p = next((x for x in n.iter() if x.tag == "p" and "quote-text" in x.classes()), None)
-        p = p or next((x for x in n.iter() if x.tag == "p"), None)  # an invented one: its first paragraph
-        fields["text"] = p.text_content() if p is not None else n.text_content()
-        footer = next((x for x in n.iter() if x.tag == "footer"), None)
-        if footer is not None:
-            cite = next((x for x in footer.iter() if x.tag == "cite"), None)
-            link = next((x for x in footer.iter() if x.tag == "a"), None)
-            fields["attribution"] = cite.text_content().rstrip(":") if cite is not None else ""
-            before, after, seen = [], [], False
-            for x in footer.children:
-                if x is link:
-                    seen = True
-                elif x.tag == "#text":
-                    (after if seen else before).append(x.text)
-            fields["role"] = "".join(before).strip().rstrip("·").strip()
-            fields["lines"] = link.text_content() if link is not None else ""
-            fields["link"] = (link.attr("href") or "") if link is not None else ""
-            fields["code"] = "".join(after).strip().lstrip("·").strip()
-        coding = data.get("coding", "")
-        return Part("extract", (coding, slug), n.line, tokens, fields, data, heading, theme)
-    lines_span = next((x for x in n.iter() if x.tag == "span" and "lines" in x.classes()), None)
-    speaker = next((x for x in n.iter() if x.tag == "b"), None)
-    said = next((x for x in n.iter() if x.tag == "span" and "turn-text" in x.classes()), None)
-    back = next((x for x in n.iter() if x.tag == "span" and "backlinks" in x.classes()), None)
-    fields = {"lines": lines_span.text_content() if lines_span is not None else "",
-              "speaker": speaker.text_content() if speaker is not None else "",
-              "text": said.text_content() if said is not None else "",
-              "interviewer mark": "interviewer" if "interviewer" in n.classes() else "informant",
-              "links back to the quotes": " · ".join(f"{a.attr('href')} {a.text_content()}"
-                                                     for a in (back.iter() if back is not None else []) if a.tag == "a")}
-    return Part("turn", (n.attr("id") or "",), n.line, tokens, fields, data)
-
-
-_MD_ANCHOR = re.compile(r'<a id="([^"]*)"')
-_MD_ATTR = re.compile(r'\s([a-z][a-z0-9-]*)="([^"]*)"')
-_MD_QUOTE = re.compile(r"> \*\*(.*?):\*\* (.*)")
-_MD_FOOTER = re.compile(r"> — (.*?) · \[(.*)\]\((#[^)]*)\) · kode: (.*)")
-_MD_TURN = re.compile(r"`([^`]*)` \*\*(.*?):\*\* (.*)", re.S)
-
-
-def _parse_md_parts(text: str) -> Parsed:
-    parsed = Parsed()
-    lines = text.split("\n")
-    where, slug, heading, theme = "the report's header", "", "", ""
-    i = 0
-    while i < len(lines):
-        ln = lines[i]
-        m = _MD_ANCHOR.match(ln)
-        ident = m.group(1) if m else ""
-        if ident.startswith(("q-", "t-")):
-            j = i + 1
-            while j < len(lines) and not lines[j].startswith(("<a id=", "#", "<!-- rta-build")):
-                j += 1
-            parsed.parts.append(_md_part(lines, i, j, slug, heading, "extract" if ident.startswith("q-") else "turn",
-                                         theme))
-            parsed.rest.append(("#" + parsed.parts[-1].kind,))
-            parsed.rest_lines.append(i + 1)
-            parsed.rest_where.append(where)
-            i = j
-            continue
-        if ident.startswith("tema-"):
-            slug, heading = ident[len("tema-"):], ""
-        elif ident:
-            slug, heading = "", ""
-        if ln.startswith("## "):
-            theme = md_unescape(ln[3:]) if slug else ""
-            where = f"theme «{theme}»" if slug else f"section «{md_unescape(ln[3:])}»"
-        elif ln.startswith("### ") and slug:
-            heading = ln[4:]
-        parsed.rest.append(("#line", ln))
-        parsed.rest_lines.append(i + 1)
-        parsed.rest_where.append(where)
-        i += 1
-    return parsed
-
-
-def _md_part(lines: list[str], i: int, j: int, slug: str, heading: str, kind: str, theme: str) -> Part:
-    block = lines[i:j]
-    tokens: list[Token] = [("#line", ln) for ln in block]
-    attrs = {k: htmllib.unescape(v) for k, v in _MD_ATTR.findall(block[0])}
-    data = {k[5:]: v for k, v in attrs.items() if k.startswith("data-")}
-    ident = attrs.get("id", "")
-    body = [ln for ln in block[1:] if ln.strip()]
-    if kind == "extract":
-        fields: dict[str, str] = {}
-        start = next((k for k, ln in enumerate(body) if _MD_QUOTE.match(ln)), None)
-        if start is not None:
-            m = _MD_QUOTE.match(body[start])
-            assert m is not None
-            fields["attribution"] = md_unescape(m.group(1))
-            said = [m.group(2)]
-            for ln in body[start + 1:]:
-                if ln == ">" or not ln.startswith("> "):
-                    break
-                said.append(ln[2:])
-            fields["text"] = md_unescape("\n".join(s[:-1] if s.endswith("\\") else s for s in said))
-        footer = next((_MD_FOOTER.fullmatch(ln) for ln in body if ln.startswith("> — ")), None)
-        if footer is not None:
-            fields.update(role=md_unescape(footer.group(1)), lines=md_unescape(footer.group(2)),
-                          link=footer.group(3), code=md_unescape(footer.group(4)))
-        return Part("extract", (data.get("coding", ""), slug), i + 1, tokens, fields, data, heading, theme)
-    m = _MD_TURN.match("\n".join(body))
-    fields = {"lines": m.group(1), "speaker": md_unescape(m.group(2)), "text": m.group(3)} if m else \
-        {"text": "\n".join(body)}
-    return Part("turn", (ident,), i + 1, tokens, fields, data)
-
-
-# --------------------------------------------------------------------------------------------
 # Comparing with what the project renders
 
 
-def _verify_extracts(project: Any, text: str, doc: _Node | None, claims: Claims, result: AuditReport,
+def _verify_extracts(project: Any, text: str, doc: Node | None, claims: Claims, result: AuditReport,
                      name: str) -> int:
     """Render the report again from the store with the file's build claims and compare, part by
     part where they differ. ``doc`` is the parsed HTML (None: Markdown). Returns how many
@@ -658,7 +207,7 @@ def _verify_extracts(project: Any, text: str, doc: _Node | None, claims: Claims,
     from rta.report import collect, render
 
     fmt = "html" if doc is not None else "md"
-    report = _parse_html_parts(doc) if doc is not None else _parse_md_parts(text)
+    report = parse_html_parts(doc) if doc is not None else parse_md_parts(text)
     extracts = [p for p in report.parts if p.kind == "extract"]
     result.checked["report extracts"] = len(extracts)
     result.checked["report context turns"] = len(report.parts) - len(extracts)
@@ -689,7 +238,7 @@ def _verify_extracts(project: Any, text: str, doc: _Node | None, claims: Claims,
     rendered = render(data, fmt)
     if rendered == text:
         return len(extracts)  # exactly what the project renders: every extract, turn and tag
-    expected = _parse_html_parts(_parse_html(rendered)) if doc is not None else _parse_md_parts(rendered)
+    expected = parse_html_parts(parse_html(rendered)) if doc is not None else parse_md_parts(rendered)
     _compare_extracts(extracts, [p for p in expected.parts if p.kind == "extract"], store, result, name, fmt)
     _compare_turns([p for p in report.parts if p.kind == "turn"], [p for p in expected.parts if p.kind == "turn"],
                    result, name)
@@ -712,7 +261,7 @@ def _check_head(store: Store, claims: Claims, result: AuditReport, name: str) ->
 def _label(part: Part) -> str:
     coding = part.data.get("coding") or "?"
     theme = f", theme «{part.theme}»" if part.theme else ""
-    return f"extract «{_short(part.fields.get('text', ''), 40)}» (coding {coding}{theme})"
+    return f"extract «{short(part.fields.get('text', ''), 40)}» (coding {coding}{theme})"
 
 
 def _ids(part: Part, name: str) -> dict[str, Any]:
@@ -746,8 +295,8 @@ def _compare_extracts(report: list[Part], expected: list[Part], store: Store, re
             diffs = [f for f in ("attribution", "role", "text", "lines", "code", "link")
                      if part.fields.get(f) != exp.fields.get(f)]
             for f in diffs:
-                result.add(KIND, f"{_label(part)}: its {_FIELD_WORDS[f]} reads «{_short(part.fields.get(f) or '', 70)}» "
-                                 f"in the report but «{_short(exp.fields.get(f) or '', 70)}» in the project", **ids)
+                result.add(KIND, f"{_label(part)}: its {_FIELD_WORDS[f]} reads «{short(part.fields.get(f) or '', 70)}» "
+                                 f"in the report but «{short(exp.fields.get(f) or '', 70)}» in the project", **ids)
             data = [k for k in sorted(set(part.data) | set(exp.data)) if part.data.get(k) != exp.data.get(k)]
             if data:
                 result.add(KIND, f"{_label(part)}: its data-{', data-'.join(data)} differ from its coding's "
@@ -833,7 +382,7 @@ def _span_checks(part: Part, store: Store, result: AuditReport, name: str) -> No
         result.add(KIND, f"{_label(part)} cites offsets {s}-{e} outside the transcript", **ids)
         return
     if row["text"][s:e] != text:
-        result.add(KIND, f"{_label(part)} differs from {tid} at {s}-{e}, which reads «{_short(row['text'][s:e], 60)}»",
+        result.add(KIND, f"{_label(part)} differs from {tid} at {s}-{e}, which reads «{short(row['text'][s:e], 60)}»",
                    **ids)
     turn = store.conn.execute("SELECT speaker, informant, role FROM turns WHERE transcript_id = ? AND revision = ? "
                               "AND start <= ? ORDER BY start DESC LIMIT 1", (tid, int(rev), s)).fetchone()
@@ -859,20 +408,20 @@ def _compare_turns(report: list[Part], expected: list[Part], result: AuditReport
         label = f"appendix A turn {part.key[0] or '(no anchor)'}"
         if exp is None:
             result.add(KIND, f"{label} is not a turn the project shows beside these quotes "
-                             f"(«{_short(part.fields.get('text', ''), 50)}»)", **ids)
+                             f"(«{short(part.fields.get('text', ''), 50)}»)", **ids)
             named += 1
         elif part.tokens != exp.tokens:
             diffs = [f for f in exp.fields if part.fields.get(f) != exp.fields.get(f)]
             for f in diffs:
-                result.add(KIND, f"{label}: its {f} reads «{_short(part.fields.get(f) or '', 60)}» in the report but "
-                                 f"«{_short(exp.fields[f], 60)}» in the project's transcript", **ids)
+                result.add(KIND, f"{label}: its {f} reads «{short(part.fields.get(f) or '', 60)}» in the report but "
+                                 f"«{short(exp.fields[f], 60)}» in the project's transcript", **ids)
             if not diffs:
                 result.add(KIND, f"{label}: its markup differs from what rta renders for it: "
                                  + _first_difference(part.tokens, exp.tokens), **ids)
             named += 1
     present = {p.key for p in report}
     for part in [p for p in expected if p.key not in present][:MAX_NAMED]:
-        result.add(KIND, f"appendix A lacks turn {part.key[0]} («{_short(part.fields.get('text', ''), 50)}»)", file=name)
+        result.add(KIND, f"appendix A lacks turn {part.key[0]} («{short(part.fields.get('text', ''), 50)}»)", file=name)
 
 
 def _compare_rest(report: Parsed, expected: Parsed, result: AuditReport, name: str) -> None:
@@ -913,14 +462,14 @@ def _show(tokens: list[Token]) -> str:
         elif t[0] == "</":
             parts.append(f"</{t[1]}>")
         elif t[0] == "#comment":
-            parts.append(f"<!--{_short(t[1], 40)}-->")
+            parts.append(f"<!--{short(t[1], 40)}-->")
         elif t[0] in ("#extract", "#turn"):
             parts.append(f"[{t[0][1:]}]")
         elif t[0] == "#stray":
             parts.append(f"</{t[1]}> (closing nothing)")
         else:
-            parts.append(f"«{_short(str(t[1]), 60)}»" if str(t[1]).strip() else "whitespace")
-    return _short(" ".join(parts), 160) if parts else "nothing"
+            parts.append(f"«{short(str(t[1]), 60)}»" if str(t[1]).strip() else "whitespace")
+    return short(" ".join(parts), 160) if parts else "nothing"
 
 
 MAX_DIFFED = 4000  # tokens compared one by one in a region whose start and end already differ
@@ -966,7 +515,7 @@ def _changed_text(mine: str, theirs: str, before: int = 25, after: int = 45) -> 
         i += 1
     start = max(0, i - before)
     cut = "…" if start else ""
-    return cut + _short(mine[start:i + after], 80), cut + _short(theirs[start:i + after], 80)
+    return cut + short(mine[start:i + after], 80), cut + short(theirs[start:i + after], 80)
 
 
 def _first_difference(mine: list[Token], theirs: list[Token]) -> str:
@@ -976,37 +525,3 @@ def _first_difference(mine: list[Token], theirs: list[Token]) -> str:
     op, i1, i2, j1, j2 = ops[0]
     return "it " + _describe(op, mine[i1:i2], theirs[j1:j2]).replace(", which rta renders there", "").replace(
         ", which rta never renders there", "")
-
-
-def _short(text: str, limit: int = 60) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-# --------------------------------------------------------------------------------------------
-# Reading quotes (kept for tools and tests that list a report's extracts)
-
-
-@dataclass
-class ReportQuote:
-    """One extract of an HTML report: its data attributes and the text a reader sees."""
-
-    transcript: str | None
-    revision: str | None
-    start: str | None
-    end: str | None
-    sha256: str | None
-    coding: str | None
-    text: str
-    line: int
-
-
-def report_quotes(html_text: str) -> list[ReportQuote]:
-    """The extracts of an HTML report, text HTML-unescaped exactly as a reader sees it."""
-    out = []
-    for part in _parse_html_parts(_parse_html(html_text)).parts:
-        if part.kind == "extract":
-            d = part.data
-            out.append(ReportQuote(d.get("transcript"), d.get("revision"), d.get("start"), d.get("end"),
-                                   d.get("sha256"), d.get("coding"), part.fields.get("text", ""), part.line))
-    return out

@@ -344,7 +344,7 @@ def test_a_recorded_report_edited_into_something_else_still_names_its_record(rep
 
 
 def test_report_quotes_are_read_unescaped_exactly_as_the_transcript_has_them(reports):
-    from rta.receipts import report_quotes
+    from rta.report_reading import report_quotes
 
     store = reports["project"].store
     quotes = report_quotes((reports["recorded"] / "report.html").read_text(encoding="utf-8"))

@@ -113,7 +113,7 @@ def test_quotes_follow_the_registry_role_order(coded: Project, tmp_path: Path) -
 
 
 def test_quote_text_is_exactly_the_transcript_span(coded: Project, tmp_path: Path) -> None:
-    from rta.receipts import report_quotes
+    from rta.report_reading import report_quotes
 
     _build(coded, tmp_path)
     quotes = report_quotes((tmp_path / "out" / "report.html").read_text(encoding="utf-8"))
