@@ -7,15 +7,20 @@ Matching routes (``method`` in each evidence item), all on informant turns only:
 
 ``lemma``     the token's form or lemma equals an indicator or the indicator's lemma
               (``forventningene`` -> ``forventning``);
-``folded``    equal after accent folding (``stotte``, ``okonomi``, ``forstaelse``: OCR and typing);
+``folded``    equal after accent folding (``stotte``, ``okonomi``, ``forstaelse``: OCR and typing),
+              only for a token the lexicon does not know (``for`` never becomes ``før``);
 ``compound``  the indicator starts or ends a compound (``rolleforståelse``,
               ``kapasitetsbyggingen`` with linking s/e, ``veilederrollen``); only indicators of
-              at least :data:`MIN_STEM` letters, and the other part must itself be a Norwegian
-              word (so ``kontrollen`` never reaches ``rolle``);
+              at least :data:`MIN_STEM` letters, the other part must itself be a Norwegian
+              content word of :data:`MIN_PART`+ letters (so ``kontrollen`` never reaches
+              ``rolle``), and a known form is split as its lemma (``læreren`` is ``lærer``);
 ``fuzzy``     an out-of-vocabulary token (a typo or OCR damage, never a real word such as
               ``forvaltning``) close to an indicator of 7+ letters (rapidfuzz ratio >=
               :data:`FUZZY_THRESHOLD`, computed in batches with ``process.cdist``);
-``phrase``    a multi-word indicator, word by word on forms or lemmas (``tar tid`` ~ ``tok tid``);
+``phrase``    a multi-word indicator, word by word on surface forms, or on lemmas where the
+              lexicon knows both forms under one part of speech and lemma (``tar tid`` ~
+              ``tok tid``, but ``ikke klart`` never ~ ``ikke klarte``: both are adjective and
+              verb forms);
 ``regex``     a codebook regular expression (case-insensitive) on the turn text;
 ``examples``  (``--from-examples``) TF-IDF cosine similarity over lemmas between a turn and
               the code's accepted codings and codebook examples.
@@ -29,7 +34,8 @@ Policy for ambiguous words (see also the codebook's own indicator policy):
   ``rom og cola`` (the drink) therefore never matches.
 * ``tid`` inside fixed expressions where it is not the resource (``hele tiden``, ``på tide``,
   ``i tide``, ``til tider``, ``for tiden``, ``med tiden``, ``på den tiden``, ``fra tid til
-  annen``, ...) never counts, whatever route found it.
+  annen``, ...) and ``veien`` in ``hele veien`` (all along), ``i veien`` never count,
+  whatever route found them (:data:`FIXED_EXPRESSION_LIST`).
 
 Scores: each evidence item has a weight (regex .85, phrase .85, lemma .8, folded .7,
 compound .6, fuzzy .6 x similarity); a candidate's score is ``1 - prod(1 - w)`` over its
@@ -67,16 +73,22 @@ _ENDINGS = ("", "e", "n", "en", "et", "er", "ene", "a", "ne", "s", "ens", "ets",
 # Remainders that are inflection, not a second word (so veileder+ne is no compound).
 _INFLECTIONS = set(_ENDINGS) | {"ende", "ende", "ing", "ingen", "else", "elsen"}
 
-# Fixed expressions in which 'tid' is not time as a resource; tokens inside never count.
-FIXED_EXPRESSIONS: tuple[tuple[str, ...], ...] = tuple(
-    tuple(p.split())
-    for p in (
-        "hele tiden", "på tide", "i tide", "til tider", "for tiden", "med tiden", "i tiden",
-        "på den tiden", "på den tid", "fra tid til annen", "tid om annen", "tid etter annen",
-        "i rett tid", "i god tid",
-    )
+# Fixed expressions whose noun (in brackets) does not carry the sense a code looks for: 'tid'
+# that is not time as a resource, 'veien' that means "all along" rather than a path or a
+# person's continuity. A bracketed word inside its expression never counts, whatever route
+# found it; the same word elsewhere counts as usual.
+FIXED_EXPRESSION_LIST = (
+    "hele [tiden]", "på [tide]", "i [tide]", "til [tider]", "for [tiden]", "med [tiden]", "i [tiden]",
+    "på den [tiden]", "på den [tid]", "fra [tid] til annen", "[tid] om annen", "[tid] etter annen",
+    "i rett [tid]", "i god [tid]",
+    "hele [veien]", "hele [veia]", "i [veien]", "på [veien]", "langs [veien]",
 )
-_FIXED_WORDS = {w for p in FIXED_EXPRESSIONS for w in p if w.startswith("tid")}
+FIXED_EXPRESSIONS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(w.strip("[]") for w in p.split()) for p in FIXED_EXPRESSION_LIST)
+_FIXED_WORDS = {w.strip("[]") for p in FIXED_EXPRESSION_LIST for w in p.split() if w.startswith("[")}
+# The other part of a compound must be a content word of at least this many letters
+# (so 'læreren' is never 'lære' + 'ren').
+MIN_PART = 4
 # 'rom' counts only as 'room for': next word must be one of these.
 ROM_NEXT = {"for", "til"}
 
@@ -167,9 +179,10 @@ class IndicatorIndex:
 
     def __init__(self, codebook: Any, lemma_of: Callable[[str], str], lexicon: Any = None,
                  codes: Iterable[str] | None = None, fuzzy_threshold: float = FUZZY_THRESHOLD,
-                 stop_words: Iterable[str] = ()) -> None:
+                 stop_words: Iterable[str] = (), pos_of: dict[str, int] | None = None) -> None:
         self.lemma_of = lemma_of
         self.lexicon = lexicon if lexicon is not None else {}
+        self.pos_of = pos_of if pos_of is not None else {}
         self.fuzzy_threshold = fuzzy_threshold
         wanted = {fold(c) for c in codes} if codes else None
         self.exact: dict[str, list[tuple[str, str]]] = defaultdict(list)  # lowercase -> (code, indicator)
@@ -185,6 +198,7 @@ class IndicatorIndex:
         self.regexes: list[tuple[str, str, UserPattern]] = []
         self.codes: list[str] = []
         stop = {fold(w) for w in stop_words}
+        self.stop = {w.lower() for w in stop_words}
         for code in codebook.codes:
             if wanted is not None and fold(code.name) not in wanted:
                 continue
@@ -249,7 +263,7 @@ class IndicatorIndex:
         words = [w for w in re.findall(r"\w+", phrase.lower())]
         if not words:
             return
-        variants = [frozenset({fold(w), fold(self.lemma_of(w))}) for w in words]
+        variants = [frozenset(self.phrase_keys(w)) for w in words]
         # anchor on the longest word that is not a stop word (rarest, fewest checks)
         order = sorted(range(len(words)), key=lambda i: (fold(words[i]) in stop, -len(words[i])))
         anchor = order[0]
@@ -264,8 +278,45 @@ class IndicatorIndex:
             for v in forms:
                 self.slot_index[v].append(idx * SLOTS + k)
 
+    def known(self, s: str) -> bool:
+        """Is the lower-case form ``s`` a Norwegian word the lexicon knows?"""
+        return s in self.lexicon or s in self.pos_of
+
+    def lemma_key(self, s: str) -> str | None:
+        """``L:lemma|pos`` for a form the lexicon knows under one part of speech and one lemma;
+        None for unknown or ambiguous forms (``klart``/``klarte``, ``får``)."""
+        from rta.nlp import AMBIGUOUS, LEXICON_POS
+
+        k = self.pos_of.get(s)
+        if k is None or k == AMBIGUOUS:
+            return None
+        return f"L:{self.lemma_of(s).lower()}|{LEXICON_POS[k]}"
+
+    def phrase_keys(self, w: str) -> list[str]:
+        """What a phrase indicator's word can be matched by: its surface form, its lemma with
+        its part of speech when unambiguous (``tar`` ~ ``tok``, never ``klart`` ~ ``klarte``),
+        and its accent-folded form (reached only by unknown tokens, see :meth:`word_keys`)."""
+        keys = [w, "F:" + fold(w)]
+        lk = self.lemma_key(w)
+        if lk:
+            keys.append(lk)
+        return keys
+
+    def word_keys(self, s: str) -> list[str]:
+        """The keys a token's lower-case form ``s`` offers to phrase words: the surface form,
+        its unambiguous lemma key, and its folded form only when ``s`` is no known word (an
+        accent lost in typing or OCR, never one real word read as another: ``for`` is not
+        ``før``)."""
+        keys = [s]
+        lk = self.lemma_key(s)
+        if lk:
+            keys.append(lk)
+        if not self.known(s):
+            keys.append("F:" + fold(s))
+        return keys
+
     def slots(self, *folded: str) -> frozenset[int]:
-        """The phrase word slots that a token with these folded forms fills."""
+        """The phrase word slots that a token with these keys fills."""
         out: set[int] = set()
         for f in folded:
             out.update(self.slot_index.get(f, ()))
@@ -273,14 +324,16 @@ class IndicatorIndex:
 
     # -- lookup ---------------------------------------------------------------------------
     def _word(self, part: str) -> bool:
-        """Is ``part`` a Norwegian word (a form in the lemma lexicon), allowing a linking s/e?"""
-        if len(part) < 3:
+        """Is ``part`` a content word that can be one part of a compound: a form in the lemma
+        lexicon (allowing a linking s/e) of at least :data:`MIN_PART` letters, and no function
+        word?"""
+        if len(part) < MIN_PART or part in self.stop:
             return False
         if not self.lexicon:
             return True
         if part in self.lexicon:
             return True
-        return len(part) > 3 and part[-1] in "se" and part[:-1] in self.lexicon
+        return len(part) > MIN_PART and part[-1] in "se" and part[:-1] in self.lexicon
 
     def classify(self, s: str, lemmatise: bool = True) -> tuple[tuple[Hit, ...], tuple[int, ...]]:
         """Indicator hits and phrase anchors for one lower-case token string (cached).
@@ -298,46 +351,54 @@ class IndicatorIndex:
         for form in forms:
             for code, ind in self.exact.get(form, ()):
                 hits.setdefault((code, ind), Hit(code, ind, "lemma", WEIGHTS["lemma"]))
-        folded_forms = [fold(f) for f in forms]
-        for f in folded_forms:
-            for code, ind in self.folded.get(f, ()):
+        # accent folding only for a form the lexicon does not know: 'stotte' finds 'støtte',
+        # but the real words 'for' and 'far' never become 'før' and 'får'
+        if not self.known(s):
+            for code, ind in self.folded.get(fold(s), ()):
                 hits.setdefault((code, ind), Hit(code, ind, "folded", WEIGHTS["folded"]))
         if not hits:
-            self._compounds(s, folded_forms[0], hits)
+            self._compounds(s, hits)
         anchors: list[int] = []
-        for f in set(folded_forms):
-            anchors.extend(self.anchors.get(f, ()))
+        if lemmatise:  # a pipeline lemma carries no part of speech: phrases use the lexicon's
+            for key in self.word_keys(s):
+                anchors.extend(self.anchors.get(key, ()))
         result = (tuple(hits.values()), tuple(sorted(set(anchors))))
         cache[s] = result
         return result
 
-    def _compounds(self, s: str, f: str, hits: dict[tuple[str, str], Hit]) -> None:
+    def _compounds(self, s: str, hits: dict[tuple[str, str], Hit]) -> None:
+        # A form the lexicon knows is split as its lemma: an inflected form of a known word
+        # is no compound (læreren is lærer + -en, not lære + ren), and a known word whose
+        # lemma does not start/end with the indicator is no compound of it (kontroll-en is
+        # not kont + rolle-n).
+        known = None
+        if self.lexicon and s in self.lexicon:
+            s = self.lexicon[s].lower()
+            known = fold(s)
+        f = fold(s)
         n = len(f)
-        if n < MIN_STEM + 3:
+        if n < MIN_STEM + MIN_PART:
             return
         low_parts = s if len(s) == n else None  # lexicon is keyed by unfolded forms
-        # a known word whose own lemma does not start/end with the indicator is no compound
-        # of it (kontroll-en is not kont+rolle-n)
-        known = fold(self.lexicon[s]) if self.lexicon and s in self.lexicon else None
         for length in self.prefix_lengths:
-            if length > n - 3:
+            if length > n - MIN_PART:
                 continue
             refs = self.prefix.get(f[:length])
             if not refs or (known is not None and not known.startswith(f[:length])):
                 continue
             rest = (low_parts or f)[length:]
-            if rest and rest[0] in "se" and len(rest) > 3 and not self._word(rest) and self._word(rest[1:]):
+            if rest and rest[0] in "se" and len(rest) > MIN_PART and not self._word(rest) and self._word(rest[1:]):
                 rest = rest[1:]
             if rest in _INFLECTIONS or not self._word(rest):
                 continue
             for code, ind in refs:
                 hits.setdefault((code, ind), Hit(code, ind, "compound", WEIGHTS["compound"]))
-        for ending in _ENDINGS:
+        for ending in ("",) if known is not None else _ENDINGS:  # a lemma has no ending
             if ending and not f.endswith(ending):
                 continue
             stem = f[: n - len(ending)] if ending else f
             for length in self.suffix_lengths:
-                if length > len(stem) - 3:
+                if length > len(stem) - MIN_PART:
                     continue
                 refs = self.suffix.get(stem[-length:])
                 if not refs or (known is not None and not known.endswith(stem[-length:])):
@@ -422,7 +483,7 @@ class Matcher:
     """Reads turns with a spaCy pipeline and turns indicator hits into candidates."""
 
     def __init__(self, nlp: Any, pipeline_label: str, codebook: Any, options: SuggestOptions | None = None) -> None:
-        from rta.nlp import lemma_table
+        from rta.nlp import lemma_pos, lemma_table
 
         self.nlp = nlp
         self.pipeline_label = pipeline_label
@@ -435,12 +496,12 @@ class Matcher:
         def lemma_of(word: str) -> str:
             return table.get(word, word)
 
-        self.index = IndicatorIndex(codebook, lemma_of, table, self.options.codes, self.options.fuzzy_threshold, stop)
+        self.index = IndicatorIndex(codebook, lemma_of, table, self.options.codes, self.options.fuzzy_threshold, stop,
+                                    pos_of=lemma_pos())
         self.codebook = codebook
         self._strings = nlp.vocab.strings
         self._info: dict[int, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
         self._fold: dict[int, str] = {}  # hash -> folded string
-        self._tfold: dict[int, str] = {}  # hash -> folded lemma from the lookup table
         self._trigger_set: set[int] = set()  # hashes with hits or phrase anchors
         self._linfo: dict[int, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}  # the same for pipeline lemmas
         self._lfold: dict[int, str] = {}
@@ -475,9 +536,8 @@ class Matcher:
         self.index.fuzzy_batch(strings)
         for h, s in zip(new, strings):
             info = self._info[h] = self.index.classify(s)
-            f = self._fold[h] = fold(s)
-            tf = self._tfold[h] = fold(self.table.get(s, s))
-            sl = self._slots[h] = self.index.slots(f, tf)
+            self._fold[h] = fold(s)
+            sl = self._slots[h] = self.index.slots(*self.index.word_keys(s))
             self._left[h], self._right[h] = self._neighbours(sl)
             if info[0] or info[1]:
                 self._trigger_set.add(h)
@@ -488,8 +548,8 @@ class Matcher:
         for h in hashes:
             s = self._string(h).lower()
             info = self._linfo[h] = self.index.classify(s, lemmatise=False)
-            f = self._lfold[h] = fold(s)
-            sl = self._lslots[h] = self.index.slots(f)
+            self._lfold[h] = fold(s)
+            sl = self._lslots[h] = _NO_SLOTS  # phrases compare forms and lexicon lemmas, see word_keys
             if sl:
                 self._lleft[h], self._lright[h] = self._neighbours(sl)
             if info[0] or info[1]:
