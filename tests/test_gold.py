@@ -189,3 +189,79 @@ def test_damage_leaves_text_outside_the_spans_alone() -> None:
     assert d.text.startswith("---\nid: x\n---\nS1: ")
     assert d.text.endswith("\nI: hva nå?\n")
     assert "å" not in d.text[d.offsets[start]:d.offsets[start + 6]]
+
+
+# -- bench_quality's scoring ------------------------------------------------------------
+
+bench_quality = _load("bench_quality")
+
+
+def _span(tid, start, end, codes, themes, key="p"):
+    return bench_quality.Span(tid, start, end, codes, themes, key)
+
+
+def _sugg(tid, start, end, code, score=0.9, ranked=None):
+    return {"transcript_id": tid, "start": start, "end": end, "code": code, "score": score,
+            "themes_ranked": ranked}
+
+
+THEMES_OF = {"Tid": ["Kontinuitet", "Kapasitet"], "Brudd": ["Kontinuitet"], "Uklarhet": ["Kommunikasjon"],
+             "Identitet": []}
+
+
+def test_recall_needs_an_overlapping_suggestion_of_a_gold_code() -> None:
+    gold = [_span("t", 0, 50, ["Brudd"], ["Kontinuitet"], "a"), _span("t", 60, 90, ["Uklarhet"], ["Kommunikasjon"], "b"),
+            _span("u", 0, 40, ["Tid"], ["Kapasitet"], "c")]
+    suggestions = [_sugg("t", 40, 70, "Brudd"),      # overlaps a (right code) and b (wrong code)
+                   _sugg("t", 90, 99, "Uklarhet"),   # touches b's end only: no overlap
+                   _sugg("u", 50, 60, "Tid")]        # outside c
+    sc = bench_quality.score(gold, suggestions, THEMES_OF, "Kapasitet")
+    assert (sc.recalled, sc.passages) == (1, 3)
+    assert (sc.precise, sc.suggestions) == (1, 3)
+    assert sc.per_code == {"Brudd": [1, 1], "Uklarhet": [1, 0], "Tid": [1, 0]}
+
+
+def test_top1_theme_sums_scores_and_prefers_themes_ranked() -> None:
+    gold = [_span("t", 0, 100, ["Brudd"], ["Kontinuitet"], "a"), _span("t", 200, 300, ["Tid"], ["Kapasitet"], "b"),
+            _span("t", 400, 500, ["Uklarhet"], ["Kommunikasjon"], "c")]
+    suggestions = [
+        # a: Tid splits 0.9 over two themes, Brudd gives Kontinuitet 0.5: Kontinuitet 0.95 wins
+        _sugg("t", 10, 20, "Tid", 0.9), _sugg("t", 30, 40, "Brudd", 0.5),
+        # b: the suggestion's own ranking says Kommunikasjon, whatever its code's themes are
+        _sugg("t", 210, 220, "Tid", 0.9, ranked=[("Kommunikasjon", 0.7), ("Kapasitet", 0.2)]),
+    ]                                                 # c: nothing, a miss
+    sc = bench_quality.score(gold, suggestions, THEMES_OF, "Kapasitet")
+    assert (sc.top1_hits, sc.themed, sc.covered) == (1, 3, 2)
+    assert sc.baseline_hits == 1
+    figs = sc.figures()
+    assert figs["top1_theme"] == round(1 / 3, 4) and figs["top1_minus_baseline"] == 0.0
+
+
+def test_the_majority_theme_is_the_theme_most_passages_have() -> None:
+    gold = [_span("t", 0, 1, ["Tid"], ["Kontinuitet", "Kapasitet"]), _span("t", 2, 3, ["Tid"], ["Kapasitet"]),
+            _span("t", 4, 5, ["Brudd"], ["Kontinuitet"]), _span("t", 6, 7, ["Uklarhet"], ["Kommunikasjon"])]
+    assert bench_quality.majority_theme(gold) == "Kapasitet"  # 2-2 tie: the first name wins
+
+
+def test_read_suggestions_finds_themes_ranked_in_the_evidence(project) -> None:
+    import json
+
+    store = project.store
+    with store.transaction():
+        for start, evidence in ((0, [{"indicator": "x", "token": "x", "method": "keyword"}]),
+                                (5, {"items": [], "themes_ranked": [["Kapasitet", 0.8], ["Kontinuitet", 0.1]]})):
+            store.conn.execute(
+                "INSERT INTO suggestions(transcript_id, revision, turn_n, start, end, line_start, line_end, code, "
+                "score, method, evidence, pipeline, status, created) "
+                "VALUES ('mini-skoleeier', 1, 2, ?, ?, 1, 1, 'Tid', 0.5, 'keyword', ?, 'test', 'suggested', '2021-01-01')",
+                (start, start + 3, json.dumps(evidence)))
+    rows = bench_quality.read_suggestions(project)
+    assert [(r["start"], r["code"], r["themes_ranked"]) for r in rows] == [
+        (0, "Tid", None), (5, "Tid", [("Kapasitet", 0.8), ("Kontinuitet", 0.1)])]
+
+
+def test_options_are_typed_by_the_suggest_options_fields() -> None:
+    opts = bench_quality.parse_options(["from_examples=true", "min-score=0.4", "window=1"])
+    assert opts == {"from_examples": True, "min_score": 0.4, "window": 1}
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        bench_quality.parse_options(["no_such_knob=1"])
