@@ -52,6 +52,8 @@ __all__ = [
     "ocr_damage_score",
     "Normalised",
     "OcrReport",
+    "damage_warning",
+    "doctor_lines",
 ]
 
 # --- tuning (documented in the module docstring and the README) ---------------------------
@@ -566,6 +568,37 @@ class OcrReport:
         if self.hyphen_breaks:
             parts.append(f"{self.hyphen_breaks} words split at line ends")
         return "; ".join(parts)
+
+
+def damage_warning(name: str, report: OcrReport) -> str:
+    """An English warning for a person: which file looks damaged, a few examples, what to do."""
+    shown = ", ".join(f"{a} -> {b}" for a, b in report.examples[:4])
+    what = []
+    if report.restorable:
+        what.append(f"{report.restorable} of {report.words} words ({report.restorable_share:.1%}) look like "
+                    f"they lost æ, ø or å" + (f" (e.g. {shown})" if shown else ""))
+    if report.hyphen_breaks:
+        what.append(f"{report.hyphen_breaks} words are split by a hyphen at a line end")
+    return (f"warning: {name} looks OCR-damaged or typed without æ/ø/å: {'; '.join(what)}. "
+            "It was stored as it is, and suggestions see through this damage, but quotes and "
+            "reports show the damaged text: if you can, correct the file (or take it again from "
+            "the original) and add it again with 'rta add' (--revise if it has a new path).")
+
+
+def doctor_lines(store) -> list[str]:
+    """English lines for ``rta doctor``: how many of the project's transcripts (current
+    revisions in ``store``, an :class:`rta.store.Store`) look OCR-damaged, and which."""
+    ids = [row[0] for row in store.conn.execute("SELECT id FROM transcripts ORDER BY id")]
+    hurt = [(t, r) for t in ids if (r := ocr_damage_score(store.transcript_text(t))).looks_damaged]
+    verb = "looks" if len(hurt) == 1 else "look"
+    lines = [f"ocr check:  {len(ids)} transcripts, {len(hurt)} {verb} OCR-damaged or typed without æ/ø/å"]
+    for t, r in hurt:
+        shown = ", ".join(f"{a} -> {b}" for a, b in r.examples[:3])
+        lines.append(f"  {t}: {r.summary()}" + (f"; e.g. {shown}" if shown else ""))
+    if hurt:
+        lines.append("  suggestions see through this damage, the stored text is unchanged; correct the "
+                     "files if you can and add them again with 'rta add'")
+    return lines
 
 
 def ocr_damage_score(text: str, max_examples: int = 5) -> OcrReport:

@@ -242,3 +242,58 @@ def test_restoration_undoes_most_of_the_simulated_damage(damaged, least_restored
 def test_short_text_is_not_judged():
     assert not ocr_damage_score("pa").looks_damaged
     assert ocr_damage_score("").words == 0
+
+
+# --- the CLI -----------------------------------------------------------------------------
+
+def _run(capsys, root: Path, *args: str) -> tuple[int, str, str]:
+    from rta.cli import main
+
+    capsys.readouterr()
+    try:
+        main(["--project", str(root), *args])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def ocr_project(tmp_path: Path):
+    from rta.project import Project
+
+    proj = Project.init(tmp_path / "studie", name="OCR", coder="tester")
+    clean = SAMPLE[0]
+    damaged = tmp_path / "skannet.txt"
+    text = clean.read_text(encoding="utf-8")
+    damaged.write_text(simulate_damage(text, seed=2).replace(f"id: {clean.stem}", "id: skannet"), encoding="utf-8")
+    yield proj, clean, damaged
+    proj.close()
+
+
+def test_add_check_ocr_warns_about_a_damaged_file_and_stores_it_unchanged(ocr_project, capsys):
+    proj, clean, damaged = ocr_project
+    code, out, err = _run(capsys, proj.root, "add", "--check-ocr", str(damaged), str(clean))
+    assert code == 0
+    assert "2 added" in out
+    assert f"warning: {damaged}" in err and "OCR-damaged" in err and "pa -> på" in err
+    assert "rta add" in err  # says what to do
+    assert f"ocr check: {clean}: looks clean" in out and str(clean) not in err
+    stored = proj.store.transcript_text("skannet")
+    assert stored == proj.parse(damaged).text  # the stored text is the file's, not restored
+
+
+def test_add_without_check_ocr_says_nothing_about_ocr(ocr_project, capsys):
+    proj, _clean, damaged = ocr_project
+    code, out, err = _run(capsys, proj.root, "add", str(damaged))
+    assert code == 0 and "ocr check" not in out and "OCR-damaged" not in err
+
+
+def test_doctor_lists_the_transcripts_that_look_damaged(ocr_project, capsys):
+    proj, clean, damaged = ocr_project
+    assert _run(capsys, proj.root, "add", str(damaged), str(clean))[0] == 0
+    code, out, _err = _run(capsys, proj.root, "doctor")
+    assert code == 0
+    assert "ocr check:  2 transcripts, 1 looks OCR-damaged" in out
+    assert "  skannet: " in out and f"  {clean.stem}: " not in out
