@@ -29,7 +29,7 @@ def doctor() -> None:
     to get a better one."""
     from rta.nlp import BETTER_HINT, PACKAGES, choose_pipeline, is_installed, load_pipeline
 
-    pin, root = "auto", None
+    pin, root, project = "auto", None, None
     try:
         project = open_project()
         pin, root = project.config.pipeline, project.root
@@ -50,6 +50,11 @@ def doctor() -> None:
     echo("installed:  " + ", ".join(f"{p} {'yes' if is_installed(p) else 'no'}" for p in PACKAGES))
     if source != "package":
         echo(f"hint: {BETTER_HINT}")
+    if project is not None:  # transcripts that look OCR-damaged (issue 17)
+        from rta.ocr import doctor_lines
+
+        for line in doctor_lines(project.store):
+            echo(line)
 
 
 @app.command()
