@@ -142,6 +142,7 @@ class Scores:
     passages: int = 0
     recalled: int = 0
     suggestions: int = 0
+    decisions: int = 0  # passages proposed for review (one decision each, with up to a few codes)
     precise: int = 0
     themed: int = 0
     top1_hits: int = 0
@@ -154,7 +155,7 @@ class Scores:
     per_code: dict[str, list[int]] = field(default_factory=dict)  # code -> [gold, recalled]
 
     def add(self, other: "Scores") -> None:
-        for f in ("passages", "recalled", "suggestions", "precise", "themed", "top1_hits", "covered",
+        for f in ("passages", "recalled", "suggestions", "decisions", "precise", "themed", "top1_hits", "covered",
                   "baseline_hits", "words", "seconds"):
             setattr(self, f, getattr(self, f) + getattr(other, f))
         if other.raw_candidates is not None:
@@ -168,11 +169,14 @@ class Scores:
         def share(a: int, b: int) -> float | None:
             return round(a / b, 4) if b else None
 
-        per_1000 = 1000 * self.suggestions / self.words if self.words else None
+        # review burden: one decision per proposed passage (its ranked codes decided together);
+        # before issue 17 every sentence x code pair was a decision of its own
+        per_1000 = 1000 * self.decisions / self.words if self.words else None
         raw = 1000 * self.raw_candidates / self.words if self.words and self.raw_candidates is not None else None
         top1, base = share(self.top1_hits, self.themed), share(self.baseline_hits, self.themed)
         return {
-            "passages": self.passages, "suggestions": self.suggestions, "informant_words": self.words,
+            "passages": self.passages, "suggestions": self.suggestions, "decisions": self.decisions,
+            "informant_words": self.words,
             "passage_recall": share(self.recalled, self.passages),
             "code_precision": share(self.precise, self.suggestions),
             "top1_theme": top1, "top1_theme_covered": share(self.top1_hits, self.covered),
@@ -216,7 +220,8 @@ def majority_theme(spans: list[Span]) -> str:
 def score(spans: list[Span], suggestions: list[dict[str, Any]], themes_of: dict[str, list[str]],
           baseline_theme: str) -> Scores:
     """Score ``suggestions`` against the gold ``spans`` (of the same transcripts)."""
-    sc = Scores(passages=len(spans), suggestions=len(suggestions), baseline_theme=baseline_theme)
+    sc = Scores(passages=len(spans), suggestions=len(suggestions), baseline_theme=baseline_theme,
+                decisions=len({(s["transcript_id"], s["start"], s["end"]) for s in suggestions}))
     by_t: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s in suggestions:
         by_t[s["transcript_id"]].append(s)
@@ -271,6 +276,8 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
             out[key] = float(value)
         elif isinstance(current, list) or (current is None and "list" in str(known[key].type)):
             out[key] = [v for v in value.split(",") if v]
+        elif current is None and "int" in str(known[key].type):
+            out[key] = int(value)
         else:
             out[key] = value
     return out
@@ -438,7 +445,8 @@ def render(figs: dict[str, dict[str, Any]], checks: list[tuple[str, bool, str]],
         lines.append(f"  top-1 minus baseline      {'   n/a' if diff is None else f'{diff:+6.3f}'}")
         cand = f["candidates_per_1000_words"]
         lines.append(f"  candidates / 1,000 words  {'   n/a' if cand is None else f'{cand:6.1f}'}   "
-                     f"({f['suggestions']} for {f['informant_words']} informant words)")
+                     f"({f['decisions']} passages to decide, {f['suggestions']} codes proposed, "
+                     f"for {f['informant_words']} informant words)")
         if f["raw_candidates_per_1000_words"] is not None:
             lines.append(f"  raw (before grouping)     {f['raw_candidates_per_1000_words']:6.1f}   "
                          f"({f['raw_candidates']} raw candidates)")
