@@ -80,27 +80,46 @@ def read_suggestions(project: Any, transcript: str | None = None) -> list[dict[s
     ``end``, ``code``, ``score`` and ``themes_ranked`` (a list of ``(theme, score)`` or None).
 
     ``themes_ranked`` is read from a ``themes_ranked`` column when the table has one, else from
-    the evidence JSON (a ``themes_ranked`` key of the evidence object or of one of its items)."""
+    the evidence JSON (a ``themes_ranked`` key of the evidence object or of one of its items),
+    else from the records of ``rta export suggestions`` when they carry the field."""
     conn = project.store.conn
     columns = {r[1] for r in conn.execute("PRAGMA table_info(suggestions)")}
     extra = ", themes_ranked" if "themes_ranked" in columns else ""
-    sql = f"SELECT transcript_id, start, end, code, score, evidence{extra} FROM suggestions"
+    sql = f"SELECT id, transcript_id, start, end, code, score, evidence{extra} FROM suggestions"
     args: tuple = ()
     if transcript is not None:
         sql += " WHERE transcript_id = ?"
         args = (transcript,)
     out = []
-    for row in conn.execute(sql + " ORDER BY transcript_id, start, end, code", args):
+    for row in conn.execute(sql + " ORDER BY transcript_id, start, end, code, id", args):
         ranked = _themes_ranked(row["themes_ranked"] if extra else None, row["evidence"])
-        out.append({"transcript_id": row["transcript_id"], "start": row["start"], "end": row["end"],
-                    "code": row["code"], "score": float(row["score"]), "themes_ranked": ranked})
+        out.append({"id": row["id"], "transcript_id": row["transcript_id"], "start": row["start"],
+                    "end": row["end"], "code": row["code"], "score": float(row["score"]), "themes_ranked": ranked})
+    if out and all(s["themes_ranked"] is None for s in out):
+        exported = _exported_themes_ranked(project)
+        for s in out:
+            s["themes_ranked"] = exported.get(s["id"])
     return out
+
+
+def _exported_themes_ranked(project: Any) -> dict[int, list[tuple[str, float]]]:
+    """suggestion id -> ``themes_ranked`` from the export's records, if they have the field."""
+    try:
+        from rta.cli.nlp import suggestion_records
+    except ImportError:
+        return {}
+    found: dict[int, list[tuple[str, float]]] = {}
+    for rec in suggestion_records(project.store, None, project.codebook_path):
+        ranked = _themes_ranked(rec.get("themes_ranked"), None)
+        if ranked:
+            found[int(rec["id"])] = ranked
+    return found
 
 
 def _themes_ranked(column: Any, evidence: str | None) -> list[tuple[str, float]] | None:
     raw = None
     if column:
-        raw = json.loads(column) if isinstance(column, str) else column
+        raw = json.loads(column) if isinstance(column, str) else column  # a JSON column or a record's list
     elif evidence:
         try:
             ev = json.loads(evidence)
@@ -186,6 +205,7 @@ class Scores:
             "raw_candidates": self.raw_candidates,
             "raw_candidates_per_1000_words": round(raw, 2) if raw is not None else None,
             "seconds": round(self.seconds, 2),
+            "recall_per_code": {c: {"gold": g, "recalled": r} for c, (g, r) in sorted(self.per_code.items())},
         }
 
 
