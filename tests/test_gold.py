@@ -261,8 +261,8 @@ def test_read_suggestions_finds_themes_ranked_in_the_evidence(project) -> None:
 
 
 def test_options_are_typed_by_the_suggest_options_fields() -> None:
-    opts = bench_quality.parse_options(["from_examples=true", "min-score=0.4", "window=1"])
-    assert opts == {"from_examples": True, "min_score": 0.4, "window": 1}
+    opts = bench_quality.parse_options(["learn=false", "min-score=0.4", "max_codes=2", "min_positives=3"])
+    assert opts == {"learn": False, "min_score": 0.4, "max_codes": 2, "min_positives": 3}
     with pytest.raises(SystemExit, match="KEY=VALUE"):
         bench_quality.parse_options(["no_such_knob=1"])
 
