@@ -212,7 +212,7 @@ def test_damaged_copies_of_the_sample_look_damaged(path):
 
 
 def test_damage_only_in_the_letters_looks_damaged_too():
-    damaged = simulate_damage(SAMPLE[0].read_text(encoding="utf-8"), rate=0.7, break_every=0, seed=3)
+    damaged = simulate_damage(SAMPLE[0].read_text(encoding="utf-8"), rate=0.4, break_every=0, seed=3)
     report = ocr_damage_score(damaged)
     assert report.looks_damaged and report.hyphen_breaks == 0
 
