@@ -100,9 +100,9 @@ SUSPENDED = frozenset({
 _WORD = re.compile(r"[^\W\d_]+")
 _HYPHENS = "-\u2010\u00ad\u00ac"  # hyphen, Unicode hyphen, soft hyphen, OCR's ¬
 # X, the hyphen, the gap (a line break with optional blanks around it, or blanks in a line,
-# or nothing), Y; X and Y are whole runs of letters.
+# or nothing), Y; X and Y are whole runs of letters, and Y is no speaker label (``va:``).
 _BREAK = re.compile(
-    r"(?<![\w\u00ad])([^\W\d_]+)([-\u2010\u00ad\u00ac])([ \t]*(?:\r\n|\r|\n)[ \t]*|[ \t]+|)([^\W\d_]+)(?![\w\u00ad])"
+    r"(?<![\w\u00ad])([^\W\d_]+)([-\u2010\u00ad\u00ac])([ \t]*(?:\r\n|\r|\n)[ \t]*|[ \t]+|)([^\W\d_]+)(?![\w\u00ad:])"
 )
 
 

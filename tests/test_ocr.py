@@ -87,7 +87,7 @@ def test_word_split_at_a_line_end_is_joined_and_maps_back(text):
 
 @pytest.mark.parametrize("text", [
     "skole- og barnehage", "lese- eller skrivevansker", "Nord-Norge", "e-post", "vi skulle- nei, altså",
-    "IKT-satsingen", "Nord-\nNorge", "skole-\nog barnehage",
+    "IKT-satsingen", "Nord-\nNorge", "skole-\nog barnehage", "vi skulle-\nva: ja", "det var-\nI: mm",
 ])
 def test_real_hyphenated_words_are_kept(text):
     assert dehyphenate(text)[0] == text
