@@ -42,7 +42,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import combinations, product
+from itertools import combinations
 
 __all__ = [
     "match_form",
@@ -128,7 +128,7 @@ def _freqs() -> dict[str, float]:
     except metadata.PackageNotFoundError:  # pragma: no cover - dependency of rta
         return {}
     cache_root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rta"
-    cache = cache_root / f"nb_wordfreq-{version}.pickle"
+    cache = cache_root / f"nb_wordfreq-1-{version}.pickle"  # 1: format of this table
     try:
         with open(cache, "rb") as fh:
             cached = pickle.load(fh)
