@@ -34,12 +34,12 @@ from typing import Any, Callable, Iterable
 
 VERSION = "lemma-tfidf-logreg/1"
 MIN_POSITIVES = 5  # a code needs this many positive examples before it has a model
-L2 = 1e-3
+L2 = 1e-2
 STEPS = 300
 # How much an indicator's evidence counts when the code's model gives the passage
 # probability p: ``DAMP + (1 - DAMP) * min(1, 2p)``. With no learned support (p ~ 0) a lemma
 # hit (.8) drops to .8 * DAMP, under the default threshold; from p = .5 on it counts fully.
-DAMP = 0.45
+DAMP = 0.3
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 

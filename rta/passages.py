@@ -7,9 +7,11 @@ themes per passage, so a review is one decision per passage with at most a few c
 
 Rules (documented in the README and pinned by tests/test_passages.py):
 
-* A passage is a paragraph of one informant turn (a blank line ends a paragraph); a paragraph
-  of more than ``max_sentences`` sentences is cut into the fewest near-equal runs of at most
-  ``max_sentences`` sentences. Passages never cross turns, so never speakers.
+* A passage is one informant turn; a turn of more than ``max_sentences`` sentences is cut into
+  the fewest near-equal runs of at most ``max_sentences`` sentences. Passages never cross
+  turns, so never speakers. Blank lines inside a turn do not cut it: in transcripts they are
+  mostly typing, and measured against our gold standard (benchmarks/bench_quality.py)
+  cutting at them gave more passages to decide and no better recall.
 * A code's score in a passage is the noisy-OR of its *distinct* indicators' best weights:
   ``1 - prod(1 - w)``. Saying ``tid`` five times is one piece of evidence, ``tid`` and
   ``tidspress`` are two. Learned evidence (rta.learn) joins as one more item.
@@ -21,16 +23,13 @@ Rules (documented in the README and pinned by tests/test_passages.py):
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-MAX_SENTENCES = 4
+MAX_SENTENCES = 10
 MAX_CODES = 3
-MIN_SCORE = 0.5
+MIN_SCORE = 0.4
 
-_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
 @dataclass
@@ -89,36 +88,21 @@ def combine(items: Iterable[Evidence]) -> float:
     return round(min(1.0, max(0.0, 1.0 - miss)), 4)
 
 
-def paragraph_breaks(text: str) -> list[int]:
-    """Offsets in ``text`` where a paragraph ends (the start of each blank-line run)."""
-    return [m.start() for m in _BLANK_LINE.finditer(text)]
-
-
 def segment(sentence_offsets: list[int], text: str, max_sentences: int = MAX_SENTENCES) -> list[tuple[int, int]]:
     """Cut a turn's sentences (their character offsets in ``text``, ascending, the first 0)
-    into passages; returns ``(first, last)`` sentence indexes, inclusive."""
-    if not sentence_offsets:
+    into passages: the fewest near-equal runs of at most ``max_sentences`` sentences. Returns
+    ``(first, last)`` sentence indexes, inclusive."""
+    n = len(sentence_offsets)
+    if not n:
         return []
-    max_sentences = max(1, max_sentences)
-    breaks = paragraph_breaks(text)
-    paragraphs: list[list[int]] = []
-    current = -1
-    for i, off in enumerate(sentence_offsets):
-        para = bisect_right(breaks, off)
-        if para != current or not paragraphs:
-            paragraphs.append([])
-            current = para
-        paragraphs[-1].append(i)
+    parts = -(-n // max(1, max_sentences))
+    size, extra = divmod(n, parts)
     out: list[tuple[int, int]] = []
-    for sents in paragraphs:
-        n = len(sents)
-        parts = -(-n // max_sentences)
-        size, extra = divmod(n, parts)
-        k = 0
-        for p in range(parts):
-            take = size + (1 if p < extra else 0)
-            out.append((sents[k], sents[k + take - 1]))
-            k += take
+    k = 0
+    for p in range(parts):
+        take = size + (1 if p < extra else 0)
+        out.append((k, k + take - 1))
+        k += take
     return out
 
 

@@ -77,8 +77,9 @@ def test_a_session_of_decisions_lands_in_the_store_with_the_coder_and_the_audit_
         assert main.selection == first
         await keys(pilot, "x", *"feil kode", "enter")
         seen["removed"] = main.message
-        # code the whole of turn 4, then undo that decision
-        await keys(pilot, "g", *"t4", "enter", "v", "c", *"Tid", "enter")
+        # code the whole of turn 4 (with a code its accepted suggestion did not give it), then
+        # undo that decision
+        await keys(pilot, "g", *"t4", "enter", "v", "c", *"Tillit", "enter")
         seen["second"] = main.message
         await keys(pilot, "u")
         seen["undone"] = main.message
@@ -96,7 +97,8 @@ def test_a_session_of_decisions_lands_in_the_store_with_the_coder_and_the_audit_
     drive(proj, steps)
     assert seen["coded"].startswith("coded #1 Kapasitetsbygging")
     assert seen["removed"] == "removed #1 Kapasitetsbygging"
-    assert seen["undone"].startswith("undone: coded #")
+    assert seen["second"].startswith("coded #"), seen["second"]
+    assert seen["undone"].startswith("undone: coded #"), seen["undone"]
     assert seen["memo"].startswith("memo #1 on coding")
     codings = {r["id"]: r for r in store.conn.execute("SELECT * FROM codings")}
     accepted = store.conn.execute("SELECT * FROM suggestions WHERE id=?", (seen["accepted_sugg"],)).fetchone()
@@ -108,7 +110,7 @@ def test_a_session_of_decisions_lands_in_the_store_with_the_coder_and_the_audit_
     manual, from_suggestion, undone = codings.values()
     assert (manual["code"], manual["origin"], manual["coder"]) == ("Kapasitetsbygging", "manual", "kari")
     assert (from_suggestion["id"], from_suggestion["origin"]) == (accepted["coding_id"], "suggested")
-    assert undone["code"] == "Tid" and undone["turn_n"] == 4
+    assert undone["code"] == "Tillit" and undone["turn_n"] == 4
     text = store.transcript_text("suggest-k1")
     assert text[undone["start"]:undone["end"]].startswith("Kapasitetsbyggingen tok lang tid.")
     assert text[undone["start"]:undone["end"]].endswith("Alt var uklart en stund.")

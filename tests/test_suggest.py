@@ -97,17 +97,18 @@ def test_scores_grow_with_distinct_evidence_not_with_repetition(matcher):
     assert 0.0 < single < two <= 1.0
 
 
-def test_a_passage_is_a_paragraph_cut_into_runs_of_sentences(embedded):
+def test_a_passage_is_a_turn_cut_into_near_equal_runs_of_sentences(embedded):
     nlp, info = embedded
     cb = load_codebook(SUGGEST / "codebook.yaml")
     text = ("Første setning. Forventningene var store. Tredje setning.\n\n"
-            "Ny bolk. Vi hadde ikke tid. En til. Og en til. Og den femte. Og sjette.")
+            "Ny bolk. Vi hadde ikke tid. En til. Og en til.")
+    whole = Matcher(nlp, info.label, cb, SuggestOptions()).match_doc(TurnInput("t", 1, 1, 100, text), nlp(text))
+    assert {(c.start, c.end) for c in whole} == {(100, 100 + len(text))}  # a blank line does not cut a turn
+    # seven sentences, at most three per passage: runs of 3, 2 and 2
     m = Matcher(nlp, info.label, cb, SuggestOptions(passage_sentences=3))
-    found = m.match_doc(TurnInput("t", 1, 1, 100, text), nlp(text))
-    spans = {c.code: text[c.start - 100:c.end - 100] for c in found}
+    spans = {c.code: text[c.start - 100:c.end - 100] for c in m.match_doc(TurnInput("t", 1, 1, 100, text), nlp(text))}
     assert spans["Forventninger"] == "Første setning. Forventningene var store. Tredje setning."
-    # the second paragraph's six sentences become two runs of three
-    assert spans["Tid"] == "Ny bolk. Vi hadde ikke tid. En til."
+    assert spans["Tid"] == "Ny bolk. Vi hadde ikke tid."
 
 
 # -- over a project ----------------------------------------------------------------------

@@ -62,9 +62,9 @@ def doctor() -> None:
 def suggest(
     transcript: Optional[str] = typer.Option(None, "--transcript", help="Only this transcript id."),
     code: Optional[List[str]] = typer.Option(None, "--code", help="Only this code (repeatable)."),
-    min_score: float = typer.Option(0.5, "--min-score", help="Propose a code for a passage only when its combined score is at least this (0-1)."),
+    min_score: float = typer.Option(0.4, "--min-score", help="Propose a code for a passage only when its combined score is at least this (0-1)."),
     max_codes: int = typer.Option(3, "--max-codes", parser=whole_number, help="At most this many codes per passage, strongest first."),
-    passage_sentences: int = typer.Option(4, "--passage-sentences", parser=whole_number, help="A passage is a paragraph of a turn, cut into runs of at most this many sentences."),
+    passage_sentences: int = typer.Option(10, "--passage-sentences", parser=whole_number, help="A passage is an informant turn, cut into near-equal runs of at most this many sentences."),
     learn: bool = typer.Option(True, "--learn/--no-learn", help="Use what the project's accepted codings, codebook examples and rejected suggestions teach (for codes with enough examples)."),
     coder: Optional[str] = typer.Option(None, help="Who runs it (default: $RTA_CODER or rta.toml)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
