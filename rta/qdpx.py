@@ -494,6 +494,67 @@ def read_qdpx_selections(path: str | Path, max_bytes: int | None = None) -> list
 # Import (lenient): sources and their coded selections from another tool's .qdpx
 
 
+@dataclass(frozen=True)
+class QdeCode:
+    """A ``<Code>`` of a ``.qde``: its GUID as written (normalised), name and parent path."""
+
+    guid: str
+    name: str
+    path: str  # 'Ferdigheter/programmering': the names from the top of the tree down
+
+
+def _qde_codes(root: ET.Element) -> dict[str, QdeCode]:
+    """Every ``<Code>`` of the project's CodeBook by normalised GUID, with its parent path (a
+    code called 'programmering' under two parents is two codes, told apart by GUID and path)."""
+    out: dict[str, QdeCode] = {}
+
+    def walk(el: ET.Element, parents: tuple[str, ...]) -> None:
+        for child in el:
+            if _local(child) == "Code":
+                name = (child.get("name") or "").strip()
+                path = "/".join([*parents, name])
+                guid = _norm_guid(child.get("guid"))
+                if guid and guid not in out:
+                    out[guid] = QdeCode(guid, name, path)
+                walk(child, (*parents, name))
+            elif _local(child) in ("CodeBook", "Codes"):
+                walk(child, parents)
+
+    walk(root, ())
+    return out
+
+
+def _code_resolver(store: Store, version: int, codes: dict[str, QdeCode], path: Path) -> Callable[[str], str | None]:
+    """How a ``CodeRef/@targetGUID`` becomes a code of the project's codebook version: the
+    code with that GUID first; only when no code has it, the code whose name is the .qde code's
+    name, when exactly one project code has that name (case-insensitively) and no other code of
+    the .qde shares it (two 'programmering' under two parents are never guessed between).
+    None when neither finds a code."""
+    from rta.norsk import fold
+
+    rows = store.conn.execute("SELECT name, guid FROM codes WHERE codebook_version = ?", (version,)).fetchall()
+    by_guid = {_norm_guid(r["guid"]): r["name"] for r in rows if r["guid"]}
+    by_name: dict[str, list[str]] = {}
+    for r in rows:
+        by_name.setdefault(fold(r["name"]), []).append(r["name"])
+    qde_names: dict[str, int] = {}
+    for c in codes.values():
+        qde_names[fold(c.name)] = qde_names.get(fold(c.name), 0) + 1
+
+    def resolve(guid: str) -> str | None:
+        if guid in by_guid:
+            return by_guid[guid]
+        code = codes.get(guid)
+        if code is None:
+            return None
+        hits = by_name.get(fold(code.name), [])
+        if len(hits) == 1 and qde_names.get(fold(code.name)) == 1:
+            return hits[0]
+        return None
+
+    return resolve
+
+
 @dataclass
 class QdpxImport:
     """What :func:`import_qdpx` brought into the project."""
@@ -540,7 +601,7 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
     file is refused before anything is touched (see :func:`_open_qdpx`)."""
     import unicodedata
 
-    from rta.coding import SpanError, code_names, create_coding, ensure_codebook_version, split_span
+    from rta.coding import SpanError, create_coding, ensure_codebook_version, split_span
     from rta.fsutil import StagedWrites, recover_staged
     from rta.transcripts import parse_text
 
@@ -548,7 +609,7 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
     zf, names, root = _open_qdpx(path, max_bytes)
     local, norm = _local, _norm_guid
     with zf:
-        codes = {norm(el.get("guid")): el.get("name") or "" for el in root.iter() if local(el) == "Code"}
+        codes = _qde_codes(root)
         users = {norm(el.get("guid")): el.get("name") or el.get("id") or "" for el in root.iter() if local(el) == "User"}
         sources = []
         for src in (el for el in root.iter() if local(el) == "TextSource"):
@@ -580,12 +641,23 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
     with StagedWrites() as staged:
         with store.transaction():
             version = ensure_codebook_version(store, project.codebook_path, who)
-            known = {c.casefold(): c for c in code_names(store, version)}
-            missing = sorted({codes.get(norm(cr.get("targetGUID")), "?") for src, _, _ in sources for sel in src
-                              if local(sel) == "PlainTextSelection" for cd in sel if local(cd) == "Coding"
-                              for cr in cd if local(cr) == "CodeRef"
-                              if codes.get(norm(cr.get("targetGUID")), "?").casefold() not in known})
+            resolve = _code_resolver(store, version, codes, path)
+            missing = set()
+            for src, name, _ in sources:
+                for sel in (el for el in src if local(el) == "PlainTextSelection"):
+                    for cr in (c for cd in sel if local(cd) == "Coding" for c in cd if local(c) == "CodeRef"):
+                        guid = norm(cr.get("targetGUID"))
+                        if resolve(guid) is not None:
+                            continue
+                        if guid not in codes:
+                            raise RtaError(f"<CodeRef targetGUID=\"{cr.get('targetGUID')}\"> in <PlainTextSelection "
+                                           f"guid=\"{sel.get('guid')}\"> of source '{name}' names no code: no <Code> "
+                                           "of the file's CodeBook has that GUID", path=path,
+                                           hint="the file is damaged or incomplete; export the project again with "
+                                                "its codebook")
+                        missing.add(codes[guid].path)
             if missing:
+                missing = sorted(missing)
                 raise RtaError(f"codes not in the project's codebook: {', '.join(missing)}", path=path,
                                hint="add them to the codebook (or import its .qdc) first")
             store.sync_informants(project.registry, who)
@@ -630,7 +702,7 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
                         continue
                     for cd in (el for el in sel if local(el) == "Coding"):
                         for cr in (el for el in cd if local(el) == "CodeRef"):
-                            code = known[codes[norm(cr.get("targetGUID"))].casefold()]
+                            code = resolve(norm(cr.get("targetGUID")))
                             by = users.get(norm(cd.get("creatingUser") or sel.get("creatingUser"))) or who
                             for part in parts:
                                 try:
