@@ -440,15 +440,28 @@ def _open_qdpx(path: Path, max_bytes: int | None = None) -> tuple[zipfile.ZipFil
     try:
         _check_archive(zf, path, limit)
         names = {n.lower(): n for n in zf.namelist()}
-        if "project.qde" not in names:
-            raise RtaError("no project.qde inside", path=path,
-                           hint="is this a REFI-QDA project export (.qdpx)? A codebook alone (.qdc) is "
-                                "imported with 'rta codebook import'")
-        root = parse_untrusted_xml(_read_member(zf, names["project.qde"], path), path, names["project.qde"])
+        qde = qde_member(names, path)
+        root = parse_untrusted_xml(_read_member(zf, names[qde], path), path, names[qde])
     except BaseException:
         zf.close()
         raise
     return zf, names, root
+
+
+def qde_member(names: dict[str, str], path: Path) -> str:
+    """The lower-case name of the project file inside: ``project.qde``, else the one ``.qde`` at
+    the top (ATLAS.ti names it after the project)."""
+    if "project.qde" in names:
+        return "project.qde"
+    found = sorted(n for n in names if n.endswith(".qde") and "/" not in n.strip("/"))
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise RtaError(f"several project files inside ({', '.join(names[n] for n in found[:5])}) and no project.qde",
+                       path=path, hint="export the project again: a .qdpx holds one project")
+    raise RtaError("no project.qde inside", path=path,
+                   hint="is this a REFI-QDA project export (.qdpx)? A codebook alone (.qdc) is "
+                        "imported with 'rta codebook import'")
 
 
 def _local(el: ET.Element) -> str:
@@ -491,227 +504,12 @@ def read_qdpx_selections(path: str | Path, max_bytes: int | None = None) -> list
 
 
 # --------------------------------------------------------------------------------------------
-# Import (lenient): sources and their coded selections from another tool's .qdpx
+# Import: rta.qdpx_import
 
 
-@dataclass(frozen=True)
-class QdeCode:
-    """A ``<Code>`` of a ``.qde``: its GUID as written (normalised), name and parent path."""
+def import_qdpx(project: Any, path: str | Path, coder: str | None = None, max_bytes: int | None = None,
+                **options: Any) -> Any:
+    """Import another tool's ``.qdpx`` into ``project``: see :func:`rta.qdpx_import.import_qdpx`."""
+    from rta.qdpx_import import import_qdpx as run
 
-    guid: str
-    name: str
-    path: str  # 'Ferdigheter/programmering': the names from the top of the tree down
-
-
-def _qde_codes(root: ET.Element) -> dict[str, QdeCode]:
-    """Every ``<Code>`` of the project's CodeBook by normalised GUID, with its parent path (a
-    code called 'programmering' under two parents is two codes, told apart by GUID and path)."""
-    out: dict[str, QdeCode] = {}
-
-    def walk(el: ET.Element, parents: tuple[str, ...]) -> None:
-        for child in el:
-            if _local(child) == "Code":
-                name = (child.get("name") or "").strip()
-                path = "/".join([*parents, name])
-                guid = _norm_guid(child.get("guid"))
-                if guid and guid not in out:
-                    out[guid] = QdeCode(guid, name, path)
-                walk(child, (*parents, name))
-            elif _local(child) in ("CodeBook", "Codes"):
-                walk(child, parents)
-
-    walk(root, ())
-    return out
-
-
-def _code_resolver(store: Store, version: int, codes: dict[str, QdeCode], path: Path) -> Callable[[str], str | None]:
-    """How a ``CodeRef/@targetGUID`` becomes a code of the project's codebook version: the
-    code with that GUID first; only when no code has it, the code whose name is the .qde code's
-    name, when exactly one project code has that name (case-insensitively) and no other code of
-    the .qde shares it (two 'programmering' under two parents are never guessed between).
-    None when neither finds a code."""
-    from rta.norsk import fold
-
-    rows = store.conn.execute("SELECT name, guid FROM codes WHERE codebook_version = ?", (version,)).fetchall()
-    by_guid = {_norm_guid(r["guid"]): r["name"] for r in rows if r["guid"]}
-    by_name: dict[str, list[str]] = {}
-    for r in rows:
-        by_name.setdefault(fold(r["name"]), []).append(r["name"])
-    qde_names: dict[str, int] = {}
-    for c in codes.values():
-        qde_names[fold(c.name)] = qde_names.get(fold(c.name), 0) + 1
-
-    def resolve(guid: str) -> str | None:
-        if guid in by_guid:
-            return by_guid[guid]
-        code = codes.get(guid)
-        if code is None:
-            return None
-        hits = by_name.get(fold(code.name), [])
-        if len(hits) == 1 and qde_names.get(fold(code.name)) == 1:
-            return hits[0]
-        return None
-
-    return resolve
-
-
-@dataclass
-class QdpxImport:
-    """What :func:`import_qdpx` brought into the project."""
-
-    transcripts: list[str]
-    codings: int
-    skipped: list[str]  # selections that could not be imported, with the reason
-    recovered: list[str] = field(default_factory=list)  # leftovers of an interrupted import, cleaned
-
-
-def _normalise_with_map(raw: str) -> tuple[str, list[int]]:
-    """The text as rta stores it (no BOM, LF line ends) and, for every offset of ``raw``
-    (without its BOM) up to its length, the matching offset in that text."""
-    if raw.startswith("\ufeff"):
-        raw = raw[1:]
-    out: list[str] = []
-    mapping: list[int] = []
-    i, n = 0, len(raw)
-    while i < n:
-        ch = raw[i]
-        mapping.append(len(out))
-        if ch == "\r":
-            if i + 1 < n and raw[i + 1] == "\n":
-                i += 1  # '\r\n': both map to the one '\n'
-                mapping.append(len(out))
-            out.append("\n")
-        else:
-            out.append(ch)
-        i += 1
-    mapping.append(len(out))
-    return "".join(out), mapping
-
-
-def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
-                max_bytes: int | None = None) -> QdpxImport:
-    """Import a ``.qdpx`` from another tool: each TextSource becomes a transcript (it must use
-    speaker labels the registry knows) and each coded PlainTextSelection a manual coding, in one
-    transaction. Read leniently: ``Sources/`` or ``sources/``, a BOM, CRLF line ends (offsets
-    are mapped onto the normalised text). Codes must exist in the project's codebook.
-
-    The texts go to ``imported/<source>.txt``, staged and renamed into place only after the
-    store commits (:class:`rta.fsutil.StagedWrites`): a failed or killed import leaves neither
-    files nor rows, and the next import cleans what a killed one left. A damaged or hostile
-    file is refused before anything is touched (see :func:`_open_qdpx`)."""
-    import unicodedata
-
-    from rta.coding import SpanError, create_coding, ensure_codebook_version, split_span
-    from rta.fsutil import StagedWrites, recover_staged
-    from rta.transcripts import parse_text
-
-    path = Path(path)
-    zf, names, root = _open_qdpx(path, max_bytes)
-    local, norm = _local, _norm_guid
-    with zf:
-        codes = _qde_codes(root)
-        users = {norm(el.get("guid")): el.get("name") or el.get("id") or "" for el in root.iter() if local(el) == "User"}
-        sources = []
-        for src in (el for el in root.iter() if local(el) == "TextSource"):
-            name = src.get("name") or src.get("guid") or "kilde"
-            inline = next((el.text or "" for el in src if local(el) == "PlainTextContent"), None)
-            ref = (src.get("plainTextPath") or "").split("://", 1)[-1]
-            key = next((k for k in (f"sources/{ref}".lower(), ref.lower()) if ref and k in names), None)
-            if key is not None:
-                try:
-                    raw = _read_member(zf, names[key], path).decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise RtaError(f"source '{name}' ({names[key]}) is not UTF-8: {exc.reason}", path=path,
-                                   hint="export the project again with UTF-8 text sources") from None
-            elif inline is not None:
-                raw = inline
-            else:
-                raise RtaError(f"source '{name}' has no text (plainTextPath {ref or '-'} not in the file)", path=path,
-                               hint="export the project again with its sources included")
-            sources.append((src, name, raw))
-
-    store = project.store
-    who = project.coder(coder)
-    folder = project.root / "imported"
-    recovered = recover_staged(store, [folder])  # an import that was killed: clean what it left
-    imported: list[str] = []
-    skipped: list[str] = []
-    targets: dict[Path, str] = {}
-    n_codings = 0
-    with StagedWrites() as staged:
-        with store.transaction():
-            version = ensure_codebook_version(store, project.codebook_path, who)
-            resolve = _code_resolver(store, version, codes, path)
-            missing = set()
-            for src, name, _ in sources:
-                for sel in (el for el in src if local(el) == "PlainTextSelection"):
-                    for cr in (c for cd in sel if local(cd) == "Coding" for c in cd if local(c) == "CodeRef"):
-                        guid = norm(cr.get("targetGUID"))
-                        if resolve(guid) is not None:
-                            continue
-                        if guid not in codes:
-                            raise RtaError(f"<CodeRef targetGUID=\"{cr.get('targetGUID')}\"> in <PlainTextSelection "
-                                           f"guid=\"{sel.get('guid')}\"> of source '{name}' names no code: no <Code> "
-                                           "of the file's CodeBook has that GUID", path=path,
-                                           hint="the file is damaged or incomplete; export the project again with "
-                                                "its codebook")
-                        missing.add(codes[guid].path)
-            if missing:
-                missing = sorted(missing)
-                raise RtaError(f"codes not in the project's codebook: {', '.join(missing)}", path=path,
-                               hint="add them to the codebook (or import its .qdc) first")
-            store.sync_informants(project.registry, who)
-            for src, name, raw in sources:
-                text, mapping = _normalise_with_map(raw)
-                if not unicodedata.is_normalized("NFC", text):
-                    raise RtaError(f"source '{name}' is not in Unicode NFC, so its offsets cannot be mapped safely",
-                                   path=path)
-                stem = ("".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip("-.") or "kilde")[:100]
-                file = folder / f"{stem}.txt"
-                if file in targets:
-                    raise RtaError(f"sources '{targets[file]}' and '{name}' would both be imported as {file.name}",
-                                   path=path, hint="rename one of the sources in the QDA tool and export again")
-                targets[file] = name
-                transcript = parse_text(text, project.registry, path=f"{path.name}:{name}", default_id=stem)  # fail early, named
-                if store.transcript_row(transcript.id) is not None:
-                    raise RtaError(f"source '{name}' is already in the project as transcript '{transcript.id}'",
-                                   path=path, hint="it was imported before (see 'rta transcripts'); to bring in a "
-                                                   "corrected text use 'rta add --revise FILE'")
-                data = text.encode("utf-8")
-                if file.is_dir() or (file.exists() and file.read_bytes() != data):
-                    # the same bytes are fine: an earlier import of this file, killed by an older rta
-                    raise RtaError(f"{file} already exists with other content", path=file,
-                                   hint="move it away or rename the source")
-                staged.stage(file, data)
-                result = project._store_transcript(file, transcript, who, False)
-                imported.append(result.transcript_id)
-                for sel in (el for el in src if local(el) == "PlainTextSelection"):
-                    try:
-                        s, e = int(sel.get("startPosition", "")), int(sel.get("endPosition", ""))
-                    except ValueError:
-                        skipped.append(f"{name}: selection {sel.get('guid')} has no numeric positions")
-                        continue
-                    if not (0 <= s < e < len(mapping)):
-                        skipped.append(f"{name}: selection {sel.get('guid')} {s}-{e} lies outside the text")
-                        continue
-                    start, end = mapping[s], mapping[e]
-                    try:  # one coding per informant turn the selection covers (rta.coding.split_span)
-                        parts = split_span(store, result.transcript_id, start, end)
-                    except SpanError as exc:
-                        skipped.append(f"{name}: selection {sel.get('guid')}: {exc.message}")
-                        continue
-                    for cd in (el for el in sel if local(el) == "Coding"):
-                        for cr in (el for el in cd if local(el) == "CodeRef"):
-                            code = resolve(norm(cr.get("targetGUID")))
-                            by = users.get(norm(cd.get("creatingUser") or sel.get("creatingUser"))) or who
-                            for part in parts:
-                                try:
-                                    create_coding(store, result.transcript_id, part.start, part.end, code, by, version)
-                                except SpanError as exc:  # e.g. the same words coded twice with the code
-                                    skipped.append(f"{name}: selection {sel.get('guid')}: {exc.message}")
-                                    continue
-                                n_codings += 1
-            store.log_event("qdpx.imported", {"file": str(path), "transcripts": imported, "codings": n_codings,
-                                              "skipped": skipped}, who)
-            staged.journal(store)
-    return QdpxImport(imported, n_codings, skipped, recovered)
+    return run(project, path, coder=coder, max_bytes=max_bytes, **options)

@@ -171,20 +171,34 @@ def test_a_foreign_qdpx_with_crlf_and_bom_maps_offsets_onto_the_normalised_text(
     result = import_qdpx(project, path)
     assert result.transcripts == ["intervju-7"] and result.codings == 1
     (view,) = query_codings(project.store)
-    assert (view.quote, view.code, view.coder, view.informant) == ("Tid er alltid knapp.", "Tid", "Kari", "S1")
+    # Tabell 3 has a 'Tid' with another GUID: never merged silently, kept apart under the project's name
+    assert (view.quote, view.code, view.coder, view.informant) == ("Tid er alltid knapp.", "x/Tid", "Kari", "S1")
+    assert result.conflicts and "x/Tid" in result.conflicts[0]
 
 
-def test_a_foreign_qdpx_with_an_unknown_code_changes_nothing(tmp_path):
+def test_a_code_the_project_does_not_have_comes_along_as_a_new_logged_codebook_version(tmp_path):
+    from rta.audit import audit
+    from rta.codebook import load_codebook
+    from rta.coding import query_codings
     from rta.project import Project
     from rta.qdpx import import_qdpx
 
     path = tmp_path / "fremmed.qdpx"
     _foreign_qdpx(path, "S1: Tid er knapp.".encode("utf-8"), 4, 8, code="Fotball")
     project = Project.init(tmp_path / "p", name="P", coder="meg")
-    with pytest.raises(RtaError, match="Fotball"):
-        import_qdpx(project, path)
-    assert project.store.conn.execute("SELECT COUNT(*) FROM transcripts").fetchone()[0] == 0
-    assert not (project.root / "imported" / "intervju-7.txt").exists()
+    before = project.codebook_path.read_text(encoding="utf-8")
+    result = import_qdpx(project, path)
+    assert result.codes_added == ["Fotball"] and result.codings == 1
+    after = project.codebook_path.read_text(encoding="utf-8")
+    import difflib
+
+    ops = {op for op, *_ in difflib.SequenceMatcher(None, before.splitlines(), after.splitlines()).get_opcodes()}
+    assert ops == {"equal", "insert"}  # lines added to the list: the file's comments and layout stay
+    code = load_codebook(project.codebook_path).code("Fotball")
+    assert code.guid == "11111111-1111-1111-1111-111111111111"
+    (view,) = query_codings(project.store)
+    assert view.code == "Fotball" and view.codebook_version == result.codebook_version == 2
+    assert audit(project).ok
 
 
 def test_export_validates_when_the_schema_is_found_and_says_so_when_not(project, tmp_path, capsys, monkeypatch):

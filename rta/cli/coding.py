@@ -493,17 +493,29 @@ def export_qdpx_cmd(
 @app.command("import-qdpx")
 def import_qdpx_cmd(
     source: Path = typer.Argument(..., help="A .qdpx exported by rta or another QDA tool."),
-    coder: Optional[str] = typer.Option(None, help="Coder for codings whose user is not named (default: $RTA_CODER or rta.toml)."),
+    coder: Optional[str] = typer.Option(None, help="Who imports (logged); codings whose user the file does not name "
+                                                   "are credited to them too (default: $RTA_CODER or rta.toml)."),
 ) -> None:
-    """Import the text sources (as transcripts, into imported/) and their coded selections
-    (as manual codings) of a REFI-QDA project, in one transaction. Lenient: Sources/ or
-    sources/, a BOM, CRLF line ends."""
+    """Import a REFI-QDA project in one transaction: its codebook (merged into the project's as a
+    new version), its text sources (as transcripts, into imported/) and their coded selections
+    (as manual codings). Lenient: Sources/ or sources/, any .qde name, a BOM, CRLF line ends."""
     from rta.qdpx import import_qdpx
 
     project = open_project()
-    result = import_qdpx(project, source, coder=coder)
+    print_import(import_qdpx(project, source, coder=coder), source)
+
+
+def print_import(result, source: Path) -> None:
+    """What an import brought in, and what it could not (rta import-qdpx, rta init --from)."""
     for note in result.recovered:
         echo(f"note: {note}", err=True)
     echo(f"imported {len(result.transcripts)} transcript(s) and {result.codings} coding(s) from {source}")
+    if result.codes_added or result.themes_added:
+        echo(f"  codebook version {result.codebook_version}: {len(result.codes_added)} code(s) and "
+             f"{len(result.themes_added)} theme(s) added")
+    for conflict in result.conflicts:
+        echo(f"  conflict: {conflict}", err=True)
+    for note in result.notes:
+        echo(f"  note: {note}", err=True)
     for reason in result.skipped:
         echo(f"  skipped: {reason}", err=True)

@@ -22,14 +22,29 @@ def init(
         False, "--shared-group",
         help="Let your Unix group read and write the project (folder 2770, files 0660; the umask still "
              "applies). Default: readable by you only (folder 0700, files 0600)."),
+    from_qdpx: Optional[Path] = typer.Option(
+        None, "--from", help="Start from a REFI-QDA project (.qdpx) of another tool: its codebook, sources, "
+                             "codings, notes and cases (see 'rta import-qdpx')."),
 ) -> None:
     """Create a project folder with rta.toml, a registry, a codebook and the store. The folder
     and its files are readable by you only unless --shared-group."""
     from rta.fsutil import current_umask
     from rta.project import Project, folder_exposure
 
-    project = Project.init(directory, name=name, coder=coder, registry=registry, codebook=codebook,
-                           shared_group=shared_group)
+    if from_qdpx is not None:
+        if codebook is not None:
+            from rta.errors import RtaError
+
+            raise RtaError("--codebook and --from both give the codebook", hint="use one of them")
+        from rta.cli.coding import print_import
+        from rta.qdpx_import import init_from_qdpx
+
+        project, result = init_from_qdpx(directory, from_qdpx, name=name, coder=coder, registry=registry,
+                                         shared_group=shared_group)
+        print_import(result, from_qdpx)
+    else:
+        project = Project.init(directory, name=name, coder=coder, registry=registry, codebook=codebook,
+                               shared_group=shared_group)
     echo(f"created project '{project.config.name}' in {project.root}")
     exposure = folder_exposure(project.root)
     if exposure:
