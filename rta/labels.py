@@ -148,7 +148,7 @@ def lookup(label: str, registry: Registry) -> Informant | None:
     found = registry.informant(label)
     if found is not None:
         return found
-    folded = [i for i in registry.informants if _fold(i.code) == _fold(label)]
+    folded = [i for i in registry.informants if any(_fold(c) == _fold(label) for c in (i.code, *i.aliases))]
     return folded[0] if len(folded) == 1 else None
 
 

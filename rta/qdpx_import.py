@@ -41,6 +41,8 @@ class QdpxImport:
     themes_added: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)  # codes kept apart from a same-named project code
     notes: list[str] = field(default_factory=list)  # remarks on the codebook and the sources
+    informants_added: list[str] = field(default_factory=list)  # "Speaker 1 (ukjent)"
+    unlabelled: list[str] = field(default_factory=list)  # sources read as paragraphs of one speaker
 
 
 @dataclass
@@ -101,8 +103,21 @@ def _project_label(root: ET.Element, path: Path) -> str:
     return (name or path.stem)[:40].replace("/", "-")
 
 
+def _source_cases(root: ET.Element, sources: list[_Source]) -> dict[int, str]:
+    """The one case each source belongs to (its ``<Case><SourceRef>``), by source index."""
+    index = {_norm_guid(s.element.get("guid")): i for i, s in enumerate(sources)}
+    found: dict[int, list[str]] = {}
+    for case in (el for el in root.iter() if _local(el) == "Case"):
+        name = " ".join((case.get("name") or "").split())
+        for ref in (el for el in case if _local(el) == "SourceRef"):
+            i = index.get(_norm_guid(ref.get("targetGUID")))
+            if i is not None and name:
+                found.setdefault(i, []).append(name)
+    return {i: names[0] for i, names in found.items() if len(set(names)) == 1}
+
+
 def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
-                max_bytes: int | None = None) -> QdpxImport:
+                max_bytes: int | None = None, speakers: str | Path | None = None) -> QdpxImport:
     """Import a ``.qdpx`` from another tool (see the module doc) in one transaction: its
     codebook merged into the project's as a new version, each TextSource a transcript (it must
     use speaker labels the registry knows), each coded PlainTextSelection manual codings.
@@ -142,13 +157,26 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
                                    path=path, hint="the file is damaged or incomplete; export the project again "
                                                    "with its codebook")
 
+    from rta.speakers import load_speaker_map, plan_speakers
+
+    texts = [_normalise_with_map(source.raw) for source in sources]
+    registry_path = project.root / project.config.registry
+    speaker_map = load_speaker_map(speakers, project.registry) if speakers is not None else {}
+    plan = plan_speakers(project.registry, registry_path.read_text(encoding="utf-8-sig"), registry_path,
+                         [(s.name, t) for s, (t, _) in zip(sources, texts)], speaker_map, _source_cases(root, sources))
+    for i, speaker in plan.unlabelled.items():  # no labels (or text before the first): paragraphs of one speaker
+        front = f"---\nunlabelled_speaker: {_yaml_scalar(speaker)}\n---\n"
+        texts[i] = (front + texts[i][0], [m + len(front) for m in texts[i][1]])
+
     store = project.store
     who = project.coder(coder)
     folder = project.root / "imported"
     recovered = recover_staged(store, [folder, project.codebook_path.parent])  # a killed import: clean up
     result = QdpxImport([], 0, [], recovered, codes_added=[c.name for c in merge.codes_added],
                         themes_added=[t.name for t in merge.themes_added], conflicts=merge.conflicts,
-                        notes=merge.notes)
+                        notes=merge.notes, unlabelled=[sources[i].name for i in sorted(plan.unlabelled)],
+                        informants_added=[f"{i.code} ({i.role})" for i in plan.added]
+                        + [f"{label} (intervjuer)" for label in plan.interviewers])
     targets: dict[Path, str] = {}
     with StagedWrites() as staged:
         with store.transaction():
@@ -158,10 +186,11 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
                 version = import_codebook(store, project.codebook_path, data, who, version, via="import-qdpx")
                 staged.stage(project.codebook_path, data)
             result.codebook_version = version
-            store.sync_informants(project.registry, who)
-            for source in sources:
+            if plan.text is not None:
+                staged.stage(registry_path, plan.text.encode("utf-8"))
+            store.sync_informants(plan.registry, who)
+            for source, (text, mapping) in zip(sources, texts):
                 src, name = source.element, source.name
-                text, mapping = _normalise_with_map(source.raw)
                 if not unicodedata.is_normalized("NFC", text):
                     raise RtaError(f"source '{name}' is not in Unicode NFC, so its offsets cannot be mapped safely",
                                    path=path)
@@ -171,7 +200,7 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
                     raise RtaError(f"sources '{targets[file]}' and '{name}' would both be imported as {file.name}",
                                    path=path, hint="rename one of the sources in the QDA tool and export again")
                 targets[file] = name
-                transcript = parse_text(text, project.registry, path=f"{path.name}:{name}", default_id=stem)
+                transcript = parse_text(text, plan.registry, path=f"{path.name}:{name}", default_id=stem)
                 if store.transcript_row(transcript.id) is not None:
                     raise RtaError(f"source '{name}' is already in the project as transcript '{transcript.id}'",
                                    path=path, hint="it was imported before (see 'rta transcripts'); to bring in a "
@@ -216,8 +245,10 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
             store.log_event("qdpx.imported", {
                 "file": str(path), "transcripts": result.transcripts, "codings": result.codings,
                 "skipped": result.skipped, "codebook_version": version, "codes_added": result.codes_added,
-                "themes_added": result.themes_added, "conflicts": result.conflicts}, who)
+                "themes_added": result.themes_added, "conflicts": result.conflicts,
+                "informants_added": result.informants_added, "unlabelled": result.unlabelled}, who)
             staged.journal(store)
+    project.__dict__["registry"] = plan.registry
     return result
 
 

@@ -14,7 +14,8 @@ What the log holds for each table:
 * **turns** are derived from a revision's text: their canonical hash (:func:`turns_sha256`) is
   logged with the revision; for an older log they are re-derived by parsing the stored text
   with the project's registry (the audit says which it used).
-* **informants**: ``informants.synced`` (the whole table, logged whenever it changes).
+* **informants**: ``informants.synced`` (the whole table, logged whenever it changes);
+  ``informant.renamed`` carries the new turn hash of every revision whose turns it re-attributed.
 * **codebook_versions, codes**: ``codebook.imported`` (content sha256, ``codes_sha256`` of the
   code rows; an older log: the codes are re-parsed from the stored content).
 * **codings**: ``coding.*``; line numbers and turn are re-derived from the revision text.
@@ -280,6 +281,20 @@ class _Replayer:
         elif p.get("sha256") is not None and p.get("sha256") != self.revision_sha[key]:
             self.r.problems.append(Problem(seq, kind, f"records another text hash for revision {key[1]} of '{key[0]}' "
                                                       "than the event that stored it"))
+
+    def _informant_renamed(self, seq, ts, coder, phase, kind, p):
+        """``rta informants rename``: the turns of each revision the informant spoke in were
+        attributed anew; the event carries their new hash (rta.informant_rename)."""
+        for entry in p.get("revisions") or []:
+            if not (isinstance(entry, list) and len(entry) == 3):
+                self.r.problems.append(Problem(seq, kind, f"names a revision it cannot read: {entry!r}"))
+                continue
+            tid, rev, digest = entry
+            if (tid, rev) not in self.r.turns:
+                self.r.problems.append(Problem(seq, kind, f"re-attributes the turns of revision {rev} of '{tid}', "
+                                                          "which no event stored"))
+                continue
+            self.r.turns[(tid, rev)] = Expect(digest, seq, kind, "sha256")
 
     # -- codebook ------------------------------------------------------------------------------
     def _codebook_imported(self, seq, ts, coder, phase, kind, p):

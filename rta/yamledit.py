@@ -135,3 +135,23 @@ def replace_item(text: str, key: str, match: Callable[[yaml.MappingNode], bool],
     end = _item_end(text, item)
     replacement = "" if new_item is None else "".join(" " * column + line + nl for line in new_item.split("\n"))
     return text[:begin] + replacement + text[end:]
+
+
+def set_flow_list(text: str, key: str, values: list[str], path: str | Path) -> str:
+    """``text`` with the top-level ``key`` set to the flow list ``values`` (``[I, Int, Moderator]``),
+    replacing the value it had (or added at the end)."""
+    path = Path(path)
+    nl = "\r\n" if "\r\n" in text else "\n"
+    flow = yaml.safe_dump(list(values), default_flow_style=True, allow_unicode=True, width=10**6).strip()
+    root = _root(text, path)
+    knode, node = _entry(root, key)
+    if knode is None:
+        sep = "" if not text or text.endswith("\n") else nl
+        return text + sep + f"{key}: {flow}{nl}"
+    if isinstance(node, yaml.ScalarNode) and node.value == "":
+        at = knode.end_mark.index + 1
+        return text[:at] + " " + flow + text[at:]
+    if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
+        end = _item_end(text, node.value[-1])
+        return text[:knode.end_mark.index + 1] + " " + flow + nl + text[end:]
+    return text[:node.start_mark.index] + flow + text[node.end_mark.index:]

@@ -200,3 +200,121 @@ def test_init_from_a_bad_qdpx_creates_nothing(tmp_path, capsys):
     code, out, err = run(["init", str(tmp_path / "ny"), "--from", str(path)], capsys)
     assert code == 2 and "names no code" in err
     assert not (tmp_path / "ny").exists()
+
+
+# -- item 3: any speaker scheme, or none -----------------------------------------------------
+
+INTERVJU = ("Moderator: Hva betyr tid for dere?\n"
+            "Speaker 1: Vi har aldri nok tid til å planlegge sammen.\n"
+            "Max Bigman: For oss handler det mest om hvem som sitter i ledelsen.\n"
+            "Speaker 1: Og om ledelsen blir.\n")
+DAGBOK = ("Jeg skrev ned det viktigste etter møtet med rektor.\n\n"
+          "Det var mye usikkerhet om hvem som skulle lede arbeidet videre,\nog ingen visste svaret.\n")
+
+
+def _speaker_qdpx(tmp_path: Path) -> Path:
+    tid = "2a000000-0000-4000-8000-000000000001"
+    body = (f'<CodeBook><Codes><Code guid="{tid}" name="Tidsbruk" isCodable="true"/></Codes></CodeBook>'
+            '<Cases><Case guid="2b000000-0000-4000-8000-000000000001" name="Hege">'
+            '<SourceRef targetGUID="2c000000-0000-4000-8000-000000000002"/></Case></Cases>'
+            '<Sources><TextSource guid="2c000000-0000-4000-8000-000000000001" name="gruppeintervju" '
+            'plainTextPath="internal://g.txt">'
+            + _selection(1, INTERVJU, "Vi har aldri nok tid til å planlegge sammen.", tid)
+            + _selection(2, INTERVJU, "hvem som sitter i ledelsen", tid)
+            + '</TextSource><TextSource guid="2c000000-0000-4000-8000-000000000002" name="dagbok" '
+            'plainTextPath="internal://d.txt">'
+            + _selection(3, DAGBOK, "Det var mye usikkerhet om hvem som skulle lede arbeidet videre,\nog ingen", tid)
+            + "</TextSource></Sources>")
+    return make_qdpx(tmp_path / "talere.qdpx", project_qde(body, name="Talere"),
+                     {"sources/g.txt": INTERVJU, "sources/d.txt": DAGBOK})
+
+
+def test_labels_the_registry_does_not_know_are_registered_as_informants_with_role_ukjent(tmp_path, capsys):
+    from rta.audit import audit
+
+    project = Project.init(tmp_path / "studie", name="Talere", coder="mottaker")
+    speakers = tmp_path / "talere.yaml"
+    speakers.write_text("Moderator: intervjuer\nMax Bigman: {role: skoleeier, group: kommune 9}\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, project.root, "import-qdpx", str(_speaker_qdpx(tmp_path)),
+                             "--speakers", str(speakers))
+    assert code == 0, err
+    assert "Speaker 1 (ukjent)" in out and "Max Bigman (skoleeier)" in out and "Hege (ukjent)" in out
+    assert "read as one turn per paragraph: dagbok" in out
+    project = Project.open(project.root)
+    registry = project.registry
+    assert (registry.informant("Speaker 1").role, registry.informant("Max Bigman").group) == ("ukjent", "kommune 9")
+    assert registry.is_interviewer("Moderator")
+    got = sorted((v.quote, v.informant, v.role) for v in query_codings(project.store))
+    assert got == [("Det var mye usikkerhet om hvem som skulle lede arbeidet videre,\nog ingen", "Hege", "ukjent"),
+                   ("Vi har aldri nok tid til å planlegge sammen.", "Speaker 1", "ukjent"),
+                   ("hvem som sitter i ledelsen", "Max Bigman", "skoleeier")]
+    dagbok = project.store.transcript_text("dagbok")
+    assert dagbok.startswith("---\nunlabelled_speaker: Hege\n---\n")
+    turns = [(t["speaker"], t["line_start"]) for t in project.store.current_turns("dagbok")]
+    assert turns == [("Hege", 4), ("Hege", 6)]  # one turn per paragraph
+    assert audit(project).ok
+    project.close()
+
+
+def test_renaming_a_registered_speaker_to_a_study_code_keeps_the_codings_spans_and_the_audit_passes(tmp_path, capsys):
+    from rta.audit import audit
+
+    project = Project.init(tmp_path / "studie", name="Talere", coder="mottaker")
+    import_qdpx(project, _speaker_qdpx(tmp_path))
+    spans = sorted((v.id, v.start, v.end, v.quote) for v in query_codings(project.store))
+    code, out, err = run_cli(capsys, project.root, "informants", "rename", "Speaker 1", "S1")
+    assert code == 0, err
+    assert "folded into 'S1'" in out and "1 coding(s) now credited to S1" in out
+    code, out, err = run_cli(capsys, project.root, "informants", "rename", "Max Bigman", "R7")
+    assert code == 0 and "renamed to 'R7' (skoleleder, kommune 7)" in out
+    project = Project.open(project.root)
+    assert sorted((v.id, v.start, v.end, v.quote) for v in query_codings(project.store)) == spans
+    by_quote = {v.quote: (v.informant, v.role, v.group) for v in query_codings(project.store)}
+    assert by_quote["Vi har aldri nok tid til å planlegge sammen."] == ("S1", "skoleeier", "kommune 1")
+    assert by_quote["hvem som sitter i ledelsen"] == ("R7", "skoleleder", "kommune 7")
+    assert "Speaker 1" in project.registry.informant("S1").aliases  # the label in the text still names S1
+    assert project.store.conn.execute("SELECT COUNT(*) FROM informants WHERE code = 'Speaker 1'").fetchone()[0] == 0
+    assert audit(project).ok
+    # the registry still parses the imported text the same way (rta add --revise, the audit's re-parse)
+    from rta.transcripts import parse_text
+
+    again = parse_text(project.store.transcript_text("gruppeintervju"), project.registry)
+    assert [t.code for t in again.turns] == ["Moderator", "S1", "R7", "S1"]  # no --speakers: an informant
+    assert run_cli(capsys, project.root, "informants", "rename", "Nobody", "S2")[0] == 2
+    project.close()
+
+
+def test_a_turn_edited_after_a_rename_is_caught_by_the_audit(tmp_path):
+    import sqlite3
+
+    from rta.audit import audit
+    from rta.informant_rename import rename_informant
+
+    project = Project.init(tmp_path / "studie", name="Talere", coder="mottaker")
+    import_qdpx(project, _speaker_qdpx(tmp_path))
+    rename_informant(project, "Speaker 1", "S1")
+    project.close()
+    conn = sqlite3.connect(tmp_path / "studie" / "rta.db")
+    conn.execute("UPDATE turns SET informant = 'Speaker 1' WHERE transcript_id = 'gruppeintervju' AND n = 2")
+    conn.commit()
+    conn.close()
+    report = audit(Project.open(tmp_path / "studie"))
+    assert not report.ok
+    assert any(f.ids.get("transcript") == "gruppeintervju" and "informant.renamed" in f.cause for f in report.failures)
+
+
+def test_aliases_in_the_registry_make_label_variants_one_informant(tmp_path):
+    from rta.informants import load_registry_text
+    from rta.transcripts import parse_text
+
+    text = (Path(__file__).resolve().parent.parent / "codebooks" / "informants_tabell2.yaml").read_text(encoding="utf-8")
+    text = text.replace("  - {code: Va, role: veileder}",
+                        '  - {code: Va, role: veileder, aliases: ["UH-ansatte Hege", "Den UH-ansatte Hege"]}')
+    registry = load_registry_text(text, "informants.yaml")
+    t = parse_text("I: Hvem var med?\nUH-ansatte Hege: Jeg var med fra start.\n"
+                   "Den UH-ansatte Hege: Og jeg ble med videre.\n", registry)
+    assert [(x.speaker, x.code) for x in t.turns] == [("I", None), ("UH-ansatte Hege", "Va"),
+                                                       ("Den UH-ansatte Hege", "Va")]
+    with pytest.raises(RtaError, match="already a code or alias"):
+        load_registry_text(text.replace("{code: Vb, role: veileder}", "{code: Vb, role: veileder, aliases: [Va]}"),
+                           "informants.yaml")

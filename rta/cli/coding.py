@@ -495,6 +495,9 @@ def import_qdpx_cmd(
     source: Path = typer.Argument(..., help="A .qdpx exported by rta or another QDA tool."),
     coder: Optional[str] = typer.Option(None, help="Who imports (logged); codings whose user the file does not name "
                                                    "are credited to them too (default: $RTA_CODER or rta.toml)."),
+    speakers: Optional[Path] = typer.Option(None, "--speakers", help="YAML mapping speaker labels the registry does not "
+                                            "know to roles ('Speaker 1: skoleleder', 'Moderator: intervjuer'); "
+                                            "unmapped ones are registered with role ukjent."),
 ) -> None:
     """Import a REFI-QDA project in one transaction: its codebook (merged into the project's as a
     new version), its text sources (as transcripts, into imported/) and their coded selections
@@ -502,7 +505,7 @@ def import_qdpx_cmd(
     from rta.qdpx import import_qdpx
 
     project = open_project()
-    print_import(import_qdpx(project, source, coder=coder), source)
+    print_import(import_qdpx(project, source, coder=coder, speakers=speakers), source)
 
 
 def print_import(result, source: Path) -> None:
@@ -513,6 +516,12 @@ def print_import(result, source: Path) -> None:
     if result.codes_added or result.themes_added:
         echo(f"  codebook version {result.codebook_version}: {len(result.codes_added)} code(s) and "
              f"{len(result.themes_added)} theme(s) added")
+    if result.informants_added:
+        echo(f"  {len(result.informants_added)} speaker(s) registered in the informant registry: "
+             f"{', '.join(result.informants_added)} (map them to study codes: rta informants rename LABEL CODE)")
+    if result.unlabelled:
+        echo(f"  {len(result.unlabelled)} source(s) without speaker labels, read as one turn per paragraph: "
+             f"{', '.join(result.unlabelled)}")
     for conflict in result.conflicts:
         echo(f"  conflict: {conflict}", err=True)
     for note in result.notes:
