@@ -43,6 +43,7 @@ class CodebookMerge:
 
     text: str | None
     by_guid: dict[str, str]  # normalised GUID as the .qde writes it -> the project's code name
+    theme_by_guid: dict[str, str] = field(default_factory=dict)  # a Set's GUID -> the project's theme name
     codes_added: list[Code] = field(default_factory=list)
     themes_added: list[Theme] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
@@ -78,7 +79,7 @@ def merge_codebooks(current: Codebook, current_text: str, incoming: Any, root: E
     from rta.yamledit import append_items, dump_item
 
     by_guid = {_norm(c.guid): c.name for c in current.codes}
-    merge = CodebookMerge(None, dict(by_guid))
+    merge = CodebookMerge(None, dict(by_guid), {_norm(t.guid): t.name for t in current.themes})
     if incoming is None:
         return merge
     merge.notes.extend(n for n in incoming.notes if "not carried over" not in n and "no description" not in n
@@ -150,6 +151,7 @@ def merge_codebooks(current: Codebook, current_text: str, incoming: Any, root: E
             if extra:
                 merge.notes.append(f"theme '{kept.name}' is the project's (same GUID) and is kept as it is: "
                                    f"{len(extra)} code(s) the file puts in it are not added ({', '.join(extra)})")
+            merge.theme_by_guid[_norm(theme.guid)] = kept.name
             continue
         name = theme.name
         if fold(name) in theme_names:
@@ -169,6 +171,7 @@ def merge_codebooks(current: Codebook, current_text: str, incoming: Any, root: E
             new_theme.guid = derive_guid(label, "theme", name)
         guids_used.add(_norm(new_theme.guid))
         theme_names[fold(name)] = new_theme
+        merge.theme_by_guid[_norm(theme.guid)] = name
         merge.themes_added.append(new_theme)
 
     if not merge.codes_added and not merge.themes_added:

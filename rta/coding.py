@@ -343,8 +343,13 @@ def create_coding(
     memo: str | None = None,
     revision: int | None = None,
     basis: Basis | None = None,
+    imported: dict[str, Any] | None = None,
 ) -> int:
     """Record a coding of ``text[start:end]`` in the transcript's current revision and log it.
+
+    ``imported`` (``rta import-qdpx``): ``{"coder": ..., "created": ...}`` of a coding made in
+    another tool: the row keeps that coder and date, the event is ``coder``'s (who imported),
+    so the log says who coded and who imported.
 
     The span must lie inside one informant turn and not repeat an active coding of the same
     code (:class:`SpanError` otherwise: see :func:`split_span` for cutting a longer span).
@@ -383,16 +388,16 @@ def create_coding(
         "codebook_version, coder, created, status, origin, suggestion_id, memo, quote_sha256) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,'active',?,?,?,?)",
         (transcript_id, revision, start, end, line_start, line_end, turn["n"], code,
-         codebook_version, coder, now(), origin, suggestion_id, memo, digest),
+         codebook_version, (imported or {}).get("coder") or coder, (imported or {}).get("created") or now(), origin,
+         suggestion_id, memo, digest),
     )
     coding_id = int(cur.lastrowid)
-    store.log_event(
-        "coding.added",
-        {"coding": coding_id, "transcript": transcript_id, "revision": revision, "start": start, "end": end,
-         "code": code, "origin": origin, "suggestion": suggestion_id, "quote_sha256": digest,
-         "codebook_version": codebook_version, "memo_sha256": None if memo is None else sha256_text(memo)},
-        coder,
-    )
+    payload = {"coding": coding_id, "transcript": transcript_id, "revision": revision, "start": start, "end": end,
+               "code": code, "origin": origin, "suggestion": suggestion_id, "quote_sha256": digest,
+               "codebook_version": codebook_version, "memo_sha256": None if memo is None else sha256_text(memo)}
+    if imported:
+        payload["imported"] = {k: v for k, v in imported.items() if v is not None}
+    store.log_event("coding.added", payload, coder)
     return coding_id
 
 

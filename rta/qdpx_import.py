@@ -43,6 +43,18 @@ class QdpxImport:
     notes: list[str] = field(default_factory=list)  # remarks on the codebook and the sources
     informants_added: list[str] = field(default_factory=list)  # "Speaker 1 (ukjent)"
     unlabelled: list[str] = field(default_factory=list)  # sources read as paragraphs of one speaker
+    memos: int = 0
+    journal: int = 0
+    attributes: int = 0  # case variables carried over as informant attributes
+    warnings: list[str] = field(default_factory=list)
+    not_carried: dict[str, int] = field(default_factory=dict)  # what could not come in, with counts
+
+    def came_in(self) -> dict[str, int]:
+        """What came in, with counts (for the summary)."""
+        counts = {"transcripts": len(self.transcripts), "codings": self.codings, "codes": len(self.codes_added),
+                  "themes": len(self.themes_added), "memos": self.memos, "journal entries": self.journal,
+                  "informants": len(self.informants_added), "informant attributes": self.attributes}
+        return {k: v for k, v in counts.items() if v}
 
 
 @dataclass
@@ -52,25 +64,147 @@ class _Source:
     raw: str
 
 
-def _sources(zf: Any, names: dict[str, str], root: ET.Element, path: Path) -> list[_Source]:
+#: What REFI-QDA can hold that rta has no place for, by element: how the summary names it.
+NOT_CARRIED = {
+    "Link": "links", "Graph": "graphs", "PDFSource": "PDF sources", "PictureSource": "picture sources",
+    "AudioSource": "audio sources", "VideoSource": "video sources", "PictureSelection": "image selections",
+    "PDFSelection": "PDF selections", "AudioSelection": "audio selections", "VideoSelection": "video selections",
+    "MemberSource": "set members that are sources",
+}
+
+
+def _count(counts: dict[str, int], what: str, n: int = 1) -> None:
+    if n:
+        counts[what] = counts.get(what, 0) + n
+
+
+def _name_from_file(src: ET.Element) -> str:
+    for attr in ("plainTextPath", "richTextPath"):
+        ref = (src.get(attr) or "").split("://", 1)[-1].replace("\\", "/").rsplit("/", 1)[-1]
+        if ref:
+            return ref.rsplit(".", 1)[0] or ref
+    return src.get("guid") or "kilde"
+
+
+def _member(names: dict[str, str], ref: str) -> str | None:
+    """The zip member a source path names: ``internal://x.txt`` is ``sources/x.txt`` (any case)."""
+    kind, _, rest = ref.partition("://")
+    if not rest:
+        kind, rest = "internal", ref
+    if kind.lower() != "internal":
+        return None  # relative:// and absolute:// name files outside the .qdpx: never read
+    return next((k for k in (f"sources/{rest}".lower(), rest.lower()) if rest and k in names), None)
+
+
+def _docx_text(data: bytes, path: Path, member: str, max_bytes: int | None) -> str:
+    """The text of a Word source (richTextPath), paragraph by paragraph as ``rta add`` reads
+    a .docx; its own zip is checked for bombs and unsafe paths first."""
+    import io
+    import zipfile
+
+    from rta.qdpx import _check_archive, max_uncompressed_bytes
+    from rta.transcripts import _docx_lines
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as inner:
+            _check_archive(inner, path, max_uncompressed_bytes(max_bytes))
+        import docx
+
+        document = docx.Document(io.BytesIO(data))
+    except RtaError:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, lxml errors: a damaged Word file
+        raise RtaError(f"the Word source {member} cannot be read: {exc}", path=path,
+                       hint="export the project again (with plain-text sources if the tool offers it)") from None
+    return "\n".join(_docx_lines(document))
+
+
+def _sources(zf: Any, names: dict[str, str], root: ET.Element, path: Path, result: "QdpxImport",
+             max_bytes: int | None) -> list[_Source]:
+    """The text of every TextSource: ``plainTextPath`` (in the file), else ``PlainTextContent``,
+    else ``richTextPath`` (a .docx in the file). A source with no text, or only blanks, is
+    skipped with a warning (its selections counted as not carried over)."""
     out = []
     for src in (el for el in root.iter() if _local(el) == "TextSource"):
-        name = src.get("name") or src.get("guid") or "kilde"
+        name = " ".join((src.get("name") or "").split()) or _name_from_file(src)
         inline = next((el.text or "" for el in src if _local(el) == "PlainTextContent"), None)
-        ref = (src.get("plainTextPath") or "").split("://", 1)[-1]
-        key = next((k for k in (f"sources/{ref}".lower(), ref.lower()) if ref and k in names), None)
-        if key is not None:
+        plain = _member(names, src.get("plainTextPath") or "")
+        rich = _member(names, src.get("richTextPath") or "")
+        selections = sum(1 for el in src if _local(el) == "PlainTextSelection")
+        if plain is not None:
             try:
-                raw = _read_member(zf, names[key], path).decode("utf-8")
+                raw = _read_member(zf, names[plain], path).decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise RtaError(f"source '{name}' ({names[key]}) is not UTF-8: {exc.reason}", path=path,
+                raise RtaError(f"source '{name}' ({names[plain]}) is not UTF-8: {exc.reason}", path=path,
                                hint="export the project again with UTF-8 text sources") from None
         elif inline is not None:
             raw = inline
+        elif rich is not None and rich.endswith(".docx"):
+            raw = _docx_text(_read_member(zf, names[rich], path), path, names[rich], max_bytes)
+            result.warnings.append(f"source '{name}' has no plain text: read from its Word file {names[rich]} "
+                                   "(check its codings' spans)")
         else:
-            raise RtaError(f"source '{name}' has no text (plainTextPath {ref or '-'} not in the file)", path=path,
-                           hint="export the project again with its sources included")
+            where = src.get("plainTextPath") or src.get("richTextPath") or "-"
+            result.warnings.append(f"source '{name}' skipped: its text ({where}) is not in the file")
+            _count(result.not_carried, "sources without their text")
+            _count(result.not_carried, "selections in sources not imported", selections)
+            continue
+        if not raw.strip():
+            result.warnings.append(f"source '{name}' skipped: it is empty")
+            _count(result.not_carried, "empty sources")
+            _count(result.not_carried, "selections in sources not imported", selections)
+            continue
         out.append(_Source(src, name, raw))
+    return out
+
+
+def _notes(zf: Any, names: dict[str, str], root: ET.Element, path: Path) -> dict[str, ET.Element]:
+    return {_norm_guid(el.get("guid")): el for el in root.iter() if _local(el) == "Note"}
+
+
+def _note_text(zf: Any, names: dict[str, str], note: ET.Element, path: Path) -> str:
+    inline = next((el.text or "" for el in note if _local(el) == "PlainTextContent"), None)
+    if inline is not None:
+        return inline
+    member = _member(names, note.get("plainTextPath") or "")
+    if member is None:
+        return ""
+    return _read_member(zf, names[member], path).decode("utf-8", errors="replace").replace("\r\n", "\n")
+
+
+def _when(value: str | None) -> str | None:
+    """An xsd:dateTime as rta stamps times (UTC, seconds); None when absent or unreadable."""
+    from datetime import datetime, timezone
+
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _cases(root: ET.Element) -> dict[str, dict[str, Any]]:
+    """Each case's variables (name -> value), by case name: what becomes informant attributes."""
+    from rta.informants import squash
+
+    variables = {_norm_guid(v.get("guid")): v.get("name") or "" for v in root.iter() if _local(v) == "Variable"}
+    out: dict[str, dict[str, Any]] = {}
+    for case in (el for el in root.iter() if _local(el) == "Case"):
+        name = " ".join((case.get("name") or "").split())
+        values: dict[str, Any] = {}
+        for vv in (el for el in case if _local(el) == "VariableValue"):
+            ref = next((el for el in vv if _local(el) == "VariableRef"), None)
+            value = next((el.text for el in vv if _local(el).endswith("Value") and el.text is not None), None)
+            var = variables.get(_norm_guid(ref.get("targetGUID"))) if ref is not None else None
+            if var and value is not None:
+                values[var] = value.strip()
+        if name:
+            out[squash(name)] = {"name": name, "values": values}
     return out
 
 
@@ -116,29 +250,51 @@ def _source_cases(root: ET.Element, sources: list[_Source]) -> dict[int, str]:
     return {i: names[0] for i, names in found.items() if len(set(names)) == 1}
 
 
+def _not_carried(root: ET.Element, result: QdpxImport) -> None:
+    """Count what the file holds that rta has no place for (the summary lists it)."""
+    for el in root.iter():
+        tag = _local(el)
+        if tag in NOT_CARRIED:
+            _count(result.not_carried, NOT_CARRIED[tag])
+        elif tag == "TextSource":
+            _count(result.not_carried, "codings of whole sources", sum(1 for c in el if _local(c) == "Coding"))
+            _count(result.not_carried, "source variables", sum(1 for c in el if _local(c) == "VariableValue"))
+        elif tag == "Case":
+            _count(result.not_carried, "codes on cases", sum(1 for c in el if _local(c) == "CodeRef"))
+        elif tag == "PlainTextSelection":
+            _count(result.not_carried, "selection descriptions", sum(1 for c in el if _local(c) == "Description"))
+
+
 def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
                 max_bytes: int | None = None, speakers: str | Path | None = None) -> QdpxImport:
     """Import a ``.qdpx`` from another tool (see the module doc) in one transaction: its
-    codebook merged into the project's as a new version, each TextSource a transcript (it must
-    use speaker labels the registry knows), each coded PlainTextSelection manual codings.
+    codebook merged into the project's as a new version, each TextSource a transcript (labels
+    the registry does not know registered: :mod:`rta.speakers`), each coded PlainTextSelection
+    manual codings with the coder and date the file records, Notes as memos and journal
+    entries, Cases' variables as informant attributes. What cannot come in is counted.
 
     Refused (RtaError, nothing changed): a damaged or hostile file, a ``CodeRef`` to no code, a
-    source already in the project."""
+    selection outside its text, a source already in the project."""
     from rta.codebook import load_codebook
     from rta.codebook_changes import import_codebook
     from rta.codebook_merge import merge_codebooks
     from rta.coding import SpanError, create_coding, ensure_codebook_version, split_span
     from rta.fsutil import StagedWrites, recover_staged
+    from rta.memos import add_memo
     from rta.qdc import read_qdc
+    from rta.speakers import load_speaker_map, plan_speakers
     from rta.transcripts import parse_text
 
     path = Path(path)
+    result = QdpxImport([], 0, [])
     zf, names, root = _open_qdpx(path, max_bytes)
     local, norm = _local, _norm_guid
     with zf:
         qde_bytes = _read_member(zf, names[qde_member(names, path)], path)
-        sources = _sources(zf, names, root, path)
-        users = {norm(el.get("guid")): el.get("name") or el.get("id") or "" for el in root.iter() if local(el) == "User"}
+        sources = _sources(zf, names, root, path, result, max_bytes)
+        notes = {guid: (el, _note_text(zf, names, el, path)) for guid, el in _notes(zf, names, root, path).items()}
+    users = {norm(el.get("guid")): el.get("name") or el.get("id") or "" for el in root.iter() if local(el) == "User"}
+    _not_carried(root, result)
 
     label = _project_label(root, path)
     has_codebook = any(local(el) == "CodeBook" for el in root)
@@ -146,9 +302,11 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
     current = load_codebook(project.codebook_path)  # an invalid codebook is refused, listing its problems
     merge = merge_codebooks(current, project.codebook_path.read_text(encoding="utf-8-sig"), incoming, root, label,
                             project.codebook_path)
-    # every CodeRef must name a code: of the file's CodeBook, or (by GUID) of the project's
-    for src in sources:
+    # every CodeRef must name a code, every selection lie inside its text: checked before anything is written
+    texts = [_normalise_with_map(source.raw) for source in sources]
+    for src, (_text, mapping) in zip(sources, texts):
         for sel in (el for el in src.element if local(el) == "PlainTextSelection"):
+            _check_selection(sel, src.name, len(mapping) - 1, path)
             for cr in (c for cd in sel if local(cd) == "Coding" for c in cd if local(c) == "CodeRef"):
                 if merge.code_for(cr.get("targetGUID")) is None:
                     raise RtaError(f"<CodeRef targetGUID=\"{cr.get('targetGUID')}\"> in <PlainTextSelection "
@@ -157,27 +315,34 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
                                    path=path, hint="the file is damaged or incomplete; export the project again "
                                                    "with its codebook")
 
-    from rta.speakers import load_speaker_map, plan_speakers
-
-    texts = [_normalise_with_map(source.raw) for source in sources]
     registry_path = project.root / project.config.registry
     speaker_map = load_speaker_map(speakers, project.registry) if speakers is not None else {}
+    cases = _cases(root)
     plan = plan_speakers(project.registry, registry_path.read_text(encoding="utf-8-sig"), registry_path,
-                         [(s.name, t) for s, (t, _) in zip(sources, texts)], speaker_map, _source_cases(root, sources))
+                         [(s.name, t) for s, (t, _) in zip(sources, texts)], speaker_map, _source_cases(root, sources),
+                         {key: case["values"] for key, case in cases.items()})
     for i, speaker in plan.unlabelled.items():  # no labels (or text before the first): paragraphs of one speaker
         front = f"---\nunlabelled_speaker: {_yaml_scalar(speaker)}\n---\n"
         texts[i] = (front + texts[i][0], [m + len(front) for m in texts[i][1]])
+    result.attributes = sum(len(i.attributes) for i in plan.added)
+    _count(result.not_carried, "cases that name no speaker of the sources",
+           sum(1 for key in cases if plan.registry.informant(key) is None))
+    _count(result.not_carried, "case variables that differ from the registry's informant",
+           sum(_differing(project.registry, key, case["values"]) for key, case in cases.items()))
 
     store = project.store
     who = project.coder(coder)
     folder = project.root / "imported"
-    recovered = recover_staged(store, [folder, project.codebook_path.parent])  # a killed import: clean up
-    result = QdpxImport([], 0, [], recovered, codes_added=[c.name for c in merge.codes_added],
-                        themes_added=[t.name for t in merge.themes_added], conflicts=merge.conflicts,
-                        notes=merge.notes, unlabelled=[sources[i].name for i in sorted(plan.unlabelled)],
-                        informants_added=[f"{i.code} ({i.role})" for i in plan.added]
-                        + [f"{label} (intervjuer)" for label in plan.interviewers])
+    result.recovered = recover_staged(store, [folder, project.codebook_path.parent])  # a killed import: clean up
+    result.codes_added = [c.name for c in merge.codes_added]
+    result.themes_added = [t.name for t in merge.themes_added]
+    result.conflicts, result.notes = merge.conflicts, merge.notes
+    result.unlabelled = [sources[i].name for i in sorted(plan.unlabelled)]
+    result.informants_added = ([f"{i.code} ({i.role})" for i in plan.added]
+                               + [f"{label} (intervjuer)" for label in plan.interviewers])
     targets: dict[Path, str] = {}
+    first_coding: dict[str, int] = {}  # selection GUID -> the first coding made from it (its notes' target)
+    transcript_of: dict[str, str] = {}  # source GUID -> transcript id
     with StagedWrites() as staged:
         with store.transaction():
             version = ensure_codebook_version(store, project.codebook_path, who)
@@ -213,43 +378,122 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
                 staged.stage(file, data)
                 stored = project._store_transcript(file, transcript, who, False)
                 result.transcripts.append(stored.transcript_id)
+                transcript_of[norm(src.get("guid"))] = stored.transcript_id
                 for sel in (el for el in src if local(el) == "PlainTextSelection"):
-                    try:
-                        s, e = int(sel.get("startPosition", "")), int(sel.get("endPosition", ""))
-                    except ValueError:
-                        raise RtaError(f"<PlainTextSelection guid=\"{sel.get('guid')}\"> of source '{name}' has no "
-                                       "numeric startPosition/endPosition", path=path,
-                                       hint="the file is damaged; export the project again") from None
-                    if not (0 <= s < e < len(mapping)):
-                        raise RtaError(f"<PlainTextSelection guid=\"{sel.get('guid')}\"> of source '{name}' selects "
-                                       f"{s}-{e}, outside its text ({len(mapping) - 1} characters)", path=path,
-                                       hint="the selection does not belong to this text: export the project again")
-                    start, end = mapping[s], mapping[e]
+                    start, end = mapping[int(sel.get("startPosition"))], mapping[int(sel.get("endPosition"))]
                     try:  # one coding per informant turn the selection covers (rta.coding.split_span)
                         parts = split_span(store, stored.transcript_id, start, end)
                     except SpanError as exc:
                         result.skipped.append(f"{name}: selection {sel.get('guid')}: {exc.message}")
                         continue
                     for cd in (el for el in sel if local(el) == "Coding"):
+                        imported = {"coder": users.get(norm(cd.get("creatingUser") or sel.get("creatingUser"))) or None,
+                                    "created": _when(cd.get("creationDateTime") or sel.get("creationDateTime"))}
                         for cr in (el for el in cd if local(el) == "CodeRef"):
                             code = merge.code_for(cr.get("targetGUID"))
-                            by = users.get(norm(cd.get("creatingUser") or sel.get("creatingUser"))) or who
                             for part in parts:
                                 try:
-                                    create_coding(store, stored.transcript_id, part.start, part.end, code, by,
-                                                  version)
+                                    cid = create_coding(store, stored.transcript_id, part.start, part.end, code, who,
+                                                        version, imported=imported)
                                 except SpanError as exc:  # e.g. the same words coded twice with the code
                                     result.skipped.append(f"{name}: selection {sel.get('guid')}: {exc.message}")
                                     continue
+                                first_coding.setdefault(norm(sel.get("guid")), cid)
                                 result.codings += 1
+            _import_notes(store, root, notes, users, merge, first_coding, transcript_of, who, result, add_memo)
             store.log_event("qdpx.imported", {
                 "file": str(path), "transcripts": result.transcripts, "codings": result.codings,
                 "skipped": result.skipped, "codebook_version": version, "codes_added": result.codes_added,
                 "themes_added": result.themes_added, "conflicts": result.conflicts,
-                "informants_added": result.informants_added, "unlabelled": result.unlabelled}, who)
+                "informants_added": result.informants_added, "unlabelled": result.unlabelled,
+                "memos": result.memos, "journal": result.journal, "not_carried": result.not_carried}, who)
             staged.journal(store)
     project.__dict__["registry"] = plan.registry
     return result
+
+
+def _differing(registry: Any, label: str, values: dict[str, Any]) -> int:
+    """How many of a case's variables say something else than the registry's informant (an
+    informant already in the registry keeps its entry: they are not carried over)."""
+    inf = registry.informant(label)
+    if inf is None:
+        return 0
+    role_names = {registry.role_name(inf.role).casefold(), (inf.role or "").casefold()}
+    n = 0
+    for var, value in values.items():
+        key = var.casefold()
+        same = ((key in ("rolle", "role") and str(value).casefold() in role_names)
+                or (key in ("gruppe", "group") and str(value) == (inf.group or ""))
+                or str(inf.attributes.get(var, "\x00")) == str(value))
+        n += not same
+    return n
+
+
+def _check_selection(sel: ET.Element, source: str, length: int, path: Path) -> None:
+    """A selection's positions are whole numbers inside its source's text, or the file is refused."""
+    what = f"<PlainTextSelection guid=\"{sel.get('guid')}\"> of source '{source}'"
+    try:
+        s, e = int(sel.get("startPosition", "")), int(sel.get("endPosition", ""))
+    except ValueError:
+        raise RtaError(f"{what} has no numeric startPosition/endPosition", path=path,
+                       hint="the file is damaged; export the project again") from None
+    if not (0 <= s < e <= length):
+        raise RtaError(f"{what} selects {s}-{e}, outside its text ({length} characters)", path=path,
+                       hint="the selection does not belong to this text: export the project again")
+
+
+def _import_notes(store: Any, root: ET.Element, notes: dict[str, tuple[ET.Element, str]], users: dict[str, str],
+                  merge: Any, first_coding: dict[str, int], transcript_of: dict[str, str], who: str,
+                  result: QdpxImport, add_memo: Any) -> None:
+    """Notes become memos on what refers to them (a selection's or coding's NoteRef: its first
+    coding; a code's: the code; a source's: the transcript; a Set's MemberNote: the theme) and
+    journal entries (the project's NoteRefs, and notes nothing refers to)."""
+    used: set[str] = set()
+
+    def memo(kind: str, target: str | None, guid: str) -> None:
+        if guid not in notes:
+            _count(result.not_carried, "note references to no note")
+            return
+        el, text = notes[guid]
+        used.add(guid)
+        if not text.strip():
+            _count(result.not_carried, "empty notes")
+            return
+        add_memo(store, kind, target, text, who, imported={
+            "coder": users.get(_norm_guid(el.get("creatingUser"))) or None,
+            "created": _when(el.get("creationDateTime"))})
+        if kind == "journal":
+            result.journal += 1
+        else:
+            result.memos += 1
+
+    def refs(el: ET.Element, tag: str = "NoteRef") -> list[str]:
+        return [_norm_guid(r.get("targetGUID")) for r in el if _local(r) == tag]
+
+    for el in root.iter():
+        tag = _local(el)
+        if tag == "PlainTextSelection":
+            wanted = refs(el) + [g for cd in el if _local(cd) == "Coding" for g in refs(cd)]
+            cid = first_coding.get(_norm_guid(el.get("guid")))
+            for guid in wanted:
+                memo("coding", str(cid), guid) if cid is not None else memo("journal", None, guid)
+        elif tag == "Code":
+            name = merge.code_for(el.get("guid"))
+            for guid in refs(el):
+                memo("code", name, guid) if name else memo("journal", None, guid)
+        elif tag == "TextSource":
+            tid = transcript_of.get(_norm_guid(el.get("guid")))
+            for guid in refs(el):
+                memo("transcript", tid, guid) if tid else memo("journal", None, guid)
+        elif tag == "Set":
+            theme = merge.theme_by_guid.get(_norm_guid(el.get("guid")))
+            for guid in refs(el, "MemberNote"):
+                memo("theme", theme, guid) if theme else memo("journal", None, guid)
+    for guid in refs(root):
+        memo("journal", None, guid)
+    for guid in notes:
+        if guid not in used:
+            memo("journal", None, guid)
 
 
 def init_from_qdpx(root: str | Path, source: str | Path, name: str | None = None, coder: str | None = None,

@@ -18,7 +18,8 @@ What the log holds for each table:
   ``informant.renamed`` carries the new turn hash of every revision whose turns it re-attributed.
 * **codebook_versions, codes**: ``codebook.imported`` (content sha256, ``codes_sha256`` of the
   code rows; an older log: the codes are re-parsed from the stored content).
-* **codings**: ``coding.*``; line numbers and turn are re-derived from the revision text.
+* **codings**: ``coding.*``; line numbers and turn are re-derived from the revision text; a
+  coding (or memo) imported from another tool records its coder and date there (``imported``).
 * **suggestions**: ``suggestions.generated`` (the ids and a hash of the rows it inserted) and
   each ``suggestion.*`` decision; the rows as inserted are restored from the decisions and
   hashed again.
@@ -333,8 +334,7 @@ class _Replayer:
                           ("quote_sha256", "quote_sha256")):
             row[name] = Expect(p.get(key), seq, kind)
         row["status"] = Expect("active", seq, kind)
-        row["coder"] = Expect(coder, seq, kind)
-        row["created"] = Expect(ts, seq, kind, "time")
+        self._author(row, p, seq, ts, coder, kind)
         row["anchor_similarity"] = Expect(None, seq, kind)
         if "codebook_version" in p:
             row["codebook_version"] = Expect(p["codebook_version"], seq, kind)
@@ -347,6 +347,14 @@ class _Replayer:
             row["memo"] = Expect(memo, seq, kind, "equal" if memo is None else "sha256")
         else:
             row["memo"] = Expect(p.get("memo"), seq, kind)
+
+    def _author(self, row, p, seq, ts, coder, kind):
+        """Who wrote a coding or memo, and when: the event's coder and time, or, for one
+        imported from another tool (``imported``), the coder and date recorded there."""
+        imported = p.get("imported") if isinstance(p.get("imported"), dict) else {}
+        row["coder"] = Expect(imported.get("coder") or coder, seq, kind)
+        row["created"] = (Expect(imported["created"], seq, kind) if imported.get("created")
+                          else Expect(ts, seq, kind, "time"))
 
     def _coding_removed(self, seq, ts, coder, phase, kind, p):
         row = self._coding(seq, kind, p)
@@ -627,8 +635,7 @@ class _Replayer:
         else:
             row["text"] = Expect(p.get("text"), seq, kind)
         row["phase"] = Expect(phase, seq, kind)
-        row["coder"] = Expect(coder, seq, kind)
-        row["created"] = Expect(ts, seq, kind, "time")
+        self._author(row, p, seq, ts, coder, kind)
 
     _journal_added = _memo_added
 

@@ -105,6 +105,13 @@ def plan_speakers(registry: Registry, registry_text: str, registry_path: str | P
             reg = Registry(reg.name, reg.roles, reg.informants, [*reg.interviewer_labels, label], reg.path)
             return
         group = mapped.get("group")
+        attrs = dict(attributes.get(squash(label), {}))
+        for key in [k for k in attrs if k.casefold() in ("rolle", "role")]:  # rta's own case variables
+            by_name = {r.name.casefold(): r.key for r in reg.roles} | {r.key.casefold(): r.key for r in reg.roles}
+            if role is None and str(attrs[key]).casefold() in by_name:
+                role = by_name[str(attrs.pop(key)).casefold()]
+        for key in [k for k in attrs if k.casefold() in ("gruppe", "group")]:
+            group = group or attrs.pop(key)
         if role is None:
             roles = reg.matching_roles(label)
             if len(roles) == 1:
@@ -113,8 +120,7 @@ def plan_speakers(registry: Registry, registry_text: str, registry_path: str | P
                 role = UNKNOWN_ROLE
         code = " ".join(str(mapped.get("code") or label).split())
         aliases = (label,) if squash(code) != squash(label) else ()
-        informant = Informant(code, role, str(group) if group else None, dict(attributes.get(squash(label), {})),
-                              aliases)
+        informant = Informant(code, role, str(group) if group else None, attrs, aliases)
         plan.added.append(informant)
         reg = Registry(reg.name, reg.roles, [*reg.informants, informant], reg.interviewer_labels, reg.path)
 

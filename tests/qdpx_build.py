@@ -20,14 +20,31 @@ def make_qdpx(path: Path, qde: str | bytes, sources: dict[str, str | bytes] | No
     return path
 
 
-def qdpx_from_folder(style: str, out_dir: Path) -> Path:
-    """Zip ``tests/data/qdpx/STYLE/`` (every file, bytes as they are) into ``out_dir/STYLE.qdpx``."""
+def qdpx_from_folder(style: str, out_dir: Path, extra: dict[str, bytes] | None = None) -> Path:
+    """Zip ``tests/data/qdpx/STYLE/`` (every file, bytes as they are, plus ``extra`` members) into
+    ``out_dir/STYLE.qdpx``."""
     folder = QDPX_DATA / style
     out = out_dir / f"{style}.qdpx"
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for file in sorted(p for p in folder.rglob("*") if p.is_file()):
             zf.writestr(file.relative_to(folder).as_posix(), file.read_bytes())
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data)
     return out
+
+
+def docx_bytes(paragraphs: list[str]) -> bytes:
+    """A small Word file with these paragraphs (a source exported with richTextPath only)."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
 
 
 def project_qde(body: str, name: str = "Importtest") -> str:

@@ -214,3 +214,33 @@ def test_export_validates_when_the_schema_is_found_and_says_so_when_not(project,
     assert code == 0 and "not checked against Project.xsd" in err
     with zipfile.ZipFile(tmp_path / "b.qdpx") as zf:
         assert "project.qde" in zf.namelist()
+
+
+def test_a_round_trip_rta_qdpx_new_project_keeps_codings_coders_dates_memos_journal_themes_informants(
+        exported, tmp_path, capsys):
+    from rta.audit import audit
+    from rta.coding import query_codings, theme_map
+    from rta.memos import all_memos
+    from rta.project import Project
+    from test_store_fixtures import run
+
+    project, out = exported
+    code, stdout, err = run(["init", str(tmp_path / "kopi"), "--from", str(out), "--coder", "mottaker"], capsys)
+    assert code == 0, err
+    assert "not carried over: nothing" in stdout
+    copy = Project.open(tmp_path / "kopi")
+
+    def codings(p):
+        return {(v.transcript_id, v.quote, v.code, v.coder, v.created, v.informant, v.role, v.group, tuple(v.themes))
+                for v in query_codings(p.store)}
+
+    def memos(p):  # a memo written with 'rta code --memo' comes back as a memo on the coding
+        return sorted((m.target_kind, m.text, m.coder, m.created) for m in all_memos(p.store))
+
+    assert codings(copy) == codings(project) and len(codings(copy)) == 2
+    assert memos(copy) == memos(project)
+    assert theme_map(copy.store) == theme_map(project.store)
+    assert {(i.code, i.role, i.group) for i in copy.registry.informants} >= {("S1", "skoleeier", "kommune 1"),
+                                                                             ("R2.1", "skoleleder", "kommune 2")}
+    assert audit(copy).ok
+    copy.close()

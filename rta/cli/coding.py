@@ -526,5 +526,14 @@ def print_import(result, source: Path) -> None:
         echo(f"  conflict: {conflict}", err=True)
     for note in result.notes:
         echo(f"  note: {note}", err=True)
+    for warning in result.warnings:
+        echo(f"  warning: {warning}", err=True)
     for reason in result.skipped:
         echo(f"  skipped: {reason}", err=True)
+    echo("came in: " + (", ".join(f"{n} {what}" for what, n in result.came_in().items()) or "nothing"))
+    if result.skipped:
+        result.not_carried["selections skipped (see 'skipped' above)"] = len(result.skipped)
+    if result.not_carried:
+        echo("not carried over: " + ", ".join(f"{n} {what}" for what, n in sorted(result.not_carried.items())))
+    else:
+        echo("not carried over: nothing")
