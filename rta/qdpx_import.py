@@ -46,6 +46,7 @@ class QdpxImport:
     memos: int = 0
     journal: int = 0
     attributes: int = 0  # case variables carried over as informant attributes
+    adjusted: int = 0  # selections that began in a speaker label, moved to the turn's text (logged)
     warnings: list[str] = field(default_factory=list)
     not_carried: dict[str, int] = field(default_factory=dict)  # what could not come in, with counts
 
@@ -386,6 +387,8 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
                     except SpanError as exc:
                         result.skipped.append(f"{name}: selection {sel.get('guid')}: {exc.message}")
                         continue
+                    if parts[0].adjusted:
+                        result.adjusted += 1
                     for cd in (el for el in sel if local(el) == "Coding"):
                         imported = {"coder": users.get(norm(cd.get("creatingUser") or sel.get("creatingUser"))) or None,
                                     "created": _when(cd.get("creationDateTime") or sel.get("creationDateTime"))}
@@ -394,7 +397,7 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
                             for part in parts:
                                 try:
                                     cid = create_coding(store, stored.transcript_id, part.start, part.end, code, who,
-                                                        version, imported=imported)
+                                                        version, imported=imported, adjusted=part.adjusted)
                                 except SpanError as exc:  # e.g. the same words coded twice with the code
                                     result.skipped.append(f"{name}: selection {sel.get('guid')}: {exc.message}")
                                     continue
@@ -406,7 +409,8 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
                 "skipped": result.skipped, "codebook_version": version, "codes_added": result.codes_added,
                 "themes_added": result.themes_added, "conflicts": result.conflicts,
                 "informants_added": result.informants_added, "unlabelled": result.unlabelled,
-                "memos": result.memos, "journal": result.journal, "not_carried": result.not_carried}, who)
+                "memos": result.memos, "journal": result.journal, "adjusted": result.adjusted,
+                "not_carried": result.not_carried}, who)
             staged.journal(store)
     project.__dict__["registry"] = plan.registry
     return result

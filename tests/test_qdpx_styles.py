@@ -147,3 +147,21 @@ def test_an_imported_coder_or_date_edited_afterwards_is_caught_by_the_audit(fres
     report = audit(Project.open(fresh.root))
     assert [(f.ids.get("table"), f.ids.get("field")) for f in report.failures] == [(table, field)]
     assert "the log says" in report.failures[0].cause
+
+
+def test_qc_line_level_selections_start_where_the_turns_text_begins_and_the_log_says_so(fresh, tmp_path, capsys):
+    import json
+
+    project, out, _err = _import(capsys, fresh, qdpx_from_folder("qc", tmp_path))
+    got = {(v.quote, v.code, v.informant, v.line_start, v.line_end) for v in query_codings(project.store)}
+    assert got == {("Den var nyttig for ledergruppa.", "Nytte", "R4", 2, 2),
+                   ("Den var nyttig for ledergruppa.\nVi fikk hjelp til å lage en plan.", "Planarbeid", "R4", 2, 3)}
+    text = project.store.transcript_text("rektor-4")
+    logged = [json.loads(r[0]) for r in project.store.conn.execute(
+        "SELECT payload FROM events WHERE kind = 'coding.added' ORDER BY seq")]
+    for payload in logged:
+        asked = payload["adjusted"]["requested"]
+        assert text[asked[0]:].startswith("R4: [00:02:10] Den var")  # the line as qc selected it
+        assert payload["start"] == payload["adjusted"]["moved_to"] == text.index("Den var")
+        assert "speaker label or timestamp of turn 2 (R4)" in payload["adjusted"]["reason"]
+    assert "2 selection(s) began inside a speaker label or timestamp" in out

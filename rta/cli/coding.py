@@ -111,7 +111,8 @@ def code(
     with store.transaction():
         parts = split_span(store, transcript, start, end, basis=basis)
         version = ensure_codebook_version(store, project.codebook_path, who)
-        ids = [create_coding(store, transcript, p.start, p.end, code_name, who, version, memo=memo, basis=basis)
+        ids = [create_coding(store, transcript, p.start, p.end, code_name, who, version, memo=memo, basis=basis,
+                             adjusted=p.adjusted)
                for p in parts]
     text = store.transcript_text(transcript, rev)
     crossed = store.conn.execute(
@@ -530,6 +531,9 @@ def print_import(result, source: Path) -> None:
         echo(f"  warning: {warning}", err=True)
     for reason in result.skipped:
         echo(f"  skipped: {reason}", err=True)
+    if result.adjusted:
+        echo(f"  {result.adjusted} selection(s) began inside a speaker label or timestamp: each starts where its "
+             "turn's text begins (logged with the coding)")
     echo("came in: " + (", ".join(f"{n} {what}" for what, n in result.came_in().items()) or "nothing"))
     if result.skipped:
         result.not_carried["selections skipped (see 'skipped' above)"] = len(result.skipped)
