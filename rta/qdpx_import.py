@@ -146,7 +146,11 @@ def _sources(zf: Any, names: dict[str, str], root: ET.Element, path: Path, resul
                                    "(check its codings' spans)")
         else:
             where = src.get("plainTextPath") or src.get("richTextPath") or "-"
-            result.warnings.append(f"source '{name}' skipped: its text ({where}) is not in the file")
+            if where.lower().startswith("internal://") or "://" not in where:
+                raise RtaError(f"<TextSource name=\"{name}\"> has no text: {where} is not in the file", path=path,
+                               hint="the file is damaged or incomplete: export the project again with its sources")
+            result.warnings.append(f"source '{name}' skipped: its text ({where}) is outside the file "
+                                   "(rta reads only what the .qdpx holds)")
             _count(result.not_carried, "sources without their text")
             _count(result.not_carried, "selections in sources not imported", selections)
             continue
