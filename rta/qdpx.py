@@ -62,8 +62,29 @@ def _ts(value: str | None) -> str:
     return value or now()
 
 
-def build_project(store: Store, role_name: Callable[[str | None], str] | None = None) -> tuple[bytes, dict[str, str], QdpxSummary]:
-    """``project.qde`` bytes, the source texts by file name, and a summary (path unset)."""
+#: How ``rta export qdpx --selection-names`` names each coded selection: by its code and words
+#: (default), or by its line (``line:12``, ``line:12-14``) for tools that code by line.
+SELECTION_NAMES = ("code", "line")
+
+
+def split_front_matter(text: str) -> tuple[str, int]:
+    """(the YAML between a transcript's ``---`` lines, the offset where its body begins);
+    ('', 0) for a text without front matter."""
+    import re
+
+    if not text.startswith("---\n"):
+        return "", 0
+    m = re.search(r"^(?:---|\.\.\.)[ \t]*$\n?", text[4:], re.MULTILINE)
+    return (text[4:4 + m.start()], 4 + m.end()) if m else ("", 0)
+
+
+def build_project(store: Store, role_name: Callable[[str | None], str] | None = None,
+                  selection_names: str = "code") -> tuple[bytes, dict[str, str], QdpxSummary]:
+    """``project.qde`` bytes, the source texts by file name, and a summary (path unset).
+
+    A source's text is the transcript's without its YAML front matter (other tools would show it
+    as text): the front matter goes to the source's ``Description`` and, value by value, to
+    source variables, and every offset is counted from where the body begins."""
     from rta.codebook import Code, Theme, derive_guid, parse_codebook
     from rta.qdc import PROJECT_NS, codebook_to_element, sets_element, to_xml_bytes
 
@@ -151,6 +172,7 @@ def build_project(store: Store, role_name: Callable[[str | None], str] | None = 
     case_sources: dict[str, set[str]] = {}
     case_selections: dict[str, list[str]] = {}
     selections = 0
+    source_values: dict[str, list[tuple[str, str]]] = {}
     for t in transcripts:
         sguid = source_guid[t["id"]]
         attrs = {"guid": sguid, "name": t["id"], "plainTextPath": f"internal://{sguid}.txt",
@@ -158,7 +180,12 @@ def build_project(store: Store, role_name: Callable[[str | None], str] | None = 
         if t["coder"] in user_guid:
             attrs["creatingUser"] = user_guid[t["coder"]]
         src = ET.SubElement(sources_el, q("TextSource"), attrs)
-        files[f"{sguid}.txt"] = t["text"]
+        front, body = split_front_matter(t["text"])
+        files[f"{sguid}.txt"] = t["text"][body:]
+        if front.strip():
+            ET.SubElement(src, q("Description")).text = FRONT_MATTER_NOTE + front
+            source_values[sguid] = _scalar_values(front)
+        line_base = t["text"].count("\n", 0, body)
         for inf in store.conn.execute(
             "SELECT DISTINCT informant FROM turns WHERE transcript_id=? AND revision=? AND informant IS NOT NULL",
             (t["id"], t["revision"])):
@@ -171,8 +198,12 @@ def build_project(store: Store, role_name: Callable[[str | None], str] | None = 
             selguid = _guid(name, "selection", c["id"])
             quote = t["text"][c["start"]:c["end"]]
             short = " ".join(quote.split())
-            attrs = {"guid": selguid, "name": f"{c['code']}: {short[:60]}", "startPosition": str(c["start"]),
-                     "endPosition": str(c["end"]), "creationDateTime": _ts(c["created"])}
+            label = f"{c['code']}: {short[:60]}"
+            if selection_names == "line":
+                a, b = c["line_start"] - line_base, c["line_end"] - line_base
+                label = f"line:{a}" if a == b else f"line:{a}-{b}"
+            attrs = {"guid": selguid, "name": label, "startPosition": str(c["start"] - body),
+                     "endPosition": str(c["end"] - body), "creationDateTime": _ts(c["created"])}
             if c["coder"] in user_guid:
                 attrs["creatingUser"] = user_guid[c["coder"]]
             sel = ET.SubElement(src, q("PlainTextSelection"), attrs)
@@ -189,11 +220,24 @@ def build_project(store: Store, role_name: Callable[[str | None], str] | None = 
         for guid in notes_on.get(("transcript", t["id"]), []):
             ET.SubElement(src, q("NoteRef"), {"targetGUID": guid})
 
-    # variables and cases
+    # variables (the front matter's values as source variables) and cases
+    keys = list(dict.fromkeys(k for values in source_values.values() for k, _ in values))
+    source_var = {k: _guid(name, "variable", f"kilde:{k}") for k in keys}
+    for src in sources_el:
+        for key, value in source_values.get(src.get("guid") or "", []):
+            vv = ET.SubElement(src, q("VariableValue"))
+            ET.SubElement(vv, q("VariableRef"), {"targetGUID": source_var[key]})
+            ET.SubElement(vv, q("TextValue")).text = value
     informants = store.conn.execute("SELECT code, role, grp FROM informants ORDER BY position, code").fetchall()
     speaking = [i for i in informants if i["code"] in case_sources]
-    if speaking:
+    if keys:
         variables = ET.SubElement(root, q("Variables"))
+        for key in keys:
+            ET.SubElement(variables, q("Variable"), {"guid": source_var[key], "name": key, "typeOfVariable": "Text"})
+    if speaking:
+        variables = root.find(q("Variables"))
+        if variables is None:
+            variables = ET.SubElement(root, q("Variables"))
         role_var, group_var = _guid(name, "variable", "rolle"), _guid(name, "variable", "gruppe")
         for guid, vname, desc in ((role_var, "Rolle", "Informantens rolle (Skoleeier, Skoleleder, Veileder ...)"),
                                   (group_var, "Gruppe", "Kommune eller annen gruppe; tom for veiledere")):
@@ -238,6 +282,25 @@ def build_project(store: Store, role_name: Callable[[str | None], str] | None = 
     return to_xml_bytes(root, PROJECT_NS), files, summary
 
 
+#: The first line of a source's Description that holds its transcript's front matter: rta's
+#: import puts the front matter back in front of the text (offsets follow).
+FRONT_MATTER_NOTE = "rta-front-matter:\n"
+
+
+def _scalar_values(front: str) -> list[tuple[str, str]]:
+    """The front matter's single values (id, date, group, interviewer, ...) as text."""
+    from rta.yamlutil import load_yaml_text
+
+    try:
+        data = load_yaml_text(front)
+    except RtaError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    return [(str(k), str(v)) for k, v in data.items()
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool) and not str(k).startswith("_")]
+
+
 def _origin() -> str:
     from rta import __version__
 
@@ -245,12 +308,12 @@ def _origin() -> str:
 
 
 def export_qdpx(store: Store, out: str | Path, role_name: Callable[[str | None], str] | None = None,
-                xsd: str | Path | None = None) -> QdpxSummary:
+                xsd: str | Path | None = None, selection_names: str = "code") -> QdpxSummary:
     """Write the project as a ``.qdpx`` after validating ``project.qde`` against Project.xsd
     when the schema is found (:func:`rta.qdc.find_xsd`; an invalid file is never written)."""
     from rta.qdc import find_xsd, validate_xml
 
-    qde, files, summary = build_project(store, role_name)
+    qde, files, summary = build_project(store, role_name, selection_names)
     xsd = xsd or find_xsd("Project.xsd")
     problems = validate_xml(qde, xsd) if xsd is not None else []
     summary.validated = xsd is not None

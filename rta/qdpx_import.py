@@ -236,6 +236,19 @@ def _normalise_with_map(raw: str) -> tuple[str, list[int]]:
     return "".join(out), mapping
 
 
+def _restore_front_matter(src: ET.Element, text: str, mapping: list[int]) -> tuple[str, list[int]]:
+    """rta's export moves a transcript's front matter to the source's Description (other tools
+    would show it as text): put it back in front of the text, the offsets following."""
+    from rta.qdpx import FRONT_MATTER_NOTE
+
+    desc = next((el.text or "" for el in src if _local(el) == "Description"), "")
+    if not desc.startswith(FRONT_MATTER_NOTE) or text.startswith("---\n"):
+        return text, mapping
+    body = desc[len(FRONT_MATTER_NOTE):].replace("\r\n", "\n")
+    front = "---\n" + body + ("" if body.endswith("\n") else "\n") + "---\n"
+    return front + text, [m + len(front) for m in mapping]
+
+
 def _project_label(root: ET.Element, path: Path) -> str:
     """A short name for the other project (for code names kept apart): its ``@name`` or the file's."""
     name = " ".join((root.get("name") or "").split())
@@ -263,7 +276,11 @@ def _not_carried(root: ET.Element, result: QdpxImport) -> None:
             _count(result.not_carried, NOT_CARRIED[tag])
         elif tag == "TextSource":
             _count(result.not_carried, "codings of whole sources", sum(1 for c in el if _local(c) == "Coding"))
-            _count(result.not_carried, "source variables", sum(1 for c in el if _local(c) == "VariableValue"))
+            from rta.qdpx import FRONT_MATTER_NOTE
+
+            desc = next((c.text or "" for c in el if _local(c) == "Description"), "")
+            if not desc.startswith(FRONT_MATTER_NOTE):  # rta's own: the front matter comes back whole
+                _count(result.not_carried, "source variables", sum(1 for c in el if _local(c) == "VariableValue"))
         elif tag == "Case":
             _count(result.not_carried, "codes on cases", sum(1 for c in el if _local(c) == "CodeRef"))
         elif tag == "PlainTextSelection":
@@ -308,7 +325,7 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
     merge = merge_codebooks(current, project.codebook_path.read_text(encoding="utf-8-sig"), incoming, root, label,
                             project.codebook_path)
     # every CodeRef must name a code, every selection lie inside its text: checked before anything is written
-    texts = [_normalise_with_map(source.raw) for source in sources]
+    texts = [_restore_front_matter(source.element, *_normalise_with_map(source.raw)) for source in sources]
     for src, (_text, mapping) in zip(sources, texts):
         for sel in (el for el in src.element if local(el) == "PlainTextSelection"):
             _check_selection(sel, src.name, len(mapping) - 1, path)

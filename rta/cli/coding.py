@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from rta.cli.app import (app, echo, export_app, format_option, journal_app, memo_app, open_project, output_file,
+from rta.cli.app import (app, choice, echo, export_app, format_option, journal_app, memo_app, open_project, output_file,
                          since_time, whole_number)
 from rta.errors import AuditFailure, RtaError
 from rta.textsafe import RAW_CELLS_HELP
@@ -473,13 +473,16 @@ def export_quotes_cmd(
 @export_app.command("qdpx")
 def export_qdpx_cmd(
     output: Path = typer.Argument(..., parser=output_file, help="The .qdpx file to write."),
+    selection_names: str = typer.Option("code", "--selection-names", parser=choice("code", "line", what="naming"),
+                                        metavar="code|line", help="Name each coded selection by its code and words "
+                                        "(code) or by its line, line:N (for tools that code by line)."),
 ) -> None:
     """A REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA, QualCoder: validated against
     Project.xsd before it is written when the schema is at hand ($RTA_REFI_QDA_DIR)."""
     from rta.qdpx import export_qdpx
 
     project = open_project()
-    s = export_qdpx(project.store, output, role_name=project.registry.role_name)
+    s = export_qdpx(project.store, output, role_name=project.registry.role_name, selection_names=selection_names)
     echo(f"wrote {output}: {s.sources} source(s), {s.selections} coded selection(s), {s.codes} code(s), "
          f"{s.cases} case(s), {s.users} user(s), {s.notes} note(s)")
     if s.skipped:
