@@ -214,26 +214,47 @@ def _cases(root: ET.Element) -> dict[str, dict[str, Any]]:
 
 
 def _normalise_with_map(raw: str) -> tuple[str, list[int]]:
-    """The text as rta stores it (no BOM, LF line ends) and, for every offset of ``raw``
-    (without its BOM) up to its length, the matching offset in that text."""
+    """The text as rta stores it (:func:`rta.transcripts.normalise_text`: no BOM or other format
+    characters, LF line ends, NFC) and, for every offset of ``raw`` (without a leading BOM) up to
+    its length, the
+    matching offset in that text (an offset inside a character NFC composes, or on a dropped
+    character, maps to where that character now stands)."""
+    from rta.transcripts import _FORMAT_CHARS, normalise_text
+
     if raw.startswith("\ufeff"):
-        raw = raw[1:]
+        raw = raw[1:]  # a file's BOM is no character of the text: positions count from after it
     out: list[str] = []
     mapping: list[int] = []
     i, n = 0, len(raw)
     while i < n:
         ch = raw[i]
-        mapping.append(len(out))
-        if ch == "\r":
-            if i + 1 < n and raw[i + 1] == "\n":
-                i += 1  # '\r\n': both map to the one '\n'
-                mapping.append(len(out))
+        if ch == "\r" and i + 1 < n and raw[i + 1] == "\n":
+            mapping += [len(out), len(out)]  # '\r\n': both map to the one '\n'
             out.append("\n")
+            i += 2
+            continue
+        if ch in "\r\u2028\u2029":
+            mapping.append(len(out))
+            out.append("\n")
+        elif _FORMAT_CHARS.match(ch):
+            mapping.append(len(out))  # dropped (a BOM, a soft hyphen, a bidi mark)
+        elif unicodedata.combining(ch) and out:
+            mapping.append(len(out) - 1)  # composes with the character before it (NFD from macOS)
+            composed = unicodedata.normalize("NFC", out[-1] + ch)
+            if len(composed) == 1:
+                out[-1] = composed
+            else:
+                out.append(ch)
         else:
+            mapping.append(len(out))
             out.append(ch)
         i += 1
     mapping.append(len(out))
-    return "".join(out), mapping
+    text = "".join(out)
+    if normalise_text(text) != text:  # a composition this simple rule does not make: refuse, never guess
+        raise RtaError("a source's text cannot be normalised (Unicode NFC) with its offsets kept",
+                       hint="export the project again with the texts in Unicode NFC")
+    return text, mapping
 
 
 def _restore_front_matter(src: ET.Element, text: str, mapping: list[int]) -> tuple[str, list[int]]:
@@ -378,9 +399,6 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
             store.sync_informants(plan.registry, who)
             for source, (text, mapping) in zip(sources, texts):
                 src, name = source.element, source.name
-                if not unicodedata.is_normalized("NFC", text):
-                    raise RtaError(f"source '{name}' is not in Unicode NFC, so its offsets cannot be mapped safely",
-                                   path=path)
                 stem = ("".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip("-.") or "kilde")[:100]
                 file = folder / f"{stem}.txt"
                 if file in targets:

@@ -318,3 +318,23 @@ def test_aliases_in_the_registry_make_label_variants_one_informant(tmp_path):
     with pytest.raises(RtaError, match="already a code or alias"):
         load_registry_text(text.replace("{code: Vb, role: veileder}", "{code: Vb, role: veileder, aliases: [Va]}"),
                            "informants.yaml")
+
+
+def test_decomposed_letters_and_invisible_characters_keep_the_selections_on_their_words(tmp_path):
+    import unicodedata
+
+    raw = ("I: Hva\u00ad skjedde?\r\n"
+           + unicodedata.normalize("NFD", "S1: Vi måtte bytte rektor, og \u200bdet tok tid å få ro.\r\n"))
+    quote = unicodedata.normalize("NFD", "det tok tid å få ro.")
+    start = raw.index(quote) - 1  # the zero-width space before it
+    body = ('<Sources><TextSource guid="3a000000-0000-4000-8000-000000000001" name="mac" '
+            'plainTextPath="internal://mac.txt"><PlainTextSelection guid="3b000000-0000-4000-8000-000000000001" '
+            f'startPosition="{start}" endPosition="{start + 1 + len(quote)}"><Coding '
+            'guid="3c000000-0000-4000-8000-000000000001"><CodeRef targetGUID="6c5f96a4-e92e-45fd-93d1-a551a48a8438"/>'
+            "</Coding></PlainTextSelection></TextSource></Sources>")
+    project = Project.init(tmp_path / "studie", name="Mac", coder="mottaker")
+    import_qdpx(project, make_qdpx(tmp_path / "mac.qdpx", project_qde(body), {"sources/mac.txt": raw}))
+    (view,) = query_codings(project.store)
+    assert (view.quote, view.code) == ("det tok tid å få ro.", "Anerkjennelse")
+    assert project.store.transcript_text("mac") == "I: Hva skjedde?\nS1: Vi måtte bytte rektor, og det tok tid å få ro.\n"
+    project.close()
