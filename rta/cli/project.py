@@ -56,7 +56,7 @@ def init(
         echo(f"warning: your umask {current_umask():03o} takes write access away from the group; "
              "run 'umask 007' in the shell where the team uses rta", err=True)
     echo(f"  registry: {project.config.registry}   codebook: {project.config.codebook}   coder: {project.config.coder}")
-    echo(f"next: cd {directory} && rta add TRANSCRIPTS...")
+    echo(f"next: cd {directory} && " + ("rta audit" if from_qdpx is not None else "rta add TRANSCRIPTS..."))
 
 
 @app.command()
