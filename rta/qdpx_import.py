@@ -7,8 +7,13 @@ Taguette, AQDA or rta, and brings in, in one store transaction:
   kept apart under a parent-path name and listed);
 * each **TextSource** as a transcript in ``imported/`` (the text as the tool stored it,
   normalised; offsets mapped onto it);
+* its **speakers**, whatever their labels (:mod:`rta.speakers`: unknown labels registered as
+  informants, a source without labels read as paragraphs of one speaker);
 * each coded **PlainTextSelection** as codings, one per informant turn it covers
-  (:func:`rta.coding.split_span`), their code found by ``CodeRef/@targetGUID``.
+  (:func:`rta.coding.split_span`), their code found by ``CodeRef/@targetGUID``, their coder and
+  date as the file records them (the log says who imported);
+* ``Notes`` as memos and journal entries, ``Cases``' variables as informant attributes; what has
+  no place in rta (links, graphs, media sources ...) is counted in :attr:`QdpxImport.not_carried`.
 
 The file is read leniently (``Sources/`` or ``sources/``, any ``.qde`` name, a BOM, CRLF) but a
 damaged or hostile one is refused before anything is touched (:func:`rta.qdpx._open_qdpx`). The
@@ -163,7 +168,7 @@ def _sources(zf: Any, names: dict[str, str], root: ET.Element, path: Path, resul
     return out
 
 
-def _notes(zf: Any, names: dict[str, str], root: ET.Element, path: Path) -> dict[str, ET.Element]:
+def _notes(root: ET.Element) -> dict[str, ET.Element]:
     return {_norm_guid(el.get("guid")): el for el in root.iter() if _local(el) == "Note"}
 
 
@@ -335,7 +340,7 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
     with zf:
         qde_bytes = _read_member(zf, names[qde_member(names, path)], path)
         sources = _sources(zf, names, root, path, result, max_bytes)
-        notes = {guid: (el, _note_text(zf, names, el, path)) for guid, el in _notes(zf, names, root, path).items()}
+        notes = {guid: (el, _note_text(zf, names, el, path)) for guid, el in _notes(root).items()}
     users = {norm(el.get("guid")): el.get("name") or el.get("id") or "" for el in root.iter() if local(el) == "User"}
     _not_carried(root, result)
 

@@ -78,6 +78,12 @@ def _body_offset(text: str) -> int:
     return 4 + m.end() if m else 0
 
 
+def _interviewer(front: str) -> list[str]:
+    """The ``interviewer:`` a transcript's front matter names (its label is no informant's)."""
+    m = re.search(r"^interviewer[ \t]*:[ \t]*[\"']?([^\"'\n#]+?)[\"']?[ \t]*$", front, re.MULTILINE)
+    return [m.group(1)] if m else []
+
+
 def plan_speakers(registry: Registry, registry_text: str, registry_path: str | Path,
                   sources: list[tuple[str, str]], speaker_map: dict[str, dict[str, Any]] | None = None,
                   source_cases: dict[int, str] | None = None, attributes: dict[str, dict[str, Any]] | None = None,
@@ -126,16 +132,17 @@ def plan_speakers(registry: Registry, registry_text: str, registry_path: str | P
 
     for index, (name, text) in enumerate(sources):
         body = _body_offset(text)
+        extra = _interviewer(text[:body])
         first = None
         for m in HEAD_LINES.finditer(text, body):
             head = head_of(m)
-            if head is None or not looks_like_label(head.label, reg):
+            if head is None or not looks_like_label(head.label, reg, extra):
                 continue
             first = m.start() if first is None else first
             try:
-                resolve(head.label, reg)
+                resolve(head.label, reg, extra)
             except LabelError as exc:
-                if is_multi_speaker(head.label, reg):
+                if is_multi_speaker(head.label, reg, extra):
                     raise RtaError(f"source '{name}', line {text.count(chr(10), 0, m.start()) + 1}: {exc.message}",
                                    hint=exc.hint) from None
                 add(head.label)

@@ -338,3 +338,14 @@ def test_decomposed_letters_and_invisible_characters_keep_the_selections_on_thei
     assert (view.quote, view.code) == ("det tok tid å få ro.", "Anerkjennelse")
     assert project.store.transcript_text("mac") == "I: Hva skjedde?\nS1: Vi måtte bytte rektor, og det tok tid å få ro.\n"
     project.close()
+
+
+def test_the_interviewer_a_sources_front_matter_names_is_not_registered_as_an_informant(tmp_path):
+    text = "---\nid: samtale-9\ninterviewer: Forsker\n---\nForsker: Hva tenker du om tiden?\nS1: Den strekker ikke til.\n"
+    body = ('<Sources><TextSource guid="4a000000-0000-4000-8000-000000000001" name="samtale" '
+            'plainTextPath="internal://s.txt"/></Sources>')
+    project = Project.init(tmp_path / "studie", name="Forsker", coder="mottaker")
+    result = import_qdpx(project, make_qdpx(tmp_path / "f.qdpx", project_qde(body), {"sources/s.txt": text}))
+    assert result.informants_added == [] and project.registry.informant("Forsker") is None
+    assert [t["informant"] for t in project.store.current_turns("samtale-9")] == [None, "S1"]
+    project.close()
