@@ -183,6 +183,7 @@ class TurnSpan:
     informant: str
     line_start: int
     line_end: int
+    adjusted: dict[str, Any] | None = None  # the span asked for began in this turn's label: logged with the coding
 
 
 @dataclass(frozen=True)
@@ -269,12 +270,18 @@ def split_span(store: Store, transcript_id: str, start: int, end: int, revision:
         raise SpanError(f"{where} holds no speaker turn (front matter, a label or blank lines)",
                         hint=_informant_hint(store, transcript_id, revision, start))
     out: list[TurnSpan] = []
-    for r in rows:
+    for i, r in enumerate(rows):
         if r["informant"] is None:
             continue
         s, e = _trim(text, max(start, r["start"]), min(end, r["end"]))
         if s < e:
-            out.append(TurnSpan(s, e, r["n"], r["speaker"], r["informant"], *_lines_of(text, s, e)))
+            adjusted = None
+            if i == 0 and start < r["start"] and text[start:r["start"]].strip():
+                # the span began in the turn's speaker label or timestamp (line-level coders select
+                # whole lines): it is that turn's, from where its text begins, and the log says so
+                adjusted = {"requested": [start, end], "moved_to": s,
+                            "reason": f"began inside the speaker label or timestamp of turn {r['n']} ({r['speaker']})"}
+            out.append(TurnSpan(s, e, r["n"], r["speaker"], r["informant"], *_lines_of(text, s, e), adjusted))
     if not out:
         raise SpanError(f"{where} holds only the interviewer's words: codings are of what informants say",
                         hint=_informant_hint(store, transcript_id, revision, start))
@@ -343,8 +350,15 @@ def create_coding(
     memo: str | None = None,
     revision: int | None = None,
     basis: Basis | None = None,
+    imported: dict[str, Any] | None = None,
+    adjusted: dict[str, Any] | None = None,
 ) -> int:
     """Record a coding of ``text[start:end]`` in the transcript's current revision and log it.
+
+    ``imported`` (``rta import-qdpx``): ``{"coder": ..., "created": ...}`` of a coding made in
+    another tool: the row keeps that coder and date, the event is ``coder``'s (who imported),
+    so the log says who coded and who imported. ``adjusted``: how :func:`split_span` moved the
+    span asked for (:attr:`TurnSpan.adjusted`), logged with the coding.
 
     The span must lie inside one informant turn and not repeat an active coding of the same
     code (:class:`SpanError` otherwise: see :func:`split_span` for cutting a longer span).
@@ -383,16 +397,18 @@ def create_coding(
         "codebook_version, coder, created, status, origin, suggestion_id, memo, quote_sha256) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,'active',?,?,?,?)",
         (transcript_id, revision, start, end, line_start, line_end, turn["n"], code,
-         codebook_version, coder, now(), origin, suggestion_id, memo, digest),
+         codebook_version, (imported or {}).get("coder") or coder, (imported or {}).get("created") or now(), origin,
+         suggestion_id, memo, digest),
     )
     coding_id = int(cur.lastrowid)
-    store.log_event(
-        "coding.added",
-        {"coding": coding_id, "transcript": transcript_id, "revision": revision, "start": start, "end": end,
-         "code": code, "origin": origin, "suggestion": suggestion_id, "quote_sha256": digest,
-         "codebook_version": codebook_version, "memo_sha256": None if memo is None else sha256_text(memo)},
-        coder,
-    )
+    payload = {"coding": coding_id, "transcript": transcript_id, "revision": revision, "start": start, "end": end,
+               "code": code, "origin": origin, "suggestion": suggestion_id, "quote_sha256": digest,
+               "codebook_version": codebook_version, "memo_sha256": None if memo is None else sha256_text(memo)}
+    if imported:
+        payload["imported"] = {k: v for k, v in imported.items() if v is not None}
+    if adjusted:
+        payload["adjusted"] = adjusted
+    store.log_event("coding.added", payload, coder)
     return coding_id
 
 

@@ -18,6 +18,13 @@ from rta.userregex import UserMatch, UserPattern, UserRegexError, compile_user_r
 from rta.yamlutil import LINE_KEY, load_yaml_text, read_text_file, strip_lines
 
 INTERVIEWER_ROLE = "intervjuer"
+#: The role of a speaker brought in from another tool whose label says nothing about their role
+#: (``Speaker 1``, ``Max Bigman``): its pattern matches no label, so such informants are known by
+#: their listed code (or an alias) only. Map them to a study code with ``rta informants rename``.
+UNKNOWN_ROLE = "ukjent"
+UNKNOWN_ROLE_ENTRY = {"key": UNKNOWN_ROLE, "name": "Ukjent", "plural": "Ukjente",
+                      "description": "Talere fra et annet QDA-verktøy uten kjent rolle (rta import-qdpx).",
+                      "pattern": r"[^\s\S]"}
 _WS = re.compile(r"\s+")
 
 
@@ -60,6 +67,18 @@ class Informant:
     role: str
     group: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    aliases: tuple[str, ...] = ()  # other labels for the same person ("Den UH-ansatte Hege")
+
+    def entry(self) -> dict[str, Any]:
+        """The registry file's entry for this informant (``code``, ``role``, ``group``,
+        ``aliases`` and its other attributes)."""
+        out: dict[str, Any] = {"code": self.code, "role": self.role}
+        if self.group:
+            out["group"] = self.group
+        if self.aliases:
+            out["aliases"] = list(self.aliases)
+        out.update(self.attributes)
+        return out
 
 
 @dataclass
@@ -90,9 +109,13 @@ class Registry:
         return [r.key for r in self.roles]
 
     def informant(self, code: str) -> Informant | None:
+        """The informant whose code, or one of whose aliases, is ``code`` (whitespace ignored)."""
         wanted = squash(code)
         for inf in self.informants:
             if squash(inf.code) == wanted:
+                return inf
+        for inf in self.informants:
+            if any(squash(a) == wanted for a in inf.aliases):
                 return inf
         return None
 
@@ -109,7 +132,8 @@ class Registry:
         return found
 
     def known_labels(self) -> list[str]:
-        return [i.code for i in self.informants] + list(self.interviewer_labels)
+        return [i.code for i in self.informants] + [a for i in self.informants for a in i.aliases] + list(
+            self.interviewer_labels)
 
     def with_declared(self, declared: list[Informant]) -> "Registry":
         """A registry extended by informants declared in one transcript's front matter."""
@@ -169,7 +193,12 @@ def load_registry(path: str | Path) -> Registry:
     """Read and check a registry YAML file; every problem (a wrong type too) names the file
     and line, and role patterns are checked for the linear-time engine."""
     path = Path(path)
-    text = read_text_file(path, "informant registry")
+    return load_registry_text(read_text_file(path, "informant registry"), path)
+
+
+def load_registry_text(text: str, path: str | Path) -> Registry:
+    """:func:`load_registry` of the file's text (e.g. a changed registry before it is written)."""
+    path = Path(path)
     data = load_yaml_text(text, path)
     problems: list[Problem] = []
     if not isinstance(data, dict):
@@ -269,6 +298,20 @@ def load_registry(path: str | Path) -> Registry:
             problems.append(Problem(f"duplicate informant code {code} (first on line {seen[squash(code)]})", path, line))
             continue
         seen[squash(code)] = line
+        aliases_value = raw.get("aliases")
+        if aliases_value is not None and (not isinstance(aliases_value, list) or not all(
+                isinstance(a, (str, int)) and not isinstance(a, bool) and str(a).strip() for a in aliases_value)):
+            problems.append(Problem(f"`aliases` of informant {code} must be a list of labels", path, line,
+                                    hint='write e.g. aliases: ["UH-ansatte Hege", "Den UH-ansatte Hege"]'))
+            continue
+        aliases = tuple(str(a).strip() for a in aliases_value or [])
+        clash = next((a for a in aliases if squash(a) in seen), None)
+        if clash is not None:
+            problems.append(Problem(f"alias {clash!r} of informant {code} is already a code or alias (line "
+                                    f"{seen[squash(clash)]})", path, line, hint="a label names one informant"))
+            continue
+        for alias in aliases:
+            seen[squash(alias)] = line
         role_key = role_value
         if role_key is None:
             matches = [r for r in roles if r.match(code)]
@@ -278,8 +321,8 @@ def load_registry(path: str | Path) -> Registry:
                 Problem(f"informant {code}: unknown role {role_key!r}", path, line, hint=f"use one of {sorted(role_keys)}")
             )
             continue
-        attrs = strip_lines({k: v for k, v in raw.items() if k not in ("code", "role", "group")})
-        informants.append(Informant(code=code, role=str(role_key), group=group, attributes=attrs))
+        attrs = strip_lines({k: v for k, v in raw.items() if k not in ("code", "role", "group", "aliases")})
+        informants.append(Informant(code=code, role=str(role_key), group=group, attributes=attrs, aliases=aliases))
     labels = ["I", "Intervjuer"]
     raw_labels = data.get("interviewer_labels")
     if raw_labels is not None:

@@ -7,7 +7,8 @@ would put an informant's words in the interviewer's mouth (or another informant'
 
 What looks like a label:
 
-- codes and code-like words, in any case: ``S1``, ``s1``, ``R 2.1``, ``UH3``, ``Va``, ``I``;
+- codes and code-like words, in any case: ``S1``, ``s1``, ``R 2.1``, ``UH3``, ``Va``, ``I``, and
+  user handles of web tools (``admin-1``);
   several of them joined by ``og``/``and``/``&``/``,`` (``S1 og R1.1``: refused, one turn
   must have one speaker);
 - two to four capitalised words or numbers: ``Speaker 1``, ``Max Bigman``, ``Skoleeier A``;
@@ -45,7 +46,8 @@ TIMESTAMP_AFTER = re.compile(
 )
 
 _CONNECTORS = {"og", "and", "&", "+", "/", ",", "eller", "or", "und"}
-_CODE_WORD = re.compile(r"[A-Za-zÆØÅæøå]{1,3}\d+(?:\.\d+)*[a-zæøå]?|\d+(?:\.\d+)*|[A-ZÆØÅ][a-zæøå]?|[A-ZÆØÅ]{2,3}")
+_CODE_WORD = re.compile(
+    r"[A-Za-zÆØÅæøå]{1,3}\d+(?:\.\d+)*[a-zæøå]?|\d+(?:\.\d+)*|[A-ZÆØÅ][a-zæøå]?|[A-ZÆØÅ]{2,3}|[a-zæøå]{2,12}-\d{1,3}")
 _TITLE_WORD = re.compile(r"[A-ZÆØÅ][\w'’-]*|\d+(?:\.\d+)*")
 # Words that name a speaker in transcripts from other tools and other studies.
 SPEAKER_WORDS = {
@@ -148,7 +150,7 @@ def lookup(label: str, registry: Registry) -> Informant | None:
     found = registry.informant(label)
     if found is not None:
         return found
-    folded = [i for i in registry.informants if _fold(i.code) == _fold(label)]
+    folded = [i for i in registry.informants if any(_fold(c) == _fold(label) for c in (i.code, *i.aliases))]
     return folded[0] if len(folded) == 1 else None
 
 

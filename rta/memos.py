@@ -91,9 +91,12 @@ def _check_target(store: Store, kind: str, target: str) -> str:
     raise RtaError(f"no theme '{target}' in this project or its codebook", hint="see 'rta themes'")
 
 
-def add_memo(store: Store, kind: str, target: str | None, text: str, coder: str | None) -> Memo:
+def add_memo(store: Store, kind: str, target: str | None, text: str, coder: str | None,
+             imported: dict[str, Any] | None = None) -> Memo:
     """Write a memo on a coding/code/theme/transcript, or a journal entry (``kind`` 'journal'),
-    stamped with the current phase. Inside a transaction."""
+    stamped with the current phase. Inside a transaction. ``imported`` (``rta import-qdpx``):
+    ``{"coder": ..., "created": ...}`` of a note written in another tool, kept on the row; the
+    event is ``coder``'s, who imported it."""
     if not text.strip():
         raise RtaError("the memo is empty", hint="write the memo text after the options")
     if kind == "journal":
@@ -103,14 +106,18 @@ def add_memo(store: Store, kind: str, target: str | None, text: str, coder: str 
     else:
         raise RtaError(f"unknown memo target kind '{kind}'", hint="use coding, code, theme, transcript or journal")
     phase = store.phase()
-    created = now()
+    imported = {k: v for k, v in (imported or {}).items() if v is not None}
+    created = imported.get("created") or now()
+    author = imported.get("coder") or coder
     cur = store.conn.execute(
         "INSERT INTO memos(target_kind, target, text, phase, coder, created) VALUES (?,?,?,?,?,?)",
-        (kind, target, text, phase, coder, created),
+        (kind, target, text, phase, author, created),
     )
-    memo = Memo(int(cur.lastrowid), kind, target, text, phase, coder, created)
-    store.log_event("journal.added" if kind == "journal" else "memo.added",
-                    {"memo": memo.id, "on": kind, "target": target, "text_sha256": sha256_text(text)}, coder)
+    memo = Memo(int(cur.lastrowid), kind, target, text, phase, author, created)
+    payload = {"memo": memo.id, "on": kind, "target": target, "text_sha256": sha256_text(text)}
+    if imported:
+        payload["imported"] = imported
+    store.log_event("journal.added" if kind == "journal" else "memo.added", payload, coder)
     return memo
 
 

@@ -26,7 +26,7 @@ import uuid
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -62,8 +62,29 @@ def _ts(value: str | None) -> str:
     return value or now()
 
 
-def build_project(store: Store, role_name: Callable[[str | None], str] | None = None) -> tuple[bytes, dict[str, str], QdpxSummary]:
-    """``project.qde`` bytes, the source texts by file name, and a summary (path unset)."""
+#: How ``rta export qdpx --selection-names`` names each coded selection: by its code and words
+#: (default), or by its line (``line:12``, ``line:12-14``) for tools that code by line.
+SELECTION_NAMES = ("code", "line")
+
+
+def split_front_matter(text: str) -> tuple[str, int]:
+    """(the YAML between a transcript's ``---`` lines, the offset where its body begins);
+    ('', 0) for a text without front matter."""
+    import re
+
+    if not text.startswith("---\n"):
+        return "", 0
+    m = re.search(r"^(?:---|\.\.\.)[ \t]*$\n?", text[4:], re.MULTILINE)
+    return (text[4:4 + m.start()], 4 + m.end()) if m else ("", 0)
+
+
+def build_project(store: Store, role_name: Callable[[str | None], str] | None = None,
+                  selection_names: str = "code") -> tuple[bytes, dict[str, str], QdpxSummary]:
+    """``project.qde`` bytes, the source texts by file name, and a summary (path unset).
+
+    A source's text is the transcript's without its YAML front matter (other tools would show it
+    as text): the front matter goes to the source's ``Description`` and, value by value, to
+    source variables, and every offset is counted from where the body begins."""
     from rta.codebook import Code, Theme, derive_guid, parse_codebook
     from rta.qdc import PROJECT_NS, codebook_to_element, sets_element, to_xml_bytes
 
@@ -151,6 +172,7 @@ def build_project(store: Store, role_name: Callable[[str | None], str] | None = 
     case_sources: dict[str, set[str]] = {}
     case_selections: dict[str, list[str]] = {}
     selections = 0
+    source_values: dict[str, list[tuple[str, str]]] = {}
     for t in transcripts:
         sguid = source_guid[t["id"]]
         attrs = {"guid": sguid, "name": t["id"], "plainTextPath": f"internal://{sguid}.txt",
@@ -158,7 +180,12 @@ def build_project(store: Store, role_name: Callable[[str | None], str] | None = 
         if t["coder"] in user_guid:
             attrs["creatingUser"] = user_guid[t["coder"]]
         src = ET.SubElement(sources_el, q("TextSource"), attrs)
-        files[f"{sguid}.txt"] = t["text"]
+        front, body = split_front_matter(t["text"])
+        files[f"{sguid}.txt"] = t["text"][body:]
+        if front.strip():
+            ET.SubElement(src, q("Description")).text = FRONT_MATTER_NOTE + front
+            source_values[sguid] = _scalar_values(front)
+        line_base = t["text"].count("\n", 0, body)
         for inf in store.conn.execute(
             "SELECT DISTINCT informant FROM turns WHERE transcript_id=? AND revision=? AND informant IS NOT NULL",
             (t["id"], t["revision"])):
@@ -171,8 +198,12 @@ def build_project(store: Store, role_name: Callable[[str | None], str] | None = 
             selguid = _guid(name, "selection", c["id"])
             quote = t["text"][c["start"]:c["end"]]
             short = " ".join(quote.split())
-            attrs = {"guid": selguid, "name": f"{c['code']}: {short[:60]}", "startPosition": str(c["start"]),
-                     "endPosition": str(c["end"]), "creationDateTime": _ts(c["created"])}
+            label = f"{c['code']}: {short[:60]}"
+            if selection_names == "line":
+                a, b = c["line_start"] - line_base, c["line_end"] - line_base
+                label = f"line:{a}" if a == b else f"line:{a}-{b}"
+            attrs = {"guid": selguid, "name": label, "startPosition": str(c["start"] - body),
+                     "endPosition": str(c["end"] - body), "creationDateTime": _ts(c["created"])}
             if c["coder"] in user_guid:
                 attrs["creatingUser"] = user_guid[c["coder"]]
             sel = ET.SubElement(src, q("PlainTextSelection"), attrs)
@@ -189,11 +220,24 @@ def build_project(store: Store, role_name: Callable[[str | None], str] | None = 
         for guid in notes_on.get(("transcript", t["id"]), []):
             ET.SubElement(src, q("NoteRef"), {"targetGUID": guid})
 
-    # variables and cases
+    # variables (the front matter's values as source variables) and cases
+    keys = list(dict.fromkeys(k for values in source_values.values() for k, _ in values))
+    source_var = {k: _guid(name, "variable", f"kilde:{k}") for k in keys}
+    for src in sources_el:
+        for key, value in source_values.get(src.get("guid") or "", []):
+            vv = ET.SubElement(src, q("VariableValue"))
+            ET.SubElement(vv, q("VariableRef"), {"targetGUID": source_var[key]})
+            ET.SubElement(vv, q("TextValue")).text = value
     informants = store.conn.execute("SELECT code, role, grp FROM informants ORDER BY position, code").fetchall()
     speaking = [i for i in informants if i["code"] in case_sources]
-    if speaking:
+    if keys:
         variables = ET.SubElement(root, q("Variables"))
+        for key in keys:
+            ET.SubElement(variables, q("Variable"), {"guid": source_var[key], "name": key, "typeOfVariable": "Text"})
+    if speaking:
+        variables = root.find(q("Variables"))
+        if variables is None:
+            variables = ET.SubElement(root, q("Variables"))
         role_var, group_var = _guid(name, "variable", "rolle"), _guid(name, "variable", "gruppe")
         for guid, vname, desc in ((role_var, "Rolle", "Informantens rolle (Skoleeier, Skoleleder, Veileder ...)"),
                                   (group_var, "Gruppe", "Kommune eller annen gruppe; tom for veiledere")):
@@ -238,6 +282,25 @@ def build_project(store: Store, role_name: Callable[[str | None], str] | None = 
     return to_xml_bytes(root, PROJECT_NS), files, summary
 
 
+#: The first line of a source's Description that holds its transcript's front matter: rta's
+#: import puts the front matter back in front of the text (offsets follow).
+FRONT_MATTER_NOTE = "rta-front-matter:\n"
+
+
+def _scalar_values(front: str) -> list[tuple[str, str]]:
+    """The front matter's single values (id, date, group, interviewer, ...) as text."""
+    from rta.yamlutil import load_yaml_text
+
+    try:
+        data = load_yaml_text(front)
+    except RtaError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    return [(str(k), str(v)) for k, v in data.items()
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool) and not str(k).startswith("_")]
+
+
 def _origin() -> str:
     from rta import __version__
 
@@ -245,12 +308,12 @@ def _origin() -> str:
 
 
 def export_qdpx(store: Store, out: str | Path, role_name: Callable[[str | None], str] | None = None,
-                xsd: str | Path | None = None) -> QdpxSummary:
+                xsd: str | Path | None = None, selection_names: str = "code") -> QdpxSummary:
     """Write the project as a ``.qdpx`` after validating ``project.qde`` against Project.xsd
     when the schema is found (:func:`rta.qdc.find_xsd`; an invalid file is never written)."""
     from rta.qdc import find_xsd, validate_xml
 
-    qde, files, summary = build_project(store, role_name)
+    qde, files, summary = build_project(store, role_name, selection_names)
     xsd = xsd or find_xsd("Project.xsd")
     problems = validate_xml(qde, xsd) if xsd is not None else []
     summary.validated = xsd is not None
@@ -440,15 +503,28 @@ def _open_qdpx(path: Path, max_bytes: int | None = None) -> tuple[zipfile.ZipFil
     try:
         _check_archive(zf, path, limit)
         names = {n.lower(): n for n in zf.namelist()}
-        if "project.qde" not in names:
-            raise RtaError("no project.qde inside", path=path,
-                           hint="is this a REFI-QDA project export (.qdpx)? A codebook alone (.qdc) is "
-                                "imported with 'rta codebook import'")
-        root = parse_untrusted_xml(_read_member(zf, names["project.qde"], path), path, names["project.qde"])
+        qde = qde_member(names, path)
+        root = parse_untrusted_xml(_read_member(zf, names[qde], path), path, names[qde])
     except BaseException:
         zf.close()
         raise
     return zf, names, root
+
+
+def qde_member(names: dict[str, str], path: Path) -> str:
+    """The lower-case name of the project file inside: ``project.qde``, else the one ``.qde`` at
+    the top (ATLAS.ti names it after the project)."""
+    if "project.qde" in names:
+        return "project.qde"
+    found = sorted(n for n in names if n.endswith(".qde") and "/" not in n.strip("/"))
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise RtaError(f"several project files inside ({', '.join(names[n] for n in found[:5])}) and no project.qde",
+                       path=path, hint="export the project again: a .qdpx holds one project")
+    raise RtaError("no project.qde inside", path=path,
+                   hint="is this a REFI-QDA project export (.qdpx)? A codebook alone (.qdc) is "
+                        "imported with 'rta codebook import'")
 
 
 def _local(el: ET.Element) -> str:
@@ -491,155 +567,12 @@ def read_qdpx_selections(path: str | Path, max_bytes: int | None = None) -> list
 
 
 # --------------------------------------------------------------------------------------------
-# Import (lenient): sources and their coded selections from another tool's .qdpx
+# Import: rta.qdpx_import
 
 
-@dataclass
-class QdpxImport:
-    """What :func:`import_qdpx` brought into the project."""
+def import_qdpx(project: Any, path: str | Path, coder: str | None = None, max_bytes: int | None = None,
+                **options: Any) -> Any:
+    """Import another tool's ``.qdpx`` into ``project``: see :func:`rta.qdpx_import.import_qdpx`."""
+    from rta.qdpx_import import import_qdpx as run
 
-    transcripts: list[str]
-    codings: int
-    skipped: list[str]  # selections that could not be imported, with the reason
-    recovered: list[str] = field(default_factory=list)  # leftovers of an interrupted import, cleaned
-
-
-def _normalise_with_map(raw: str) -> tuple[str, list[int]]:
-    """The text as rta stores it (no BOM, LF line ends) and, for every offset of ``raw``
-    (without its BOM) up to its length, the matching offset in that text."""
-    if raw.startswith("\ufeff"):
-        raw = raw[1:]
-    out: list[str] = []
-    mapping: list[int] = []
-    i, n = 0, len(raw)
-    while i < n:
-        ch = raw[i]
-        mapping.append(len(out))
-        if ch == "\r":
-            if i + 1 < n and raw[i + 1] == "\n":
-                i += 1  # '\r\n': both map to the one '\n'
-                mapping.append(len(out))
-            out.append("\n")
-        else:
-            out.append(ch)
-        i += 1
-    mapping.append(len(out))
-    return "".join(out), mapping
-
-
-def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
-                max_bytes: int | None = None) -> QdpxImport:
-    """Import a ``.qdpx`` from another tool: each TextSource becomes a transcript (it must use
-    speaker labels the registry knows) and each coded PlainTextSelection a manual coding, in one
-    transaction. Read leniently: ``Sources/`` or ``sources/``, a BOM, CRLF line ends (offsets
-    are mapped onto the normalised text). Codes must exist in the project's codebook.
-
-    The texts go to ``imported/<source>.txt``, staged and renamed into place only after the
-    store commits (:class:`rta.fsutil.StagedWrites`): a failed or killed import leaves neither
-    files nor rows, and the next import cleans what a killed one left. A damaged or hostile
-    file is refused before anything is touched (see :func:`_open_qdpx`)."""
-    import unicodedata
-
-    from rta.coding import SpanError, code_names, create_coding, ensure_codebook_version, split_span
-    from rta.fsutil import StagedWrites, recover_staged
-    from rta.transcripts import parse_text
-
-    path = Path(path)
-    zf, names, root = _open_qdpx(path, max_bytes)
-    local, norm = _local, _norm_guid
-    with zf:
-        codes = {norm(el.get("guid")): el.get("name") or "" for el in root.iter() if local(el) == "Code"}
-        users = {norm(el.get("guid")): el.get("name") or el.get("id") or "" for el in root.iter() if local(el) == "User"}
-        sources = []
-        for src in (el for el in root.iter() if local(el) == "TextSource"):
-            name = src.get("name") or src.get("guid") or "kilde"
-            inline = next((el.text or "" for el in src if local(el) == "PlainTextContent"), None)
-            ref = (src.get("plainTextPath") or "").split("://", 1)[-1]
-            key = next((k for k in (f"sources/{ref}".lower(), ref.lower()) if ref and k in names), None)
-            if key is not None:
-                try:
-                    raw = _read_member(zf, names[key], path).decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise RtaError(f"source '{name}' ({names[key]}) is not UTF-8: {exc.reason}", path=path,
-                                   hint="export the project again with UTF-8 text sources") from None
-            elif inline is not None:
-                raw = inline
-            else:
-                raise RtaError(f"source '{name}' has no text (plainTextPath {ref or '-'} not in the file)", path=path,
-                               hint="export the project again with its sources included")
-            sources.append((src, name, raw))
-
-    store = project.store
-    who = project.coder(coder)
-    folder = project.root / "imported"
-    recovered = recover_staged(store, [folder])  # an import that was killed: clean what it left
-    imported: list[str] = []
-    skipped: list[str] = []
-    targets: dict[Path, str] = {}
-    n_codings = 0
-    with StagedWrites() as staged:
-        with store.transaction():
-            version = ensure_codebook_version(store, project.codebook_path, who)
-            known = {c.casefold(): c for c in code_names(store, version)}
-            missing = sorted({codes.get(norm(cr.get("targetGUID")), "?") for src, _, _ in sources for sel in src
-                              if local(sel) == "PlainTextSelection" for cd in sel if local(cd) == "Coding"
-                              for cr in cd if local(cr) == "CodeRef"
-                              if codes.get(norm(cr.get("targetGUID")), "?").casefold() not in known})
-            if missing:
-                raise RtaError(f"codes not in the project's codebook: {', '.join(missing)}", path=path,
-                               hint="add them to the codebook (or import its .qdc) first")
-            store.sync_informants(project.registry, who)
-            for src, name, raw in sources:
-                text, mapping = _normalise_with_map(raw)
-                if not unicodedata.is_normalized("NFC", text):
-                    raise RtaError(f"source '{name}' is not in Unicode NFC, so its offsets cannot be mapped safely",
-                                   path=path)
-                stem = ("".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip("-.") or "kilde")[:100]
-                file = folder / f"{stem}.txt"
-                if file in targets:
-                    raise RtaError(f"sources '{targets[file]}' and '{name}' would both be imported as {file.name}",
-                                   path=path, hint="rename one of the sources in the QDA tool and export again")
-                targets[file] = name
-                transcript = parse_text(text, project.registry, path=f"{path.name}:{name}", default_id=stem)  # fail early, named
-                if store.transcript_row(transcript.id) is not None:
-                    raise RtaError(f"source '{name}' is already in the project as transcript '{transcript.id}'",
-                                   path=path, hint="it was imported before (see 'rta transcripts'); to bring in a "
-                                                   "corrected text use 'rta add --revise FILE'")
-                data = text.encode("utf-8")
-                if file.is_dir() or (file.exists() and file.read_bytes() != data):
-                    # the same bytes are fine: an earlier import of this file, killed by an older rta
-                    raise RtaError(f"{file} already exists with other content", path=file,
-                                   hint="move it away or rename the source")
-                staged.stage(file, data)
-                result = project._store_transcript(file, transcript, who, False)
-                imported.append(result.transcript_id)
-                for sel in (el for el in src if local(el) == "PlainTextSelection"):
-                    try:
-                        s, e = int(sel.get("startPosition", "")), int(sel.get("endPosition", ""))
-                    except ValueError:
-                        skipped.append(f"{name}: selection {sel.get('guid')} has no numeric positions")
-                        continue
-                    if not (0 <= s < e < len(mapping)):
-                        skipped.append(f"{name}: selection {sel.get('guid')} {s}-{e} lies outside the text")
-                        continue
-                    start, end = mapping[s], mapping[e]
-                    try:  # one coding per informant turn the selection covers (rta.coding.split_span)
-                        parts = split_span(store, result.transcript_id, start, end)
-                    except SpanError as exc:
-                        skipped.append(f"{name}: selection {sel.get('guid')}: {exc.message}")
-                        continue
-                    for cd in (el for el in sel if local(el) == "Coding"):
-                        for cr in (el for el in cd if local(el) == "CodeRef"):
-                            code = known[codes[norm(cr.get("targetGUID"))].casefold()]
-                            by = users.get(norm(cd.get("creatingUser") or sel.get("creatingUser"))) or who
-                            for part in parts:
-                                try:
-                                    create_coding(store, result.transcript_id, part.start, part.end, code, by, version)
-                                except SpanError as exc:  # e.g. the same words coded twice with the code
-                                    skipped.append(f"{name}: selection {sel.get('guid')}: {exc.message}")
-                                    continue
-                                n_codings += 1
-            store.log_event("qdpx.imported", {"file": str(path), "transcripts": imported, "codings": n_codings,
-                                              "skipped": skipped}, who)
-            staged.journal(store)
-    return QdpxImport(imported, n_codings, skipped, recovered)
+    return run(project, path, coder=coder, max_bytes=max_bytes, **options)

@@ -14,10 +14,12 @@ What the log holds for each table:
 * **turns** are derived from a revision's text: their canonical hash (:func:`turns_sha256`) is
   logged with the revision; for an older log they are re-derived by parsing the stored text
   with the project's registry (the audit says which it used).
-* **informants**: ``informants.synced`` (the whole table, logged whenever it changes).
+* **informants**: ``informants.synced`` (the whole table, logged whenever it changes);
+  ``informant.renamed`` carries the new turn hash of every revision whose turns it re-attributed.
 * **codebook_versions, codes**: ``codebook.imported`` (content sha256, ``codes_sha256`` of the
   code rows; an older log: the codes are re-parsed from the stored content).
-* **codings**: ``coding.*``; line numbers and turn are re-derived from the revision text.
+* **codings**: ``coding.*``; line numbers and turn are re-derived from the revision text; a
+  coding (or memo) imported from another tool records its coder and date there (``imported``).
 * **suggestions**: ``suggestions.generated`` (the ids and a hash of the rows it inserted) and
   each ``suggestion.*`` decision; the rows as inserted are restored from the decisions and
   hashed again.
@@ -281,6 +283,20 @@ class _Replayer:
             self.r.problems.append(Problem(seq, kind, f"records another text hash for revision {key[1]} of '{key[0]}' "
                                                       "than the event that stored it"))
 
+    def _informant_renamed(self, seq, ts, coder, phase, kind, p):
+        """``rta informants rename``: the turns of each revision the informant spoke in were
+        attributed anew; the event carries their new hash (rta.informant_rename)."""
+        for entry in p.get("revisions") or []:
+            if not (isinstance(entry, list) and len(entry) == 3):
+                self.r.problems.append(Problem(seq, kind, f"names a revision it cannot read: {entry!r}"))
+                continue
+            tid, rev, digest = entry
+            if (tid, rev) not in self.r.turns:
+                self.r.problems.append(Problem(seq, kind, f"re-attributes the turns of revision {rev} of '{tid}', "
+                                                          "which no event stored"))
+                continue
+            self.r.turns[(tid, rev)] = Expect(digest, seq, kind, "sha256")
+
     # -- codebook ------------------------------------------------------------------------------
     def _codebook_imported(self, seq, ts, coder, phase, kind, p):
         version = p.get("version")
@@ -318,8 +334,7 @@ class _Replayer:
                           ("quote_sha256", "quote_sha256")):
             row[name] = Expect(p.get(key), seq, kind)
         row["status"] = Expect("active", seq, kind)
-        row["coder"] = Expect(coder, seq, kind)
-        row["created"] = Expect(ts, seq, kind, "time")
+        self._author(row, p, seq, ts, coder, kind)
         row["anchor_similarity"] = Expect(None, seq, kind)
         if "codebook_version" in p:
             row["codebook_version"] = Expect(p["codebook_version"], seq, kind)
@@ -332,6 +347,14 @@ class _Replayer:
             row["memo"] = Expect(memo, seq, kind, "equal" if memo is None else "sha256")
         else:
             row["memo"] = Expect(p.get("memo"), seq, kind)
+
+    def _author(self, row, p, seq, ts, coder, kind):
+        """Who wrote a coding or memo, and when: the event's coder and time, or, for one
+        imported from another tool (``imported``), the coder and date recorded there."""
+        imported = p.get("imported") if isinstance(p.get("imported"), dict) else {}
+        row["coder"] = Expect(imported.get("coder") or coder, seq, kind)
+        row["created"] = (Expect(imported["created"], seq, kind) if imported.get("created")
+                          else Expect(ts, seq, kind, "time"))
 
     def _coding_removed(self, seq, ts, coder, phase, kind, p):
         row = self._coding(seq, kind, p)
@@ -612,8 +635,7 @@ class _Replayer:
         else:
             row["text"] = Expect(p.get("text"), seq, kind)
         row["phase"] = Expect(phase, seq, kind)
-        row["coder"] = Expect(coder, seq, kind)
-        row["created"] = Expect(ts, seq, kind, "time")
+        self._author(row, p, seq, ts, coder, kind)
 
     _journal_added = _memo_added
 

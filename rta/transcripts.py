@@ -266,6 +266,7 @@ def parse_text(
 
     starts = _line_starts(text)
     turns: list[Turn] = []
+    unlabelled = _unlabelled_speaker(metadata, reg, interviewer_extra, text, shown)
     # The label just found: (label, line start offset, content start offset, informant, stamp);
     # its turn is built when the next label (or the end of the text) says where it ends.
     current: tuple[str, int, int, Informant | None, str | None] | None = None
@@ -277,20 +278,27 @@ def parse_text(
         if head is None:
             continue
         if current is None:
-            _check_nothing_before(text, body_offset, ls, starts, shown)
+            if unlabelled is None:
+                _check_nothing_before(text, body_offset, ls, starts, shown)
+            else:
+                turns.extend(_paragraph_turns(text, body_offset, ls, unlabelled, starts))
         else:
             turns.append(_make_turn(text, len(turns) + 1, current, ls, starts))
         label, after, informant, stamp = head
         current = (label, ls, after, informant, stamp)
-    if current is None:
-        _check_nothing_before(text, body_offset, len(text), starts, shown)
+    if current is None and unlabelled is not None:
+        turns.extend(_paragraph_turns(text, body_offset, len(text), unlabelled, starts))
+    if current is None and not turns:
+        if unlabelled is None:
+            _check_nothing_before(text, body_offset, len(text), starts, shown)
         raise RtaError(
             "no speaker turns found",
             path=shown,
             line=_line_of(text, body_offset),
             hint="write each turn as 'CODE: text' at the start of a line, e.g. 'S1: Ja, ...'",
         )
-    turns.append(_make_turn(text, len(turns) + 1, current, len(text), starts))
+    if current is not None:
+        turns.append(_make_turn(text, len(turns) + 1, current, len(text), starts))
     tid = str(metadata.get("id") or default_id or "transcript")
     return Transcript(
         id=tid,
@@ -339,6 +347,50 @@ def _make_turn(
         text=text[start:end],
         timestamp=timestamp,
     )
+
+
+def _unlabelled_speaker(metadata: dict[str, Any], registry: Registry, interviewer_extra: list[str], text: str,
+                        path: Any) -> tuple[str, Informant | None] | None:
+    """The speaker of text no label introduces, from front matter ``unlabelled_speaker: NAME``
+    (sources from other tools without speaker labels; ``rta import-qdpx`` writes it), or None."""
+    name = metadata.get("unlabelled_speaker")
+    if name is None or not str(name).strip():
+        return None
+    label = str(name).strip()
+    try:
+        return label, resolve_label(label, registry, interviewer_extra)
+    except LabelError as exc:
+        raise RtaError(f"front matter `unlabelled_speaker`: {exc.message}", path=path,
+                       line=_yaml_key_line(text, "unlabelled_speaker"), hint=exc.hint) from None
+
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def _paragraph_turns(text: str, lo: int, hi: int, speaker: tuple[str, Informant | None],
+                     starts: list[int]) -> list[Turn]:
+    """Turns of the unlabelled speaker between ``lo`` and ``hi``: one per paragraph (lines up to a
+    blank line), or one per line when the text there has no blank line at all."""
+    label, informant = speaker
+    cuts = [m.start() for m in _BLANK_LINE.finditer(text, lo, hi)]
+    if not cuts:
+        cuts = [m.start() for m in _NEWLINE.finditer(text, lo, hi)]
+    out: list[Turn] = []
+    begin = lo
+    for end in [*cuts, hi]:
+        s, e = begin, end
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            code, role, group = ((None, INTERVIEWER_ROLE, None) if informant is None
+                                 else (informant.code, informant.role, informant.group))
+            out.append(Turn(n=len(out) + 1, speaker=label, code=code, role=role, group=group, start=s, end=e,
+                            line_start=bisect_right(starts, s), line_end=bisect_right(starts, max(s, e - 1)),
+                            text=text[s:e]))
+        begin = end
+    return out
 
 
 def _line_starts(text: str) -> list[int]:
@@ -475,7 +527,7 @@ def _front_matter(text: str, path: Any, registry: Registry) -> tuple[dict[str, A
 
 _SCALAR = (str, int, float)
 # Front matter keys rta reads, and the types it accepts for them.
-_SCALAR_KEYS = ("id", "date", "group", "interviewer", "title", "place", "language")
+_SCALAR_KEYS = ("id", "date", "group", "interviewer", "title", "place", "language", "unlabelled_speaker")
 
 
 def _check_front_matter_types(raw: dict[str, Any], text: str, path: Any) -> None:

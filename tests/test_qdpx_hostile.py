@@ -209,6 +209,22 @@ def external_entity(tmp: Path) -> Path:
     return _zip(tmp / "ekstern.qdpx", {"project.qde": qde.encode(), "sources/b.txt": TEXT.encode()})
 
 
+def _with_selection(tmp: Path, name: str, start: int, end: int, code_guid: str) -> Path:
+    sel = (f'<PlainTextSelection guid="33333333-3333-3333-3333-333333333333" startPosition="{start}" '
+           f'endPosition="{end}"><Coding guid="44444444-4444-4444-4444-444444444444"><CodeRef targetGUID="{code_guid}"/>'
+           '</Coding></PlainTextSelection>')
+    qde = QDE.replace('plainTextPath="internal://b.txt"/>', f'plainTextPath="internal://b.txt">{sel}</TextSource>')
+    return _zip(tmp / name, {"project.qde": qde.encode(), "sources/b.txt": TEXT.encode()})
+
+
+def selection_past_the_end(tmp: Path) -> Path:
+    return _with_selection(tmp, "forlang.qdpx", 24, len(TEXT) + 5, "11111111-1111-1111-1111-111111111111")
+
+
+def coderef_to_no_code(tmp: Path) -> Path:
+    return _with_selection(tmp, "ingenkode.qdpx", 24, 44, "99999999-9999-9999-9999-999999999999")
+
+
 CASES = {
     "folder": (folder, "is a folder"),
     "missing": (missing, "file not found"),
@@ -233,6 +249,10 @@ CASES = {
     "malformed XML": (malformed_xml, "project.qde is not well-formed XML"),
     "billion laughs": (billion_laughs, "declares XML entities"),
     "external entity": (external_entity, "declares XML entities"),
+    "selection past the end": (selection_past_the_end, '<PlainTextSelection guid="33333333-3333-3333-3333-333333333333"> '
+                                                       "of source 'b' selects 24-1805, outside its text (1800 characters)"),
+    "CodeRef to no code": (coderef_to_no_code, '<CodeRef targetGUID="99999999-9999-9999-9999-999999999999"> in '
+                                               '<PlainTextSelection guid="33333333-3333-3333-3333-333333333333">'),
 }
 
 

@@ -33,6 +33,7 @@ class DocFormat(str, Enum):
 
 class ExportFormat(str, Enum):
     qdc = "qdc"
+    csv = "csv"
 
 
 class DiffFormat(str, Enum):
@@ -291,15 +292,24 @@ def doc(
 @codebook_app.command("export")
 def export(
     file: Optional[Path] = typer.Argument(None, help=FILE_HELP, show_default=False),
-    fmt: ExportFormat = typer.Option(ExportFormat.qdc, "--format", "-f", help="qdc (REFI-QDA codebook)."),
+    fmt: ExportFormat = typer.Option(ExportFormat.qdc, "--format", "-f",
+                                     help="qdc (REFI-QDA codebook) or csv (tag,description: Taguette, LibreQDA)."),
     out: Optional[Path] = typer.Option(None, "-o", "--output", parser=output_file,
-                                       help="Output .qdc file (default: standard output)."),
+                                       help="Output .qdc/.csv file (default: standard output)."),
 ) -> None:
     """Export to REFI-QDA .qdc for NVivo, ATLAS.ti, MAXQDA and QualCoder: themes become Sets (so
-    a code can be in several), definitions and criteria go in Description, GUIDs are stable."""
+    a code can be in several), definitions and criteria go in Description, GUIDs are stable.
+    --format csv: one row per code (tag,description, UTF-8) for Taguette and LibreQDA."""
     from rta.qdc import SCHEMA_ENV, codebook_to_qdc, export_losses, find_xsd, validate_xml
 
     codebook = _load(file)
+    if fmt == ExportFormat.csv:
+        from rta.codebook_csv import codebook_to_csv
+
+        _write_or_print(codebook_to_csv(codebook), out)
+        echo("not carried over: themes, criteria, indicators, colours and GUIDs (a tag table holds names and "
+             "descriptions)", err=True)
+        return
     data = codebook_to_qdc(codebook)
     xsd = find_xsd("Codebook.xsd")
     problems = validate_xml(data, xsd) if xsd is not None else []
@@ -316,7 +326,8 @@ def export(
 
 @codebook_app.command("import")
 def import_(
-    file: Path = typer.Argument(..., help="A REFI-QDA .qdc (or .qde) file."),
+    file: Path = typer.Argument(..., help="A REFI-QDA .qdc (or .qde) file, or a .csv/.xlsx table with a tag, name "
+                                          "or path (parent/child) column and optionally description."),
     out: Optional[Path] = typer.Option(None, "-o", "--output", parser=output_file,
                                        help="Output codebook YAML (default: standard output)."),
     name: Optional[str] = typer.Option(None, "--name", help="Codebook name (a .qdc has none; default: the file name)."),
@@ -325,12 +336,18 @@ def import_(
     ),
     force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
 ) -> None:
-    """Read a .qdc written by another tool into rta's YAML and say what could not be carried
-    over."""
+    """Read a .qdc written by another tool (or a Taguette/LibreQDA .csv/.xlsx tag table) into rta's
+    YAML and say what could not be carried over."""
     from rta.codebook import dump_codebook, parse_codebook
     from rta.qdc import read_qdc
 
-    result = read_qdc(file, name=name, non_codable_as_themes=non_codable_as_themes)
+    if file.suffix.lower() in (".csv", ".tsv", ".xlsx"):
+        from rta.codebook_csv import read_codebook_table
+        from rta.qdc import QdcImport
+
+        result = QdcImport(*read_codebook_table(file, name=name))
+    else:
+        result = read_qdc(file, name=name, non_codable_as_themes=non_codable_as_themes)
     text = dump_codebook(result.codebook)
     _, problems = parse_codebook(text, out or "<imported>")
     errors = [p for p in problems if p.severity == "error"]

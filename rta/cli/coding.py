@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from rta.cli.app import (app, echo, export_app, format_option, journal_app, memo_app, open_project, output_file,
+from rta.cli.app import (app, choice, echo, export_app, format_option, journal_app, memo_app, open_project, output_file,
                          since_time, whole_number)
 from rta.errors import AuditFailure, RtaError
 from rta.textsafe import RAW_CELLS_HELP
@@ -111,7 +111,8 @@ def code(
     with store.transaction():
         parts = split_span(store, transcript, start, end, basis=basis)
         version = ensure_codebook_version(store, project.codebook_path, who)
-        ids = [create_coding(store, transcript, p.start, p.end, code_name, who, version, memo=memo, basis=basis)
+        ids = [create_coding(store, transcript, p.start, p.end, code_name, who, version, memo=memo, basis=basis,
+                             adjusted=p.adjusted)
                for p in parts]
     text = store.transcript_text(transcript, rev)
     crossed = store.conn.execute(
@@ -472,13 +473,16 @@ def export_quotes_cmd(
 @export_app.command("qdpx")
 def export_qdpx_cmd(
     output: Path = typer.Argument(..., parser=output_file, help="The .qdpx file to write."),
+    selection_names: str = typer.Option("code", "--selection-names", parser=choice("code", "line", what="naming"),
+                                        metavar="code|line", help="Name each coded selection by its code and words "
+                                        "(code) or by its line, line:N (for tools that code by line)."),
 ) -> None:
     """A REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA, QualCoder: validated against
     Project.xsd before it is written when the schema is at hand ($RTA_REFI_QDA_DIR)."""
     from rta.qdpx import export_qdpx
 
     project = open_project()
-    s = export_qdpx(project.store, output, role_name=project.registry.role_name)
+    s = export_qdpx(project.store, output, role_name=project.registry.role_name, selection_names=selection_names)
     echo(f"wrote {output}: {s.sources} source(s), {s.selections} coded selection(s), {s.codes} code(s), "
          f"{s.cases} case(s), {s.users} user(s), {s.notes} note(s)")
     if s.skipped:
@@ -493,17 +497,50 @@ def export_qdpx_cmd(
 @app.command("import-qdpx")
 def import_qdpx_cmd(
     source: Path = typer.Argument(..., help="A .qdpx exported by rta or another QDA tool."),
-    coder: Optional[str] = typer.Option(None, help="Coder for codings whose user is not named (default: $RTA_CODER or rta.toml)."),
+    coder: Optional[str] = typer.Option(None, help="Who imports (logged); codings whose user the file does not name "
+                                                   "are credited to them too (default: $RTA_CODER or rta.toml)."),
+    speakers: Optional[Path] = typer.Option(None, "--speakers", help="YAML mapping speaker labels the registry does not "
+                                            "know to roles ('Speaker 1: skoleleder', 'Moderator: intervjuer'); "
+                                            "unmapped ones are registered with role ukjent."),
 ) -> None:
-    """Import the text sources (as transcripts, into imported/) and their coded selections
-    (as manual codings) of a REFI-QDA project, in one transaction. Lenient: Sources/ or
-    sources/, a BOM, CRLF line ends."""
+    """Import a REFI-QDA project in one transaction: its codebook (merged into the project's as a
+    new version), its text sources (as transcripts, into imported/) and their coded selections
+    (as manual codings). Lenient: Sources/ or sources/, any .qde name, a BOM, CRLF line ends."""
     from rta.qdpx import import_qdpx
 
     project = open_project()
-    result = import_qdpx(project, source, coder=coder)
+    print_import(import_qdpx(project, source, coder=coder, speakers=speakers), source)
+
+
+def print_import(result, source: Path) -> None:
+    """What an import brought in, and what it could not (rta import-qdpx, rta init --from)."""
     for note in result.recovered:
         echo(f"note: {note}", err=True)
     echo(f"imported {len(result.transcripts)} transcript(s) and {result.codings} coding(s) from {source}")
+    if result.codes_added or result.themes_added:
+        echo(f"  codebook version {result.codebook_version}: {len(result.codes_added)} code(s) and "
+             f"{len(result.themes_added)} theme(s) added")
+    if result.informants_added:
+        echo(f"  {len(result.informants_added)} speaker(s) registered in the informant registry: "
+             f"{', '.join(result.informants_added)} (map them to study codes: rta informants rename LABEL CODE)")
+    if result.unlabelled:
+        echo(f"  {len(result.unlabelled)} source(s) without speaker labels, read as one turn per paragraph: "
+             f"{', '.join(result.unlabelled)}")
+    for conflict in result.conflicts:
+        echo(f"  conflict: {conflict}", err=True)
+    for note in result.notes:
+        echo(f"  note: {note}", err=True)
+    for warning in result.warnings:
+        echo(f"  warning: {warning}", err=True)
     for reason in result.skipped:
         echo(f"  skipped: {reason}", err=True)
+    if result.adjusted:
+        echo(f"  {result.adjusted} selection(s) began inside a speaker label or timestamp: each starts where its "
+             "turn's text begins (logged with the coding)")
+    echo("came in: " + (", ".join(f"{n} {what}" for what, n in result.came_in().items()) or "nothing"))
+    if result.skipped:
+        result.not_carried["selections skipped (see 'skipped' above)"] = len(result.skipped)
+    if result.not_carried:
+        echo("not carried over: " + ", ".join(f"{n} {what}" for what, n in sorted(result.not_carried.items())))
+    else:
+        echo("not carried over: nothing")

@@ -22,14 +22,31 @@ def init(
         False, "--shared-group",
         help="Let your Unix group read and write the project (folder 2770, files 0660; the umask still "
              "applies). Default: readable by you only (folder 0700, files 0600)."),
+    from_qdpx: Optional[Path] = typer.Option(
+        None, "--from", help="Start from a REFI-QDA project (.qdpx) of another tool: its codebook, sources, "
+                             "codings, notes and cases (see 'rta import-qdpx')."),
+    speakers: Optional[Path] = typer.Option(None, "--speakers", help="With --from: YAML mapping speaker labels to "
+                                            "roles (see 'rta import-qdpx --help')."),
 ) -> None:
     """Create a project folder with rta.toml, a registry, a codebook and the store. The folder
     and its files are readable by you only unless --shared-group."""
     from rta.fsutil import current_umask
     from rta.project import Project, folder_exposure
 
-    project = Project.init(directory, name=name, coder=coder, registry=registry, codebook=codebook,
-                           shared_group=shared_group)
+    if from_qdpx is not None:
+        if codebook is not None:
+            from rta.errors import RtaError
+
+            raise RtaError("--codebook and --from both give the codebook", hint="use one of them")
+        from rta.cli.coding import print_import
+        from rta.qdpx_import import init_from_qdpx
+
+        project, result = init_from_qdpx(directory, from_qdpx, name=name, coder=coder, registry=registry,
+                                         shared_group=shared_group, speakers=speakers)
+        print_import(result, from_qdpx)
+    else:
+        project = Project.init(directory, name=name, coder=coder, registry=registry, codebook=codebook,
+                               shared_group=shared_group)
     echo(f"created project '{project.config.name}' in {project.root}")
     exposure = folder_exposure(project.root)
     if exposure:
@@ -39,7 +56,7 @@ def init(
         echo(f"warning: your umask {current_umask():03o} takes write access away from the group; "
              "run 'umask 007' in the shell where the team uses rta", err=True)
     echo(f"  registry: {project.config.registry}   codebook: {project.config.codebook}   coder: {project.config.coder}")
-    echo(f"next: cd {directory} && rta add TRANSCRIPTS...")
+    echo(f"next: cd {directory} && " + ("rta audit" if from_qdpx is not None else "rta add TRANSCRIPTS..."))
 
 
 @app.command()
@@ -102,11 +119,19 @@ def transcripts(
     echo(f"{len(rows)} transcripts, {sum(r['turns'] for r in rows)} turns, {sum(r['words'] for r in rows)} words")
 
 
-@app.command()
+informants_app = typer.Typer(help="The informant registry: list it (default), rename an informant.",
+                             invoke_without_command=True)
+app.add_typer(informants_app, name="informants")
+
+
+@informants_app.callback()
 def informants(
+    ctx: typer.Context,
     fmt: str = format_option("table", "table", "json", help="table or json."),
 ) -> None:
     """List the informant registry with each informant's turns and words in the project."""
+    if ctx.invoked_subcommand is not None:
+        return
     from rta.overview import informant_overview
 
     project = open_project()
@@ -120,6 +145,24 @@ def informants(
     silent = [r["code"] for r in rows if r["turns"] == 0 and r["code"] != "(intervjuer)"]
     if silent:
         echo(f"not in any transcript: {', '.join(silent)}")
+
+
+@informants_app.command("rename")
+def informants_rename(
+    old: str = typer.Argument(..., help="The informant's code now (e.g. 'Speaker 1')."),
+    new: str = typer.Argument(..., help="Its study code (e.g. S1); an existing informant takes OLD as an alias."),
+    coder: Optional[str] = typer.Option(None, help="Who renames (default: $RTA_CODER or rta.toml)."),
+) -> None:
+    """Give an informant another code (or fold it into an existing one) in the registry and in
+    every turn it speaks; the transcripts' labels stay as aliases and codings keep their spans.
+    Logged."""
+    from rta.informant_rename import rename_informant
+
+    project = open_project()
+    r = rename_informant(project, old, new, coder=coder)
+    how = "folded into" if r.merged else "renamed to"
+    echo(f"informant '{r.old}' {how} '{r.new}' ({r.role}{', ' + r.group if r.group else ''}): {r.turns} turn(s) in "
+         f"{r.revisions} revision(s), {r.codings} coding(s) now credited to {r.new}")
 
 
 @app.command()

@@ -94,7 +94,7 @@ class Session:
             parts = split_span(self.store, transcript_id, start, end, basis=basis)
             version = self._version()
             ids = [create_coding(self.store, transcript_id, p.start, p.end, code, self.coder, version, memo=memo,
-                                 basis=basis) for p in parts]
+                                 basis=basis, adjusted=p.adjusted) for p in parts]
             shown = self.store.conn.execute("SELECT code FROM codings WHERE id=?", (ids[0],)).fetchone()["code"]
         self.decisions.append(Decision("code", f"coded {', '.join(f'#{i}' for i in ids)} {shown}", ids))
         return ids
