@@ -23,7 +23,7 @@ def verify(
     manuscript: Path = typer.Argument(..., help="The manuscript: .docx, .md, .txt or .pdf."),
     fmt: str = format_option("text", "text", "json", "html",
                              help="text (summary and table), json, or html (a page for a supervision meeting: "
-                                  "each extract beside its source in context)."),
+                                  "each extract beside its source in context).", short=True),
     output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_file,
                                           help="Write json or html to this file (html default: "
                                                "MANUSCRIPT-verify.html in the working folder)."),
