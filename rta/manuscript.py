@@ -52,6 +52,7 @@ class Paragraph:
     text: str
     quote: bool
     where: str
+    joined: bool = False  # a block-quote paragraph that continues the one before (Word's paragraphs of one quote)
 
 
 @dataclass
@@ -283,7 +284,8 @@ def _read_docx(path: Path) -> list[Paragraph]:
         names = _style_names(p)
         quote = any(n in QUOTE_STYLES for n in names) or (
             not in_table and not _is_list(p) and _left_indent(p) >= INDENT_EMU)
-        out.append(Paragraph(text, quote, f"paragraph {count}" + (" (in a table)" if in_table else "")))
+        joined = quote and bool(out) and out[-1].quote and out[-1].where.startswith(f"paragraph {count - 1}")
+        out.append(Paragraph(text, quote, f"paragraph {count}" + (" (in a table)" if in_table else ""), joined))
 
     for block in document.iter_inner_content():
         if isinstance(block, DocxParagraph):
@@ -375,7 +377,8 @@ class CodeFinder:
                 return Attribution([self.canonical.get(squash(informant.code), informant.code)], False, "label",
                                    label + ":")
         found = {code for _, _, code in self.find(label)}
-        if len(found) == 1 and len(label.split()) <= 4:
+        core = re.sub(r"\s*\([^()]*\)\s*$", "", label)  # 'R4 (skoleleder)'
+        if len(found) == 1 and len(core.split()) <= 2:
             return Attribution(sorted(found), False, "label", label + ":")
         return None
 
@@ -504,10 +507,10 @@ def find_extracts(manuscript: Manuscript, codes: CodeFinder, min_inline_words: i
     while i < len(paragraphs):
         p = paragraphs[i]
         if p.quote:
-            # consecutive block-quote paragraphs are one block, unless one starts with a label or
-            # the one before ends with an attribution
+            # Word's consecutive block-quote paragraphs are one block, unless one starts with a
+            # label or the one before ends with an attribution
             block = [p]
-            while i + 1 < len(paragraphs) and paragraphs[i + 1].quote:
+            while i + 1 < len(paragraphs) and paragraphs[i + 1].quote and paragraphs[i + 1].joined:
                 nxt = paragraphs[i + 1]
                 head = split_head(nxt.text.split("\n", 1)[0])
                 if (head and codes.label(head.label)) or _trailing_attribution(block[-1].text, codes)[1]:
@@ -523,6 +526,10 @@ def find_extracts(manuscript: Manuscript, codes: CodeFinder, min_inline_words: i
             continue
         head = split_head(p.text.split("\n", 1)[0])
         label_attr = codes.label(head.label) if head else None
+        if label_attr is not None and not p.text[head.after:].strip():
+            lead = p.text  # 'Skoleleder R4:' alone: the lead-in of the block quote after it
+            i += 1
+            continue
         if label_attr is not None:
             parts = _split_labelled(p.text, codes)
             for attr, part in parts:

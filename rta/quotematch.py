@@ -145,13 +145,12 @@ class Doc:
 class Corpus:
     """The transcripts a manuscript is checked against, with the indexes to find places."""
 
-    def __init__(self, docs: list[Doc], forms: dict[str, int], known_words: set[str]) -> None:
+    def __init__(self, docs: list[Doc], forms: dict[str, int]) -> None:
         import numpy as np
 
         self.docs = docs
         self.forms = forms
         self.corpus_forms = len(forms)
-        self.known_words = known_words
         self.transcripts = len({d.transcript for d in docs})
         offsets, pos = [], 0
         for d in docs:
@@ -185,7 +184,6 @@ class Corpus:
             turns.setdefault((r[0], r[1]), []).append(TurnRef(r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]))
         forms: dict[str, int] = {}
         form_of: dict[str, int] = {}  # word as written -> form id (most words repeat)
-        known: set[str] = set()
         docs: list[Doc] = []
         for tid, rev, text, current in store.conn.execute(
                 "SELECT r.transcript_id, r.revision, r.text, t.revision FROM transcript_revisions r "
@@ -208,7 +206,6 @@ class Corpus:
                         f = word_form(w)
                         fid = forms.setdefault(f, len(forms))
                         form_of[w] = fid
-                        known.add(w.casefold())
                     ids.append(fid)
                     starts.append(m.start())
                     ends.append(m.end())
@@ -219,7 +216,7 @@ class Corpus:
             doc.ends = np.array(ends, dtype=np.int32)
             doc.turn_of = np.array(turn_of, dtype=np.int32)
             docs.append(doc)
-        return cls(docs, forms, known)
+        return cls(docs, forms)
 
     # -- forms ---------------------------------------------------------------------------
     def form_id(self, form: str) -> int:

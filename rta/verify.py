@@ -19,8 +19,9 @@ them again months later. :func:`verify_manuscript` finds every extract in a manu
    turn over another's when they cost the same).
 3. **What it is.** :class:`ExtractResult` with a verdict (:data:`VERDICTS`), the source
    (transcript, revision, lines, turn, speaker), the word-level changes, the character-level
-   damage apart from them (``pa`` for ``på``, ``bdde`` for ``både``: a word that differs from
-   the source's by a letter or two and is no word of any transcript), and for an extract that
+   damage apart from them (``pa`` for ``på``, ``vaert`` for ``vært``: a word that lost its
+   æ/ø/å; ``bdde`` for ``både``: a word no transcript has, a letter or two from the source's
+   word), and for an extract that
    is not found, the nearest candidates with their similarity (:func:`rta.anchor.fuzzy_candidates`).
 
 The finding and aligning is :mod:`rta.quotematch`; every comparison of two words goes through
@@ -41,6 +42,7 @@ from typing import Any
 
 from rta.errors import RtaError
 from rta.manuscript import Attribution, CodeFinder, Extract, Manuscript, find_extracts, read_manuscript
+from rta.norsk import fold
 from rta.quotematch import BRACKETED, Alignment, Corpus, Doc, Token, align, place_window, tokens_of
 
 # --------------------------------------------------------------------------------------------
@@ -485,7 +487,7 @@ def _describe(result: ExtractResult, a: Alignment, tokens: list[Token], corpus: 
         if kind == "eq":
             mt, st = tokens[xi].text, sw(j)
             if mt.casefold() != st.casefold():
-                if mt.casefold() in corpus.known_words:  # another word ('for', 'får'): a change
+                if fold(mt) != mt.casefold():  # not letters lost ('pa' for 'på') but others put in: a change
                     change = Change("", mt, st)
                     close()
                     diff += [("-", st), ("+", mt)]
