@@ -343,3 +343,48 @@ def test_the_replay_accepts_a_logged_verification_and_checks_its_counts():
     assert "counts 2" in check_logged({**good, "counts": {"verbatim": 2}})
     assert "failing" in check_logged({**good, "counts": {"verbatim": 1, "altered": 1, "not_interview": 1}})
     assert "sha256" in check_logged({**good, "sha256": "nei"})
+
+
+# --------------------------------------------------------------------------------------------
+# Tampering with a logged verification (as tests/test_tamper.py does for the other entries)
+
+from test_tamper import UNLOCK_LOG, assert_detected, audit_cli, edit, event, rechain  # noqa: E402
+
+
+def _verified(copy: Path, capsys) -> int:
+    """Verify the chapter (exit 1: it has failing extracts); the seq of its logged entry."""
+    code, _, err = run_cli(capsys, copy, "verify", str(DATA / "kapittel5.md"))
+    assert code == 1, err
+    clean = audit_cli(capsys, copy)
+    assert clean[0] == 0, clean[1] + clean[2]
+    return sqlite3.connect(copy / "rta.db").execute(
+        "SELECT seq FROM events WHERE kind = 'manuscript.verified'").fetchone()[0]
+
+
+# 'the chapter verified': the failing counts moved to 'verbatim' and the outcome flipped
+_WHITEWASH = ("UPDATE events SET payload = json_set(payload, '$.verified', json('true'), '$.counts', "
+              "json('{\"verbatim\":11,\"verbatim_marked\":1,\"not_interview\":1}')) WHERE seq = ?")
+
+
+def test_a_verification_entry_edited_in_the_log_is_caught_naming_the_entry(copy, capsys):
+    seq = _verified(copy, capsys)
+    edit(copy, *UNLOCK_LOG, _WHITEWASH, params=(seq,))
+    assert_detected(audit_cli(capsys, copy), event(seq))
+
+
+def test_a_verification_entry_whose_outcome_contradicts_its_counts_is_caught_after_rehashing(copy, capsys):
+    seq = _verified(copy, capsys)
+    edit(copy, *UNLOCK_LOG, "UPDATE events SET payload = json_set(payload, '$.verified', json('true')) WHERE seq = ?",
+         params=(seq,))
+    rechain(copy, since=seq)
+    assert_detected(audit_cli(capsys, copy), event(seq), r"manuscript\.verified", r"failing extract")
+
+
+def test_a_consistent_forged_verification_is_caught_against_the_expected_head(copy, capsys):
+    seq = _verified(copy, capsys)
+    head = sqlite3.connect(copy / "rta.db").execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    edit(copy, *UNLOCK_LOG, _WHITEWASH, params=(seq,))
+    rechain(copy, since=seq)
+    assert audit_cli(capsys, copy)[0] == 0  # consistent in itself: only an anchored head tells
+    assert_detected(audit_cli(capsys, copy, "--expect-head", f"{head[0]}:{head[1]}"), rf"\b{head[0]}\b",
+                    r"\bhead\b|\bexpect")
