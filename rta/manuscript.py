@@ -234,30 +234,17 @@ def _read_markdown(text: str) -> list[Paragraph]:
     return out
 
 
-def _style_names(paragraph: Any) -> list[str]:
-    names = []
-    style = paragraph.style
-    while style is not None and len(names) < 10:
-        names.append((style.name or "").casefold())
-        names.append((getattr(style, "style_id", "") or "").casefold())
+def _style_facts(style: Any) -> tuple[bool, int | None, bool]:
+    """(a block-quote style, its left indent or None, a list style) of a paragraph style,
+    through the styles it is based on."""
+    names: list[str] = []
+    indent = None
+    while style is not None and len(names) < 20:
+        names += [(style.name or "").casefold(), (getattr(style, "style_id", "") or "").casefold()]
+        if indent is None:
+            indent = style.paragraph_format.left_indent
         style = style.base_style
-    return names
-
-
-def _left_indent(paragraph: Any) -> int:
-    indent = paragraph.paragraph_format.left_indent
-    style = paragraph.style
-    while indent is None and style is not None:
-        indent = style.paragraph_format.left_indent
-        style = style.base_style
-    return int(indent or 0)
-
-
-def _is_list(paragraph: Any) -> bool:
-    ppr = paragraph._p.pPr
-    if ppr is not None and ppr.numPr is not None:
-        return True
-    return any("list" in name for name in _style_names(paragraph))
+    return any(n in QUOTE_STYLES for n in names), indent, any("list" in n for n in names)
 
 
 def _read_docx(path: Path) -> list[Paragraph]:
@@ -276,14 +263,21 @@ def _read_docx(path: Path) -> list[Paragraph]:
 
     out: list[Paragraph] = []
     count = 0
+    styles: dict[str | None, tuple[bool, int | None, bool]] = {}  # python-docx looks a style up slowly
 
     def add(p: Any, in_table: bool) -> None:
         nonlocal count
         count += 1
         text = normalise_text(p.text.replace("\v", "\n"))
-        names = _style_names(p)
-        quote = any(n in QUOTE_STYLES for n in names) or (
-            not in_table and not _is_list(p) and _left_indent(p) >= INDENT_EMU)
+        style_id = p._p.style
+        if style_id not in styles:
+            styles[style_id] = _style_facts(p.style)
+        quote_style, style_indent, list_style = styles[style_id]
+        ppr = p._p.pPr
+        numbered = list_style or (ppr is not None and ppr.numPr is not None)
+        indent = p.paragraph_format.left_indent
+        indent = style_indent if indent is None else indent
+        quote = quote_style or (not in_table and not numbered and int(indent or 0) >= INDENT_EMU)
         joined = quote and bool(out) and out[-1].quote and out[-1].where.startswith(f"paragraph {count - 1}")
         out.append(Paragraph(text, quote, f"paragraph {count}" + (" (in a table)" if in_table else ""), joined))
 

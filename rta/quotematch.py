@@ -125,16 +125,32 @@ class Doc:
     text: str
     turns: list[TurnRef]
     ids: Any = None      # numpy int32 array of form ids
-    starts: Any = None   # numpy int32 arrays of token offsets
-    ends: Any = None
     turn_of: Any = None  # the index into turns of each token
     offset: int = 0      # position of the first token in the corpus
     note: str | None = None
     _lines: list[int] | None = None
+    _spans: Any = None
 
     @property
     def current(self) -> bool:
         return self.revision == self.current_revision
+
+    def _token_spans(self) -> Any:
+        """The tokens' offsets, found when first needed (a verification reads few documents)."""
+        if self._spans is None:
+            import numpy as np
+
+            spans = [m.span() for t in self.turns for m in _WORD.finditer(self.text, t.start, t.end)]
+            self._spans = np.array(spans, dtype=np.int64).reshape(-1, 2)
+        return self._spans
+
+    @property
+    def starts(self) -> Any:
+        return self._token_spans()[:, 0]
+
+    @property
+    def ends(self) -> Any:
+        return self._token_spans()[:, 1]
 
     def line_of(self, offset: int) -> int:
         if self._lines is None:
@@ -194,27 +210,18 @@ class Corpus:
                 doc.note = (f"revision {rev} is from before pseudonymisation (rta anonymise apply, revision "
                             f"{state.pseudonymised}): the manuscript may quote names")
             ids: list[int] = []
-            starts: list[int] = []
-            ends: list[int] = []
-            turn_of: list[int] = []
-            for k, t in enumerate(doc.turns):
+            counts: list[int] = []
+            for t in doc.turns:
                 t.first = len(ids)
-                for m in _WORD.finditer(text, t.start, t.end):
-                    w = m.group()
-                    fid = form_of.get(w)
-                    if fid is None:
-                        f = word_form(w)
-                        fid = forms.setdefault(f, len(forms))
-                        form_of[w] = fid
-                    ids.append(fid)
-                    starts.append(m.start())
-                    ends.append(m.end())
-                    turn_of.append(k)
+                words = _WORD.findall(text, t.start, t.end)
+                for w in words:
+                    if w not in form_of:
+                        form_of[w] = forms.setdefault(word_form(w), len(forms))
+                ids.extend([form_of[w] for w in words])
                 t.last = len(ids)
+                counts.append(t.last - t.first)
             doc.ids = np.array(ids, dtype=np.int32)
-            doc.starts = np.array(starts, dtype=np.int32)
-            doc.ends = np.array(ends, dtype=np.int32)
-            doc.turn_of = np.array(turn_of, dtype=np.int32)
+            doc.turn_of = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
             docs.append(doc)
         return cls(docs, forms)
 
@@ -256,9 +263,9 @@ class Corpus:
         i = int(self.doc_offsets.searchsorted(pos, "right")) - 1
         return self.docs[max(0, i)]
 
-    def places(self, tokens: list[Token], ids: list[int], limit: int = 8) -> list[tuple[Doc, int]]:
-        """Up to ``limit`` (document, turn index) where the extract's words stand close
-        together, most shared words first."""
+    def places(self, tokens: list[Token], ids: list[int], limit: int = 8) -> list[tuple[Doc, int, int]]:
+        """Up to ``limit`` (document, turn index, shared words) where the extract's words stand
+        close together, most shared words first."""
         import numpy as np
 
         if not self.size:
@@ -284,7 +291,7 @@ class Corpus:
         # a place shared by neighbouring buckets counts for both
         order = np.argsort(-counts, kind="stable")
         seen: set[tuple[int, int]] = set()
-        out: list[tuple[Doc, int]] = []
+        out: list[tuple[Doc, int, int]] = []
         for k in order[: limit * 3]:
             pos = int(min(max(buckets[k] * _BUCKET + _BUCKET // 2, 0), self.size - 1))
             doc = self.doc_at(pos)
@@ -295,7 +302,7 @@ class Corpus:
             if (id(doc), turn) in seen:
                 continue
             seen.add((id(doc), turn))
-            out.append((doc, turn))
+            out.append((doc, turn, int(counts[k])))
             if len(out) >= limit:
                 break
         return out

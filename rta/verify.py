@@ -320,13 +320,27 @@ def check_extract(extract: Extract, corpus: Corpus) -> ExtractResult:
         result.manuscript_pieces = [(extract.text, "")]
         return result
     ids = [corpus.form_id(t.form) if not t.gap else -1 for t in tokens]
-    alignments: list[tuple[Alignment, int]] = []
-    for doc, turn in corpus.places(tokens, ids):
-        lo, hi = place_window(doc, turn)
-        if hi > lo:
-            alignments.append((align(tokens, ids, doc, lo, hi, corpus), turn))
-    found = [a for a, _ in alignments if a.fraction >= FOUND_FRACTION and a.matched >= min(MIN_WORDS, a.words)]
     attribution = extract.attribution
+    alignments: list[tuple[Alignment, int]] = []
+    places = corpus.places(tokens, ids)
+    top = places[0][2] if places else 0
+    for doc, turn, shared in places:
+        if shared * 4 < top and any(_found(a) for a, _ in alignments):
+            break  # the places left share far fewer words than one where the extract was found
+        # the turn alone first; the turns around it when the extract runs over its edge
+        lo, hi = place_window(doc, turn, spread=0)
+        if hi <= lo:
+            continue
+        a = align(tokens, ids, doc, lo, hi, corpus)
+        if _runs_over(a, tokens, lo, hi):
+            lo, hi = place_window(doc, turn)
+            a = align(tokens, ids, doc, lo, hi, corpus)
+        alignments.append((a, turn))
+        speakers = _speakers(a)
+        if a.cost == 0 and doc.current and len(speakers) == 1 and (
+                not attribution.given or _fits(attribution, speakers[0])):
+            break  # verbatim in a current revision, from whom the manuscript says: nothing can beat it
+    found = [a for a, _ in alignments if _found(a)]
 
     def rank(a: Alignment) -> tuple:
         speakers = _speakers(a)
@@ -385,6 +399,22 @@ def check_extract(extract: Extract, corpus: Corpus) -> ExtractResult:
         shown = ", ".join(f"{a}→{b}" for a, b in result.damage[:5]) + (" …" if len(result.damage) > 5 else "")
         result.notes.append(f"{len(result.damage)} word(s) with damaged letters (typing or OCR): {shown}")
     return result
+
+
+def _runs_over(a: Alignment, tokens: list[Token], lo: int, hi: int) -> bool:
+    """Whether an alignment inside one turn may be cut off by the turn's edges: words of the
+    extract left over before or after it (or an omission mark at an edge), or too few found."""
+    if not _found(a):
+        return True
+    if not a.ops:
+        return True
+    first, last = a.ops[0], a.ops[-1]
+    return first[0] in ("add", "ins") or last[0] in ("add", "ins") or (
+        tokens[0].gap or tokens[-1].gap) or any(k == "gap" and j in (lo, hi - 1) for k, _, j in a.ops)
+
+
+def _found(a: Alignment) -> bool:
+    return a.fraction >= FOUND_FRACTION and a.matched >= min(MIN_WORDS, a.words)
 
 
 def _fits(attribution: Attribution, speaker: str | None) -> bool:
