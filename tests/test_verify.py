@@ -253,6 +253,65 @@ def test_a_word_manuscript_reads_quote_styles_indented_paragraphs_and_tables(stu
 
 
 # --------------------------------------------------------------------------------------------
+# PDF (read through pypdf when it is installed; rta does not depend on it)
+
+
+def _pdf(path: Path, lines: list[tuple[int, int, str]]) -> Path:
+    """A one-page PDF written by hand (Helvetica, WinAnsi encoding: æ, ø, å) with (x, y, text)
+    lines; a larger x is an indented line."""
+    def esc(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    data = ("BT /F1 11 Tf\n" + "".join(f"1 0 0 1 {x} {y} Tm ({esc(t)}) Tj\n" for x, y, t in lines) + "ET\n"
+            ).encode("cp1252")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(data) + data + b"endstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(out)
+    return path
+
+
+PDF_LINES = [(72, 780, "Kapittel 5"), (72, 750, "Skoleeier S1 sier:"),
+             (110, 725, "Det som reddet oss, tror jeg, var at vi hadde de samme veilederne hele"),
+             (110, 711, "veien."),
+             (72, 685, "Rektoren sier at «Vi brukte masse tid på kartlegging, samtaler med elever» (R1.1).")]
+
+
+def test_a_pdf_manuscript_keeps_its_indented_block_quotes(studie, tmp_path):
+    pytest.importorskip("pypdf")
+    v = verify(studie, _pdf(tmp_path / "kapittel5.pdf", PDF_LINES))
+    block = extract(v, "Det som reddet oss")
+    assert (block.kind, block.verdict, block.attribution.codes) == ("block", VERBATIM, ["S1"])
+    inline = extract(v, "Vi brukte masse tid")
+    assert (inline.kind, inline.verdict, inline.attribution.codes) == ("inline", ALTERED, ["R1.1"])
+    assert block.where.startswith("page 1, line ")
+
+
+def test_a_pdf_without_pypdf_is_refused_saying_what_to_install(copy, tmp_path, capsys, monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_pypdf(name, *args, **kwargs):
+        if name == "pypdf":
+            raise ImportError("No module named 'pypdf'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pypdf)
+    code, _, err = run_cli(capsys, copy, "verify", str(_pdf(tmp_path / "kapittel5.pdf", PDF_LINES)))
+    assert code == 2 and "kapittel5.pdf" in err and "pip install pypdf" in err
+
+
+# --------------------------------------------------------------------------------------------
 # The command: exit codes, the logged event, output formats
 
 
