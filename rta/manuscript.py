@@ -516,6 +516,7 @@ def find_extracts(manuscript: Manuscript, codes: CodeFinder, min_inline_words: i
             for label_attr, part in _split_labelled(text, codes):
                 part, trailing = _trailing_attribution(part, codes)
                 add("block", _outer_quotes(part), p.where, label_attr or trailing or lead_attr, lead)
+            lead = ""  # a lead-in introduces the block after it, not the ones after that
             i += 1
             continue
         head = split_head(p.text.split("\n", 1)[0])
