@@ -103,6 +103,25 @@ def lemma_table() -> dict[str, str]:
     ``nb_lemma_lookup`` alone has ~1,600 entries; the exception lists (``nb_lemma_exc``) hold
     ~600,000 inflected forms. On a form shared by several parts of speech, noun wins, then
     verb, adjective, adverb (codebook indicators are mostly nouns)."""
+    return _lexicon()[0]
+
+
+# Part of speech of a form in the lexicon: one of these, or AMBIGUOUS.
+LEXICON_POS = ("noun", "verb", "adj", "adv")
+AMBIGUOUS = -1
+
+
+def lemma_pos() -> dict[str, int]:
+    """Form -> index into :data:`LEXICON_POS` for forms the lexicon knows under one part of
+    speech with one lemma, :data:`AMBIGUOUS` for the others (``klart``/``klarte`` are both
+    adjective and verb forms of ``klare``; ``får`` is the noun and the verb). Phrase indicators
+    compare lemmas only between unambiguous forms (rta.suggest), so a lemma that merges two
+    different words never joins them."""
+    return _lexicon()[1]
+
+
+@functools.cache
+def _lexicon() -> tuple[dict[str, str], dict[str, int]]:
     import gzip
     import os
     import pickle
@@ -111,27 +130,33 @@ def lemma_table() -> dict[str, str]:
         import spacy_lookups_data
         from importlib.metadata import version
     except ImportError:  # pragma: no cover - dependency of rta
-        return {}
+        return {}, {}
     data = Path(spacy_lookups_data.__file__).parent / "data"
     cache_root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rta"
     # pickle: about 0.5 s to load here, marshal took 1.2-2 s for the same 590,000 pairs
-    cache = cache_root / f"nb_lemmas-{version('spacy-lookups-data')}.pickle"
+    cache = cache_root / f"nb_lexicon-2-{version('spacy-lookups-data')}.pickle"
     try:
         with open(cache, "rb") as fh:
             cached = pickle.load(fh)
-        if isinstance(cached, dict) and cached:
+        if isinstance(cached, tuple) and len(cached) == 2 and cached[0]:
             return cached
     except (OSError, ValueError, EOFError, TypeError, pickle.UnpicklingError):
         pass
     table: dict[str, str] = {}
+    pos_of: dict[str, int] = {}
     exc_path = data / "nb_lemma_exc.json.gz"
     if exc_path.is_file():
         with gzip.open(exc_path, "rt", encoding="utf-8") as fh:
             exc = json.load(fh)
-        for pos in ("noun", "verb", "adj", "adv"):
+        for k, pos in enumerate(LEXICON_POS):
             for form, lemmas in exc.get(pos, {}).items():
-                if lemmas and form not in table and " " not in form:
+                if not lemmas or " " in form:
+                    continue
+                if form not in table:
                     table[form] = lemmas[0]
+                    pos_of[form] = k if len(set(lemmas)) == 1 else AMBIGUOUS
+                else:
+                    pos_of[form] = AMBIGUOUS
     lookup_path = data / "nb_lemma_lookup.json.gz"
     if lookup_path.is_file():
         with gzip.open(lookup_path, "rt", encoding="utf-8") as fh:
@@ -141,10 +166,10 @@ def lemma_table() -> dict[str, str]:
         from rta.fsutil import atomic_write_bytes  # type: ignore[attr-defined]
 
         cache_root.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(cache, pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write_bytes(cache, pickle.dumps((table, pos_of), protocol=pickle.HIGHEST_PROTOCOL))
     except Exception:
         pass
-    return table
+    return table, pos_of
 
 
 def embedded_pipeline():

@@ -7,15 +7,20 @@ Matching routes (``method`` in each evidence item), all on informant turns only:
 
 ``lemma``     the token's form or lemma equals an indicator or the indicator's lemma
               (``forventningene`` -> ``forventning``);
-``folded``    equal after accent folding (``stotte``, ``okonomi``, ``forstaelse``: OCR and typing);
+``folded``    equal after accent folding (``stotte``, ``okonomi``, ``forstaelse``: OCR and typing),
+              only for a token the lexicon does not know (``for`` never becomes ``før``);
 ``compound``  the indicator starts or ends a compound (``rolleforståelse``,
               ``kapasitetsbyggingen`` with linking s/e, ``veilederrollen``); only indicators of
-              at least :data:`MIN_STEM` letters, and the other part must itself be a Norwegian
-              word (so ``kontrollen`` never reaches ``rolle``);
+              at least :data:`MIN_STEM` letters, the other part must itself be a Norwegian
+              content word of :data:`MIN_PART`+ letters (so ``kontrollen`` never reaches
+              ``rolle``), and a known form is split as its lemma (``læreren`` is ``lærer``);
 ``fuzzy``     an out-of-vocabulary token (a typo or OCR damage, never a real word such as
               ``forvaltning``) close to an indicator of 7+ letters (rapidfuzz ratio >=
               :data:`FUZZY_THRESHOLD`, computed in batches with ``process.cdist``);
-``phrase``    a multi-word indicator, word by word on forms or lemmas (``tar tid`` ~ ``tok tid``);
+``phrase``    a multi-word indicator, word by word on surface forms, or on lemmas where the
+              lexicon knows both forms under one part of speech and lemma (``tar tid`` ~
+              ``tok tid``, but ``ikke klart`` never ~ ``ikke klarte``: both are adjective and
+              verb forms);
 ``regex``     a codebook regular expression (case-insensitive) on the turn text;
 ``examples``  (``--from-examples``) TF-IDF cosine similarity over lemmas between a turn and
               the code's accepted codings and codebook examples.
@@ -29,7 +34,8 @@ Policy for ambiguous words (see also the codebook's own indicator policy):
   ``rom og cola`` (the drink) therefore never matches.
 * ``tid`` inside fixed expressions where it is not the resource (``hele tiden``, ``på tide``,
   ``i tide``, ``til tider``, ``for tiden``, ``med tiden``, ``på den tiden``, ``fra tid til
-  annen``, ...) never counts, whatever route found it.
+  annen``, ...) and ``veien`` in ``hele veien`` (all along), ``i veien`` never count,
+  whatever route found them (:data:`FIXED_EXPRESSION_LIST`).
 
 Scores: each evidence item has a weight (regex .85, phrase .85, lemma .8, folded .7,
 compound .6, fuzzy .6 x similarity); a candidate's score is ``1 - prod(1 - w)`` over its
@@ -49,6 +55,7 @@ from typing import Any, Callable, Iterable
 
 from rta.errors import RtaError
 from rta.norsk import fold
+from rta.passages import MAX_CODES, MAX_SENTENCES, MIN_SCORE, Evidence, Passage, rank_codes, segment, span_of
 from rta.store import Store, now
 from rta.userregex import UserPattern, UserRegexError, compile_user_regex
 
@@ -58,25 +65,30 @@ _NO_SLOTS: frozenset[int] = frozenset()
 _CONTEXT_SENSITIVE = re.compile(r"\^|\$|\\[AZ]|\(\?<?[=!]")
 FUZZY_THRESHOLD = 85.0
 FUZZY_MIN_LEN = 7
-EXAMPLES_THRESHOLD = 0.25
-WEIGHTS = {"regex": 0.85, "phrase": 0.85, "lemma": 0.8, "folded": 0.7, "compound": 0.6, "fuzzy": 0.6, "examples": 1.0}
-METHOD_ORDER = ("regex", "phrase", "lemma", "folded", "compound", "fuzzy", "examples")
+WEIGHTS = {"regex": 0.85, "phrase": 0.85, "lemma": 0.8, "folded": 0.7, "compound": 0.6, "fuzzy": 0.6, "learned": 1.0}
+METHOD_ORDER = ("regex", "phrase", "lemma", "folded", "compound", "fuzzy", "learned")
 _RANK = {m: i for i, m in enumerate(METHOD_ORDER)}
 # Inflection endings allowed after an indicator that ends a compound (veilederroll-en).
 _ENDINGS = ("", "e", "n", "en", "et", "er", "ene", "a", "ne", "s", "ens", "ets", "ers", "enes", "ernes", "erne")
 # Remainders that are inflection, not a second word (so veileder+ne is no compound).
 _INFLECTIONS = set(_ENDINGS) | {"ende", "ende", "ing", "ingen", "else", "elsen"}
 
-# Fixed expressions in which 'tid' is not time as a resource; tokens inside never count.
-FIXED_EXPRESSIONS: tuple[tuple[str, ...], ...] = tuple(
-    tuple(p.split())
-    for p in (
-        "hele tiden", "på tide", "i tide", "til tider", "for tiden", "med tiden", "i tiden",
-        "på den tiden", "på den tid", "fra tid til annen", "tid om annen", "tid etter annen",
-        "i rett tid", "i god tid",
-    )
+# Fixed expressions whose noun (in brackets) does not carry the sense a code looks for: 'tid'
+# that is not time as a resource, 'veien' that means "all along" rather than a path or a
+# person's continuity. A bracketed word inside its expression never counts, whatever route
+# found it; the same word elsewhere counts as usual.
+FIXED_EXPRESSION_LIST = (
+    "hele [tiden]", "på [tide]", "i [tide]", "til [tider]", "for [tiden]", "med [tiden]", "i [tiden]",
+    "på den [tiden]", "på den [tid]", "fra [tid] til annen", "[tid] om annen", "[tid] etter annen",
+    "i rett [tid]", "i god [tid]",
+    "hele [veien]", "hele [veia]", "i [veien]", "på [veien]", "langs [veien]",
 )
-_FIXED_WORDS = {w for p in FIXED_EXPRESSIONS for w in p if w.startswith("tid")}
+FIXED_EXPRESSIONS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(w.strip("[]") for w in p.split()) for p in FIXED_EXPRESSION_LIST)
+_FIXED_WORDS = {w.strip("[]") for p in FIXED_EXPRESSION_LIST for w in p.split() if w.startswith("[")}
+# The other part of a compound must be a content word of at least this many letters
+# (so 'læreren' is never 'lære' + 'ren').
+MIN_PART = 4
 # 'rom' counts only as 'room for': next word must be one of these.
 ROM_NEXT = {"for", "til"}
 
@@ -113,12 +125,13 @@ class Candidate:
 class SuggestOptions:
     """Knobs of a run; the defaults are what ``rta suggest`` uses."""
 
-    window: int = 0  # sentences either side of the matching sentence
-    min_score: float = 0.0
+    passage_sentences: int = MAX_SENTENCES  # a passage is at most this many sentences of a paragraph
+    max_codes: int = MAX_CODES  # codes proposed per passage, strongest first
+    min_score: float = MIN_SCORE
     codes: list[str] | None = None
     transcript: str | None = None
-    from_examples: bool = False
-    examples_threshold: float = EXAMPLES_THRESHOLD
+    learn: bool = True  # use the project's learned model for codes with enough examples (rta.learn)
+    min_positives: int | None = None  # examples a code needs for a model (default rta.learn.MIN_POSITIVES)
     fuzzy_threshold: float = FUZZY_THRESHOLD
     batch_size: int = 256
 
@@ -130,6 +143,10 @@ class SuggestResult:
     turns: int = 0
     words: int = 0
     candidates: int = 0
+    passages: int = 0  # passages that proposed at least one code
+    raw_candidates: int = 0  # sentence x code pairs with evidence: what a sentence-level assistant proposed
+    learned_codes: list[str] = field(default_factory=list)
+    model: str = ""
     new: int = 0
     existing: int = 0
     codes: list[str] = field(default_factory=list)
@@ -167,9 +184,10 @@ class IndicatorIndex:
 
     def __init__(self, codebook: Any, lemma_of: Callable[[str], str], lexicon: Any = None,
                  codes: Iterable[str] | None = None, fuzzy_threshold: float = FUZZY_THRESHOLD,
-                 stop_words: Iterable[str] = ()) -> None:
+                 stop_words: Iterable[str] = (), pos_of: dict[str, int] | None = None) -> None:
         self.lemma_of = lemma_of
         self.lexicon = lexicon if lexicon is not None else {}
+        self.pos_of = pos_of if pos_of is not None else {}
         self.fuzzy_threshold = fuzzy_threshold
         wanted = {fold(c) for c in codes} if codes else None
         self.exact: dict[str, list[tuple[str, str]]] = defaultdict(list)  # lowercase -> (code, indicator)
@@ -185,6 +203,7 @@ class IndicatorIndex:
         self.regexes: list[tuple[str, str, UserPattern]] = []
         self.codes: list[str] = []
         stop = {fold(w) for w in stop_words}
+        self.stop = {w.lower() for w in stop_words}
         for code in codebook.codes:
             if wanted is not None and fold(code.name) not in wanted:
                 continue
@@ -249,7 +268,7 @@ class IndicatorIndex:
         words = [w for w in re.findall(r"\w+", phrase.lower())]
         if not words:
             return
-        variants = [frozenset({fold(w), fold(self.lemma_of(w))}) for w in words]
+        variants = [frozenset(self.phrase_keys(w)) for w in words]
         # anchor on the longest word that is not a stop word (rarest, fewest checks)
         order = sorted(range(len(words)), key=lambda i: (fold(words[i]) in stop, -len(words[i])))
         anchor = order[0]
@@ -264,8 +283,45 @@ class IndicatorIndex:
             for v in forms:
                 self.slot_index[v].append(idx * SLOTS + k)
 
+    def known(self, s: str) -> bool:
+        """Is the lower-case form ``s`` a Norwegian word the lexicon knows?"""
+        return s in self.lexicon or s in self.pos_of
+
+    def lemma_key(self, s: str) -> str | None:
+        """``L:lemma|pos`` for a form the lexicon knows under one part of speech and one lemma;
+        None for unknown or ambiguous forms (``klart``/``klarte``, ``får``)."""
+        from rta.nlp import AMBIGUOUS, LEXICON_POS
+
+        k = self.pos_of.get(s)
+        if k is None or k == AMBIGUOUS:
+            return None
+        return f"L:{self.lemma_of(s).lower()}|{LEXICON_POS[k]}"
+
+    def phrase_keys(self, w: str) -> list[str]:
+        """What a phrase indicator's word can be matched by: its surface form, its lemma with
+        its part of speech when unambiguous (``tar`` ~ ``tok``, never ``klart`` ~ ``klarte``),
+        and its accent-folded form (reached only by unknown tokens, see :meth:`word_keys`)."""
+        keys = [w, "F:" + fold(w)]
+        lk = self.lemma_key(w)
+        if lk:
+            keys.append(lk)
+        return keys
+
+    def word_keys(self, s: str) -> list[str]:
+        """The keys a token's lower-case form ``s`` offers to phrase words: the surface form,
+        its unambiguous lemma key, and its folded form only when ``s`` is no known word (an
+        accent lost in typing or OCR, never one real word read as another: ``for`` is not
+        ``før``)."""
+        keys = [s]
+        lk = self.lemma_key(s)
+        if lk:
+            keys.append(lk)
+        if not self.known(s):
+            keys.append("F:" + fold(s))
+        return keys
+
     def slots(self, *folded: str) -> frozenset[int]:
-        """The phrase word slots that a token with these folded forms fills."""
+        """The phrase word slots that a token with these keys fills."""
         out: set[int] = set()
         for f in folded:
             out.update(self.slot_index.get(f, ()))
@@ -273,14 +329,16 @@ class IndicatorIndex:
 
     # -- lookup ---------------------------------------------------------------------------
     def _word(self, part: str) -> bool:
-        """Is ``part`` a Norwegian word (a form in the lemma lexicon), allowing a linking s/e?"""
-        if len(part) < 3:
+        """Is ``part`` a content word that can be one part of a compound: a form in the lemma
+        lexicon (allowing a linking s/e) of at least :data:`MIN_PART` letters, and no function
+        word?"""
+        if len(part) < MIN_PART or part in self.stop:
             return False
         if not self.lexicon:
             return True
         if part in self.lexicon:
             return True
-        return len(part) > 3 and part[-1] in "se" and part[:-1] in self.lexicon
+        return len(part) > MIN_PART and part[-1] in "se" and part[:-1] in self.lexicon
 
     def classify(self, s: str, lemmatise: bool = True) -> tuple[tuple[Hit, ...], tuple[int, ...]]:
         """Indicator hits and phrase anchors for one lower-case token string (cached).
@@ -298,46 +356,54 @@ class IndicatorIndex:
         for form in forms:
             for code, ind in self.exact.get(form, ()):
                 hits.setdefault((code, ind), Hit(code, ind, "lemma", WEIGHTS["lemma"]))
-        folded_forms = [fold(f) for f in forms]
-        for f in folded_forms:
-            for code, ind in self.folded.get(f, ()):
+        # accent folding only for a form the lexicon does not know: 'stotte' finds 'støtte',
+        # but the real words 'for' and 'far' never become 'før' and 'får'
+        if not self.known(s):
+            for code, ind in self.folded.get(fold(s), ()):
                 hits.setdefault((code, ind), Hit(code, ind, "folded", WEIGHTS["folded"]))
         if not hits:
-            self._compounds(s, folded_forms[0], hits)
+            self._compounds(s, hits)
         anchors: list[int] = []
-        for f in set(folded_forms):
-            anchors.extend(self.anchors.get(f, ()))
+        if lemmatise:  # a pipeline lemma carries no part of speech: phrases use the lexicon's
+            for key in self.word_keys(s):
+                anchors.extend(self.anchors.get(key, ()))
         result = (tuple(hits.values()), tuple(sorted(set(anchors))))
         cache[s] = result
         return result
 
-    def _compounds(self, s: str, f: str, hits: dict[tuple[str, str], Hit]) -> None:
+    def _compounds(self, s: str, hits: dict[tuple[str, str], Hit]) -> None:
+        # A form the lexicon knows is split as its lemma: an inflected form of a known word
+        # is no compound (læreren is lærer + -en, not lære + ren), and a known word whose
+        # lemma does not start/end with the indicator is no compound of it (kontroll-en is
+        # not kont + rolle-n).
+        known = None
+        if self.lexicon and s in self.lexicon:
+            s = self.lexicon[s].lower()
+            known = fold(s)
+        f = fold(s)
         n = len(f)
-        if n < MIN_STEM + 3:
+        if n < MIN_STEM + MIN_PART:
             return
         low_parts = s if len(s) == n else None  # lexicon is keyed by unfolded forms
-        # a known word whose own lemma does not start/end with the indicator is no compound
-        # of it (kontroll-en is not kont+rolle-n)
-        known = fold(self.lexicon[s]) if self.lexicon and s in self.lexicon else None
         for length in self.prefix_lengths:
-            if length > n - 3:
+            if length > n - MIN_PART:
                 continue
             refs = self.prefix.get(f[:length])
             if not refs or (known is not None and not known.startswith(f[:length])):
                 continue
             rest = (low_parts or f)[length:]
-            if rest and rest[0] in "se" and len(rest) > 3 and not self._word(rest) and self._word(rest[1:]):
+            if rest and rest[0] in "se" and len(rest) > MIN_PART and not self._word(rest) and self._word(rest[1:]):
                 rest = rest[1:]
             if rest in _INFLECTIONS or not self._word(rest):
                 continue
             for code, ind in refs:
                 hits.setdefault((code, ind), Hit(code, ind, "compound", WEIGHTS["compound"]))
-        for ending in _ENDINGS:
+        for ending in ("",) if known is not None else _ENDINGS:  # a lemma has no ending
             if ending and not f.endswith(ending):
                 continue
             stem = f[: n - len(ending)] if ending else f
             for length in self.suffix_lengths:
-                if length > len(stem) - 3:
+                if length > len(stem) - MIN_PART:
                     continue
                 refs = self.suffix.get(stem[-length:])
                 if not refs or (known is not None and not known.endswith(stem[-length:])):
@@ -422,7 +488,7 @@ class Matcher:
     """Reads turns with a spaCy pipeline and turns indicator hits into candidates."""
 
     def __init__(self, nlp: Any, pipeline_label: str, codebook: Any, options: SuggestOptions | None = None) -> None:
-        from rta.nlp import lemma_table
+        from rta.nlp import lemma_pos, lemma_table
 
         self.nlp = nlp
         self.pipeline_label = pipeline_label
@@ -435,12 +501,14 @@ class Matcher:
         def lemma_of(word: str) -> str:
             return table.get(word, word)
 
-        self.index = IndicatorIndex(codebook, lemma_of, table, self.options.codes, self.options.fuzzy_threshold, stop)
+        self.lemma_of = lemma_of
+        self.index = IndicatorIndex(codebook, lemma_of, table, self.options.codes, self.options.fuzzy_threshold, stop,
+                                    pos_of=lemma_pos())
         self.codebook = codebook
+        self.raw_pairs = 0
         self._strings = nlp.vocab.strings
         self._info: dict[int, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
         self._fold: dict[int, str] = {}  # hash -> folded string
-        self._tfold: dict[int, str] = {}  # hash -> folded lemma from the lookup table
         self._trigger_set: set[int] = set()  # hashes with hits or phrase anchors
         self._linfo: dict[int, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}  # the same for pipeline lemmas
         self._lfold: dict[int, str] = {}
@@ -475,9 +543,8 @@ class Matcher:
         self.index.fuzzy_batch(strings)
         for h, s in zip(new, strings):
             info = self._info[h] = self.index.classify(s)
-            f = self._fold[h] = fold(s)
-            tf = self._tfold[h] = fold(self.table.get(s, s))
-            sl = self._slots[h] = self.index.slots(f, tf)
+            self._fold[h] = fold(s)
+            sl = self._slots[h] = self.index.slots(*self.index.word_keys(s))
             self._left[h], self._right[h] = self._neighbours(sl)
             if info[0] or info[1]:
                 self._trigger_set.add(h)
@@ -488,8 +555,8 @@ class Matcher:
         for h in hashes:
             s = self._string(h).lower()
             info = self._linfo[h] = self.index.classify(s, lemmatise=False)
-            f = self._lfold[h] = fold(s)
-            sl = self._lslots[h] = self.index.slots(f)
+            self._lfold[h] = fold(s)
+            sl = self._lslots[h] = _NO_SLOTS  # phrases compare forms and lexicon lemmas, see word_keys
             if sl:
                 self._lleft[h], self._lright[h] = self._neighbours(sl)
             if info[0] or info[1]:
@@ -551,10 +618,12 @@ class Matcher:
                     progress(len(turn.text.split()))
 
     def match_doc(self, turn: TurnInput, doc: Any) -> list[Candidate]:
-        """Candidates from one turn's doc (offsets shifted into the transcript)."""
-        return self.match_docs([(turn, doc)])[0]
+        """Every code with evidence in each passage of one turn's doc, unranked (offsets
+        shifted into the transcript): what the matcher saw, before a passage keeps its
+        strongest codes."""
+        return to_candidates(self.match_docs([(turn, doc)])[0], self.pipeline_label, max_codes=0, min_score=0.0)
 
-    def match_docs(self, pairs: list[tuple[TurnInput, Any]]) -> list[list[Candidate]]:
+    def match_docs(self, pairs: list[tuple[TurnInput, Any]], every: bool = False) -> list[list[Passage]]:
         """Candidates for a batch of ``(turn, doc)``: the token arrays of the whole batch are
         concatenated so that finding new words, trigger tokens, sentence starts and turns a
         regex may match is a few calls per batch rather than a Python loop per token."""
@@ -598,14 +667,17 @@ class Matcher:
             lo, hi = bounds[k], bounds[k + 1]
             triggered = [i - lo for i in hits_list[cuts[k]:cuts[k + 1]]]
             has_regex = k in regex_turns
-            if hi == lo or (not triggered and not has_regex):
+            if hi == lo:
                 out.append([])
                 continue
             sents = [i - lo for i in starts_list[scuts[k]:scuts[k + 1]]]
             if not sents or sents[0] != 0:
                 sents.insert(0, 0)
+            if not triggered and not has_regex:  # nothing to match; the learned part reads all
+                out.append(self.passages(turn, sents, idxs[lo:hi], None, True) if every else [])
+                continue
             out.append(self._match_one(turn, doc, lowers[lo:hi], lemmas[lo:hi], idxs[lo:hi], orths[lo:hi],
-                                       sents, triggered, has_regex))
+                                       sents, triggered, has_regex, every))
         return out
 
     def _regex_turns(self, turns: list[TurnInput]) -> set[int]:
@@ -629,7 +701,7 @@ class Matcher:
 
     def _match_one(self, turn: TurnInput, doc: Any, lowers_list: list[int], lemmas_list: list[int],
                    idx: list[int], orths: list[int], sent_starts_list: list[int],
-                   triggered: list[int], has_regex: bool) -> list[Candidate]:
+                   triggered: list[int], has_regex: bool, every: bool = False) -> list[Passage]:
         info, linfo = self._info, self._linfo
         # (code, sentence) -> token position -> (weight, indicator, token text, method)
         found: dict[tuple[str, int], dict[int, tuple[float, str, str, str]]] = defaultdict(dict)
@@ -719,7 +791,8 @@ class Matcher:
                     last = max(first + 1, bisect_right(idx, m.end() - 1))
                     if guard(first, last):
                         add(code, first, pattern, m.group(0), "regex", WEIGHTS["regex"])
-        return self._candidates(turn, doc, found, sent_starts_list, idx)
+        self.raw_pairs += len(found)  # sentence x code pairs: what a sentence-level assistant proposed
+        return self.passages(turn, sent_starts_list, idx, found, every)
 
     def _guard(self, doc: Any, first: int, last: int, sent_starts: list[int]) -> bool:
         """The sense policy: False when a token in ``doc[first:last]`` is 'rom' not meaning
@@ -752,136 +825,38 @@ class Matcher:
                     return True
         return False
 
-    def _candidates(self, turn: TurnInput, doc: Any, found: dict, sent_starts: list[int], idx: list[int]) -> list[Candidate]:
-        if not found:
-            return []
-        window = max(0, self.options.window)
-        nsent = len(sent_starts)
+    def passages(self, turn: TurnInput, sent_starts: list[int], idx: list[int],
+                 found: dict | None = None, every: bool = False) -> list[Passage]:
+        """Cut ``turn`` into passages and put each (code, sentence) evidence into its
+        passage; only passages with evidence unless ``every`` (the learned part reads all)."""
         text = turn.text
-        spans: list[tuple[str, int, int, dict]] = []  # (code, first sentence, last sentence, evidence)
-        if window == 0:  # one candidate per sentence and code: nothing to merge
-            for (code, sent), evidence in found.items():
-                spans.append((code, sent, sent, evidence))
-        else:
-            by_code: dict[str, list[tuple[int, int, dict]]] = defaultdict(list)
-            for (code, sent), evidence in found.items():
-                by_code[code].append((max(0, sent - window), min(nsent - 1, sent + window), evidence))
-            for code, windows in by_code.items():
-                windows.sort(key=_first)
-                merged: list[list] = []
-                for a, b, ev in windows:
-                    if merged and a <= merged[-1][1]:
-                        merged[-1][1] = max(merged[-1][1], b)
-                        for key, item in ev.items():
-                            prev = merged[-1][2].get(key)
-                            if prev is None or prev[0] < item[0]:
-                                merged[-1][2][key] = item
-                    else:
-                        merged.append([a, b, dict(ev)])
-                spans.extend((code, a, b, ev) for a, b, ev in merged)
-        out: list[Candidate] = []
-        for code, a, b, ev in spans:
-            cstart = idx[sent_starts[a]]
-            cend = idx[sent_starts[b + 1]] if b + 1 < nsent else len(text)
-            while cend > cstart and text[cend - 1].isspace():
-                cend -= 1
-            while cstart < cend and text[cstart].isspace():
-                cstart += 1
-            if cend <= cstart:
+        offsets = [idx[i] for i in sent_starts] if idx else [0]
+        if not offsets or offsets[0] != 0:
+            offsets = [0, *offsets] if offsets and offsets[0] != 0 else [0]
+        bounds = segment(offsets, text, self.options.passage_sentences)
+        firsts = [a for a, _b in bounds]
+        out: list[Passage | None] = [None] * len(bounds)
+
+        def passage(k: int) -> Passage | None:
+            if out[k] is None:
+                a, b = bounds[k]
+                cstart, cend = span_of(text, offsets, a, b)
+                if cend <= cstart:
+                    return None
+                out[k] = Passage(turn.transcript_id, turn.revision, turn.n, turn.start + cstart,
+                                 turn.start + cend, a, b)
+            return out[k]
+
+        for (code, sent), evidence in (found or {}).items():
+            p = passage(bisect_right(firsts, sent) - 1)
+            if p is None:
                 continue
-            items = [ev[k] for k in sorted(ev)] if len(ev) > 1 else list(ev.values())  # in text order
-            miss = 1.0
-            best = items[0]
-            for e in items:
-                miss *= 1.0 - e[0]
-                if e[0] > best[0] or (e[0] == best[0] and _RANK[e[3]] < _RANK[best[3]]):
-                    best = e
-            out.append(Candidate(
-                transcript_id=turn.transcript_id, revision=turn.revision, turn_n=turn.n,
-                start=turn.start + cstart, end=turn.start + cend, line_start=0, line_end=0,
-                code=code, score=round(min(1.0, max(0.0, 1.0 - miss)), 4), method=best[3],
-                evidence=[{"indicator": e[1], "token": e[2], "method": e[3]} for e in items],
-                pipeline=self.pipeline_label,
-            ))
-        return out
-
-    # -- examples -------------------------------------------------------------------------
-    def lemma_bag(self, doc: Any) -> Counter:
-        """Folded lemmas of the content words of a doc (TF for the examples route)."""
-        bag: Counter = Counter()
-        for tok in doc:
-            if tok.is_punct or tok.is_space or tok.like_num:
-                continue
-            low = tok.lower_
-            if low in self.stop_words or len(low) < 3:
-                continue
-            lemma = tok.lemma_.lower() if tok.lemma_ and tok.lemma_ != tok.text else self.table.get(low, low)
-            bag[fold(lemma)] += 1
-        return bag
-
-
-def _tfidf(bags: list[Counter], df: Counter, ndocs: int) -> list[dict[str, float]]:
-    vectors = []
-    for bag in bags:
-        vec = {t: (1.0 + math.log(c)) * (math.log((1 + ndocs) / (1 + df[t])) + 1.0) for t, c in bag.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        vectors.append({t: v / norm for t, v in vec.items()})
-    return vectors
-
-
-def examples_candidates(matcher: Matcher, turns: list[TurnInput], bags: list[Counter],
-                        exemplars: dict[str, list[str]], coded: dict[str, list[tuple[str, int, int]]],
-                        threshold: float) -> list[Candidate]:
-    """Turns whose TF-IDF lemma vector is close (cosine >= threshold) to one of a code's
-    exemplars (accepted codings, codebook examples). Turns already coded with the code are
-    left out. The span is the whole turn."""
-    ex_meta: list[tuple[str, str]] = []
-    ex_texts: list[str] = []
-    for code, texts in exemplars.items():
-        for text in texts:
-            if text.strip():
-                ex_meta.append((code, text))
-                ex_texts.append(text)
-    if not ex_texts or not turns:
-        return []
-    ex_bags = [matcher.lemma_bag(doc) for doc in matcher.nlp.pipe(ex_texts, batch_size=64)]
-    df: Counter = Counter()
-    for bag in [*bags, *ex_bags]:
-        df.update(bag.keys())
-    ndocs = len(bags) + len(ex_bags)
-    turn_vecs = _tfidf(bags, df, ndocs)
-    ex_vecs = _tfidf(ex_bags, df, ndocs)
-    inverted: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for e, vec in enumerate(ex_vecs):
-        for t, w in vec.items():
-            inverted[t].append((e, w))
-    out: list[Candidate] = []
-    for turn, vec in zip(turns, turn_vecs):
-        acc: dict[int, float] = defaultdict(float)
-        for t, w in vec.items():
-            for e, we in inverted.get(t, ()):
-                acc[e] += w * we
-        best: dict[str, tuple[float, int]] = {}
-        for e, sim in acc.items():
-            code = ex_meta[e][0]
-            if sim >= threshold and sim > best.get(code, (0.0, -1))[0]:
-                best[code] = (sim, e)
-        end = turn.start + len(turn.text.rstrip())
-        for code, (sim, e) in best.items():
-            if any(t == turn.transcript_id and s < end and turn.start < en for t, s, en in coded.get(code, ())):
-                continue
-            shared = sorted(set(vec) & set(ex_vecs[e]), key=lambda t: -(vec[t] * ex_vecs[e][t]))[:5]
-            example = ex_meta[e][1]
-            out.append(Candidate(
-                transcript_id=turn.transcript_id, revision=turn.revision, turn_n=turn.n,
-                start=turn.start, end=end, line_start=0, line_end=0, code=code,
-                score=round(min(1.0, sim), 4), method="examples",
-                evidence=[{"indicator": "example: " + (example if len(example) <= 80 else example[:77] + "..."),
-                           "token": " ".join(shared), "method": "examples"}],
-                pipeline=matcher.pipeline_label,
-            ))
-    return out
-
+            for pos, (weight, indicator, token, method) in evidence.items():
+                p.add(code, pos, Evidence(weight, indicator, token, method))
+        if every:
+            for k in range(len(bounds)):
+                passage(k)
+        return [p for p in out if p is not None]
 
 # ---------------------------------------------------------------------------------------
 # Running over a project
@@ -916,51 +891,45 @@ def _lines(store: Store, candidates: list[Candidate]) -> None:
         c.line_end = bisect_right(newlines, max(c.start, c.end - 1) - 1) + 1
 
 
+def to_candidates(passages: Iterable[Passage], pipeline: str, max_codes: int = MAX_CODES,
+                  min_score: float = MIN_SCORE) -> list[Candidate]:
+    """One candidate per proposed code of each passage (rta.passages.rank_codes): the
+    passage's span, the code's combined score and its evidence in text order."""
+    out: list[Candidate] = []
+    for p in passages:
+        for r in rank_codes(p, max_codes, min_score, _RANK):
+            out.append(Candidate(
+                transcript_id=p.transcript_id, revision=p.revision, turn_n=p.turn_n, start=p.start, end=p.end,
+                line_start=0, line_end=0, code=r.code, score=r.score, method=r.method,
+                evidence=[e.as_json() for e in r.evidence], pipeline=pipeline))
+    return out
+
+
 def generate(store: Store, turns: list[TurnInput], matcher: Matcher,
-             progress: Callable[[int], None] | None = None) -> list[Candidate]:
-    """All candidates for ``turns`` (indicator routes, plus examples if asked)."""
+             progress: Callable[[int], None] | None = None, learner: Any = None) -> list[Candidate]:
+    """The proposed codes of every passage of ``turns``: indicator evidence, plus the
+    project's learned model where it has one (``learner``, rta.learn), ranked per passage."""
     opts = matcher.options
     candidates: list[Candidate] = []
-    bags: list[Counter] = []
     chunk: list[tuple[TurnInput, Any]] = []
+    every = learner is not None and learner.active
+
+    def flush() -> None:
+        for turn_passages, (turn, doc) in zip(matcher.match_docs(chunk, every), chunk):
+            if every and turn_passages:
+                learner.score(turn, doc, turn_passages)
+            candidates.extend(to_candidates(turn_passages, matcher.pipeline_label, opts.max_codes, opts.min_score))
+
     for turn, doc in matcher.read(turns, progress):
         chunk.append((turn, doc))
-        if opts.from_examples:
-            bags.append(matcher.lemma_bag(doc))
         if len(chunk) >= opts.batch_size:
-            for found in matcher.match_docs(chunk):
-                candidates.extend(found)
+            flush()
             chunk = []
-    for found in matcher.match_docs(chunk):
-        candidates.extend(found)
-    if opts.from_examples:
-        exemplars, coded = _exemplars(store, matcher.codebook, matcher.index.codes)
-        candidates.extend(examples_candidates(matcher, turns, bags, exemplars, coded, opts.examples_threshold))
-    candidates = [c for c in candidates if c.score >= opts.min_score]
+    flush()
     # reading order, so suggestion ids follow the transcripts (rta review --accept 12,13)
-    candidates.sort(key=lambda c: (c.transcript_id, c.start, c.end, c.code, c.method))
+    candidates.sort(key=lambda c: (c.transcript_id, c.start, c.end, -c.score, c.code))
     _lines(store, candidates)
     return candidates
-
-
-def _exemplars(store: Store, codebook: Any, codes: list[str]) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, int, int]]]]:
-    wanted = set(codes)
-    exemplars: dict[str, list[str]] = defaultdict(list)
-    coded: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
-    for code in codebook.codes:
-        if code.name in wanted:
-            exemplars[code.name].extend(code.examples)
-    rows = store.conn.execute(
-        "SELECT c.code, c.transcript_id, c.revision, c.start, c.end FROM codings c "
-        "JOIN transcripts t ON t.id = c.transcript_id WHERE c.status = 'active'"
-    ).fetchall()
-    for r in rows:
-        if r["code"] not in wanted:
-            continue
-        text = store.transcript_text(r["transcript_id"], r["revision"])[r["start"]:r["end"]]
-        exemplars[r["code"]].append(text)
-        coded[r["code"]].append((r["transcript_id"], r["start"], r["end"]))
-    return dict(exemplars), dict(coded)
 
 
 _EVIDENCE_KEYS = ("indicator", "token", "method")
@@ -1035,8 +1004,10 @@ def run_suggest(project: Any, options: SuggestOptions | None = None, coder: str 
         options.codes = [codebook.code(c).name for c in options.codes]
     if not (0.0 <= options.min_score <= 1.0):
         raise RtaError(f"--min-score must be between 0 and 1, got {options.min_score}")
-    if options.window < 0:
-        raise RtaError(f"--window must be 0 or more sentences, got {options.window}")
+    if options.passage_sentences < 1:
+        raise RtaError(f"--passage-sentences must be 1 or more, got {options.passage_sentences}")
+    if options.max_codes < 1:
+        raise RtaError(f"--max-codes must be 1 or more, got {options.max_codes}")
     nlp, info = load_pipeline(project.config.pipeline, project.root)
     matcher = Matcher(nlp, info.label, codebook, options)
     store = project.store
@@ -1049,15 +1020,27 @@ def run_suggest(project: Any, options: SuggestOptions | None = None, coder: str 
         from rta.anchor import settle_suggestions
 
         settle_suggestions(store, who, options.transcript)  # none left pending on a superseded revision
-        candidates = generate(store, turns, matcher, progress)
+        learner = None
+        if options.learn:
+            from rta.learn import MIN_POSITIVES, build_learner
+
+            learner = build_learner(store, codebook, matcher.index.codes, matcher.lemma_of, matcher.stop_words,
+                                    min_positives=options.min_positives or MIN_POSITIVES)
+            if learner.active:
+                result.learned_codes = list(learner.codes)
+                result.model = learner.version
+        candidates = generate(store, turns, matcher, progress, learner)
         result.candidates = len(candidates)
+        result.raw_candidates = matcher.raw_pairs
+        result.passages = len({(c.transcript_id, c.start, c.end) for c in candidates})
         result.codes = sorted({c.code for c in candidates})
         result.by_method = dict(Counter(c.method for c in candidates))
         result.new, result.existing = store_logged(store, candidates, who, {
             "pipeline": info.label, "codebook_sha256": codebook.sha256, "transcript": options.transcript,
-            "codes": options.codes, "min_score": options.min_score, "window": options.window,
-            "from_examples": options.from_examples, "turns": result.turns, "words": result.words,
-            "candidates": result.candidates})
+            "codes": options.codes, "min_score": options.min_score, "max_codes": options.max_codes,
+            "passage_sentences": options.passage_sentences, "learned_codes": result.learned_codes,
+            "model": result.model, "turns": result.turns, "words": result.words,
+            "candidates": result.candidates, "raw_candidates": result.raw_candidates})
     return result
 
 

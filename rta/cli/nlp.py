@@ -29,7 +29,7 @@ def doctor() -> None:
     to get a better one."""
     from rta.nlp import BETTER_HINT, PACKAGES, choose_pipeline, is_installed, load_pipeline
 
-    pin, root = "auto", None
+    pin, root, project = "auto", None, None
     try:
         project = open_project()
         pin, root = project.config.pipeline, project.root
@@ -50,27 +50,34 @@ def doctor() -> None:
     echo("installed:  " + ", ".join(f"{p} {'yes' if is_installed(p) else 'no'}" for p in PACKAGES))
     if source != "package":
         echo(f"hint: {BETTER_HINT}")
+    if project is not None:  # transcripts that look OCR-damaged (issue 17)
+        from rta.ocr import doctor_lines
+
+        for line in doctor_lines(project.store):
+            echo(line)
 
 
 @app.command()
 def suggest(
     transcript: Optional[str] = typer.Option(None, "--transcript", help="Only this transcript id."),
     code: Optional[List[str]] = typer.Option(None, "--code", help="Only this code (repeatable)."),
-    min_score: float = typer.Option(0.0, "--min-score", help="Store only candidates scoring at least this (0-1)."),
-    from_examples: bool = typer.Option(False, "--from-examples", help="Also propose turns resembling accepted codings and codebook examples (TF-IDF over lemmas)."),
-    window: int = typer.Option(0, "--window", parser=whole_number, help="Sentences either side of the matching sentence to include."),
+    min_score: float = typer.Option(0.5, "--min-score", help="Propose a code for a passage only when its combined score is at least this (0-1)."),
+    max_codes: int = typer.Option(3, "--max-codes", parser=whole_number, help="At most this many codes per passage, strongest first."),
+    passage_sentences: int = typer.Option(4, "--passage-sentences", parser=whole_number, help="A passage is a paragraph of a turn, cut into runs of at most this many sentences."),
+    learn: bool = typer.Option(True, "--learn/--no-learn", help="Use what the project's accepted codings, codebook examples and rejected suggestions teach (for codes with enough examples)."),
     coder: Optional[str] = typer.Option(None, help="Who runs it (default: $RTA_CODER or rta.toml)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Propose candidate codings from the codebook's indicators. Re-running adds only new
-    candidates and keeps earlier decisions; nothing counts as a coding until reviewed."""
+    """Propose codes per passage from the codebook's indicators and what the project's own
+    decisions teach. Re-running adds only new candidates and keeps earlier decisions; nothing
+    counts as a coding until reviewed."""
     import click
 
     from rta.suggest import SuggestOptions, run_suggest
 
     project = open_project()
-    options = SuggestOptions(window=window, min_score=min_score, codes=list(code) if code else None,
-                             transcript=transcript, from_examples=from_examples)
+    options = SuggestOptions(min_score=min_score, max_codes=max_codes, passage_sentences=passage_sentences,
+                             codes=list(code) if code else None, transcript=transcript, learn=learn)
     state: dict = {}
 
     def on_start(words: int) -> None:
@@ -89,8 +96,16 @@ def suggest(
             state["bar"].__exit__(None, None, None)
     methods = ", ".join(f"{m} {n}" for m, n in sorted(result.by_method.items())) or "none"
     echo(f"read {result.turns} informant turns ({result.words} words) with {result.pipeline}")
-    echo(f"{result.candidates} candidates for {len(result.codes)} codes: {result.new} new, {result.existing} already there")
+    echo(f"{result.candidates} candidates in {result.passages} passages for {len(result.codes)} codes: "
+         f"{result.new} new, {result.existing} already there")
+    per_k = (lambda n: f"{1000 * n / result.words:.1f}") if result.words else (lambda n: "-")
+    echo(f"review burden: {per_k(result.candidates)} candidates per 1,000 informant words "
+         f"(sentence by sentence it would be {per_k(result.raw_candidates)})")
     echo(f"by method: {methods}")
+    if result.learned_codes:
+        echo(f"learned from the project: {len(result.learned_codes)} codes ({result.model})")
+    else:
+        echo("learned from the project: no code has enough examples yet (indicators only)")
     echo("next: rta review")
 
 

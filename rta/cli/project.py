@@ -50,6 +50,8 @@ def add(
     coder: Optional[str] = typer.Option(None, help="Who adds them (default: $RTA_CODER or rta.toml)."),
     force: bool = typer.Option(False, "--force", help="Store a file even if it is the text from before "
                                "'rta anonymise apply' (it brings the real names back)."),
+    check_ocr: bool = typer.Option(False, "--check-ocr", help="Warn about transcripts that look OCR-damaged "
+                                   "or typed without æ/ø/å (the text is stored as it is)."),
 ) -> None:
     """Import transcripts into the project. Unchanged files are skipped; changed ones become
     new revisions with their codings re-anchored. Nothing is stored if any file is bad."""
@@ -68,6 +70,15 @@ def add(
                  f"{retired} retired (their words changed)")
     counts = {s: sum(1 for r in results if r.status == s) for s in ("added", "revised", "unchanged")}
     echo(f"{counts['added']} added, {counts['revised']} revised, {counts['unchanged']} unchanged")
+    if check_ocr:
+        from rta.ocr import damage_warning, ocr_damage_score
+
+        for r in results:
+            report = ocr_damage_score(project.store.transcript_text(r.transcript_id))
+            if report.looks_damaged:
+                echo(damage_warning(str(r.path), report), err=True)
+            else:
+                echo(f"ocr check: {r.path}: looks clean ({report.summary()})")
 
 
 @app.command()
