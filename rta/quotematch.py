@@ -44,6 +44,32 @@ def word_form(word: str) -> str:
     return fold(word).replace("-", "").replace("'", "").replace("’", "")
 
 
+def restore(word: str) -> str | None:
+    """The word a manuscript word that no transcript has stands for when it lost or garbled
+    æ/ø/å (``bdde`` -> ``både``, ``sdpass`` -> ``såpass``, ``paa`` -> ``på``): the shared OCR
+    normalisation, :func:`rta.ocr.match_form`. None when it restores nothing. The transcripts
+    are the reference and are never restored; a manuscript whose words all stand in them never
+    loads the lexicons."""
+    from rta.ocr import match_form
+
+    restored = match_form(word)
+    return None if restored == word.lower() else restored
+
+
+def restore_tokens(tokens: list[Token], corpus: "Corpus") -> None:
+    """Give each word of an extract that no transcript has the form of its restoration, when
+    that form is a transcript's (:func:`restore`)."""
+    for t in tokens:
+        if t.gap or t.form in corpus.forms and corpus.known(corpus.forms[t.form]):
+            continue
+        restored = restore(t.text)
+        if restored is not None:
+            form = word_form(restored)
+            fid = corpus.forms.get(form)
+            if fid is not None and corpus.known(fid):
+                t.form, t.restored = form, restored
+
+
 # --------------------------------------------------------------------------------------------
 # Tokens
 
@@ -65,6 +91,7 @@ class Token:
     gap: bool = False
     inserted: bool = False
     broken: bool = False
+    restored: str | None = None  # the word rta.ocr restored it to (``pa`` -> ``på``), when it did
 
 
 def tokens_of(text: str) -> list[Token]:

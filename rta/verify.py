@@ -25,7 +25,8 @@ them again months later. :func:`verify_manuscript` finds every extract in a manu
    is not found, the nearest candidates with their similarity (:func:`rta.anchor.fuzzy_candidates`).
 
 The finding and aligning is :mod:`rta.quotematch`; every comparison of two words goes through
-its :func:`~rta.quotematch.word_form`.
+its :func:`~rta.quotematch.word_form`, and a manuscript word no transcript has through the shared
+OCR normalisation first (:func:`rta.ocr.match_form`, via :func:`~rta.quotematch.restore`).
 
 Output: :func:`summary_line`, :func:`table_rows` and :func:`detail_rows` for the terminal,
 :func:`to_json`, and :func:`render_html` (a page for a supervision meeting: each extract beside
@@ -43,7 +44,8 @@ from typing import Any
 from rta.errors import RtaError
 from rta.manuscript import Attribution, CodeFinder, Extract, Manuscript, find_extracts, read_manuscript
 from rta.norsk import fold
-from rta.quotematch import BRACKETED, Alignment, Corpus, Doc, Token, align, place_window, tokens_of
+from rta.quotematch import (BRACKETED, Alignment, Corpus, Doc, Token, align, place_window, restore,
+                            restore_tokens, tokens_of)
 
 # --------------------------------------------------------------------------------------------
 # Verdicts
@@ -319,6 +321,7 @@ def check_extract(extract: Extract, corpus: Corpus) -> ExtractResult:
     if len(words) < MIN_WORDS:
         result.manuscript_pieces = [(extract.text, "")]
         return result
+    restore_tokens(tokens, corpus)
     ids = [corpus.form_id(t.form) if not t.gap else -1 for t in tokens]
     attribution = extract.attribution
     alignments: list[tuple[Alignment, int]] = []
@@ -490,6 +493,11 @@ def _describe(result: ExtractResult, a: Alignment, tokens: list[Token], corpus: 
     def sw(j: int) -> str:
         return text[int(doc.starts[j]):int(doc.ends[j])]
 
+    # Words that differ only in lost æ/ø/å are damage when the extract shows it lost letters
+    # elsewhere too (a word restored by the OCR layer, a garbled word), else changes.
+    damaged = any(t.restored for t in tokens) or any(k == "near" for k, _, _ in a.ops) or any(
+        k == "eq" and tokens[xi].text.casefold() != sw(j).casefold() and fold(tokens[xi].text) == tokens[xi].text.casefold()
+        and (restore(tokens[xi].text) or "") == sw(j).casefold() for k, xi, j in a.ops)
     # word-level changes, marked edits and damage
     x_cls: dict[int, str] = {}
     s_cls: dict[int, str] = {}
@@ -517,7 +525,9 @@ def _describe(result: ExtractResult, a: Alignment, tokens: list[Token], corpus: 
         if kind == "eq":
             mt, st = tokens[xi].text, sw(j)
             if mt.casefold() != st.casefold():
-                if fold(mt) != mt.casefold():  # not letters lost ('pa' for 'på') but others put in: a change
+                if not (tokens[xi].restored or (fold(mt) == mt.casefold() and damaged)):
+                    # another word that folds alike ('for' for 'får') in an extract with no other
+                    # sign of lost letters: a change
                     change = Change("", mt, st)
                     close()
                     diff += [("-", st), ("+", mt)]

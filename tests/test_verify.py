@@ -447,3 +447,12 @@ def test_a_consistent_forged_verification_is_caught_against_the_expected_head(co
     assert audit_cli(capsys, copy)[0] == 0  # consistent in itself: only an anchored head tells
     assert_detected(audit_cli(capsys, copy, "--expect-head", f"{head[0]}:{head[1]}"), rf"\b{head[0]}\b",
                     r"\bhead\b|\bexpect")
+
+
+def test_a_word_that_only_folds_like_the_sources_is_a_change_in_an_extract_that_lost_no_letters(studie, tmp_path):
+    ms = tmp_path / "kapittel.md"
+    ms.write_text("> S1: Og personavhengigheten, ikke sant, når det er så få folk, så er det veldig sårbart når noen "
+                  "slutter. Det sa vi jo da forgjengeren min gikk.\n", encoding="utf-8")
+    r = verify(studie, ms).results[0]
+    assert r.verdict == ALTERED and not r.damage
+    assert [(c.kind, c.manuscript, c.source) for c in r.changes] == [("changed", "sa", "så")]
