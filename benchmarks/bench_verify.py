@@ -4,8 +4,9 @@ Builds a project with 200 transcripts generated from the bundled sample (the inf
 sentences shuffled across transcripts and speakers, about a fifth of their words swapped for
 other words of the sample, so no two transcripts are alike) and a manuscript of about 40,000
 words in Markdown and in Word with 150 extracts taken from them: most verbatim, some shortened
-with (...), some with a changed word, some attributed to the wrong informant, some as inline
-quotes «...» (R4), and a few unattributed. Then times, each against a baseline measured in the
+with (...), some with a changed word, some attributed to the wrong informant, some typed
+without æ/ø/å or OCR-damaged (``rta.ocr.simulate_damage``), some as inline quotes «...» (R4),
+and a few unattributed. Then times, each against a baseline measured in the
 same run (reading the transcripts alone: every revision's text from the store, split into
 words with one regular expression):
 
@@ -115,6 +116,11 @@ def manuscript(store, extracts: int, words: int, rng: random.Random) -> tuple[li
         elif roll < 0.35:
             code = ""
             kind = "unattributed"
+        elif roll < 0.40:
+            from rta.ocr import simulate_damage
+
+            part = simulate_damage(" ".join(part), rate=0.9, break_every=10_000, seed=k).split()
+            kind = "ocr-damaged"
         plan[kind] = plan.get(kind, 0) + 1
         style = "inline" if rng.random() < 0.15 and len(part) < 30 else "block"
         blocks.append((style, code, " ".join(part)))
@@ -219,7 +225,12 @@ def main() -> None:
         cli_s = time.perf_counter() - t
         assert proc.returncode in (0, 1), proc.stderr
         counts = ", ".join(f"{n} {k}" for k, n in v.counts.items())
-        print(f"found {len(extracts)} extracts: {counts}")
+        expected = {"verbatim": plan.get("verbatim", 0) + plan.get("unattributed", 0) + plan.get("ocr-damaged", 0),
+                    "verbatim_marked": plan.get("omission", 0), "altered": plan.get("changed", 0),
+                    "wrong_informant": plan.get("misattributed", 0)}
+        same = {k: n for k, n in expected.items() if n} == v.counts
+        print(f"found {len(extracts)} extracts: {counts} ({'as planted' if same else 'NOT as planted'}; "
+              f"{sum(1 for r in v.results if r.damage)} with damaged letters reported)")
         print(f"{'measurement':52} {'seconds':>8} {'x baseline':>11}")
         rows = [("baseline: read the transcripts (text + one regex)", base_s),
                 ("load corpus (texts, turns, word forms, pair index)", corpus_s),

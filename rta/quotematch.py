@@ -44,7 +44,7 @@ def word_form(word: str) -> str:
     return fold(word).replace("-", "").replace("'", "").replace("’", "")
 
 
-def restore(word: str) -> str | None:
+def restore(word: str, damaged: bool = False) -> str | None:
     """The word a manuscript word that no transcript has stands for when it lost or garbled
     æ/ø/å (``bdde`` -> ``både``, ``sdpass`` -> ``såpass``, ``paa`` -> ``på``): the shared OCR
     normalisation, :func:`rta.ocr.match_form`. None when it restores nothing. The transcripts
@@ -52,22 +52,25 @@ def restore(word: str) -> str | None:
     loads the lexicons."""
     from rta.ocr import match_form
 
-    restored = match_form(word)
+    restored = match_form(word, damaged)
     return None if restored == word.lower() else restored
 
 
-def restore_tokens(tokens: list[Token], corpus: "Corpus") -> None:
+def restore_tokens(tokens: list[Token], corpus: "Corpus", damaged: bool = False) -> bool:
     """Give each word of an extract that no transcript has the form of its restoration, when
-    that form is a transcript's (:func:`restore`)."""
+    that form is a transcript's (:func:`restore`); ``damaged``: the extract is known to have
+    lost letters. Whether any was restored."""
+    changed = False
     for t in tokens:
         if t.gap or t.form in corpus.forms and corpus.known(corpus.forms[t.form]):
             continue
-        restored = restore(t.text)
+        restored = restore(t.text, damaged)
         if restored is not None:
             form = word_form(restored)
             fid = corpus.forms.get(form)
             if fid is not None and corpus.known(fid):
-                t.form, t.restored = form, restored
+                t.form, t.restored, changed = form, restored, True
+    return changed
 
 
 # --------------------------------------------------------------------------------------------

@@ -44,8 +44,8 @@ from typing import Any
 from rta.errors import RtaError
 from rta.manuscript import Attribution, CodeFinder, Extract, Manuscript, find_extracts, read_manuscript
 from rta.norsk import fold
-from rta.quotematch import (BRACKETED, Alignment, Corpus, Doc, Token, align, place_window, restore,
-                            restore_tokens, tokens_of)
+from rta.quotematch import (BRACKETED, Alignment, Corpus, Doc, Token, align, place_window, restore_tokens,
+                            tokens_of)
 
 # --------------------------------------------------------------------------------------------
 # Verdicts
@@ -321,28 +321,20 @@ def check_extract(extract: Extract, corpus: Corpus) -> ExtractResult:
     if len(words) < MIN_WORDS:
         result.manuscript_pieces = [(extract.text, "")]
         return result
-    restore_tokens(tokens, corpus)
-    ids = [corpus.form_id(t.form) if not t.gap else -1 for t in tokens]
     attribution = extract.attribution
-    alignments: list[tuple[Alignment, int]] = []
-    places = corpus.places(tokens, ids)
-    top = places[0][2] if places else 0
-    for doc, turn, shared in places:
-        if shared * 4 < top and any(_found(a) for a, _ in alignments):
-            break  # the places left share far fewer words than one where the extract was found
-        # the turn alone first; the turns around it when the extract runs over its edge
-        lo, hi = place_window(doc, turn, spread=0)
-        if hi <= lo:
-            continue
-        a = align(tokens, ids, doc, lo, hi, corpus)
-        if _runs_over(a, tokens, lo, hi):
-            lo, hi = place_window(doc, turn)
-            a = align(tokens, ids, doc, lo, hi, corpus)
-        alignments.append((a, turn))
-        speakers = _speakers(a)
-        if a.cost == 0 and doc.current and len(speakers) == 1 and (
-                not attribution.given or _fits(attribution, speakers[0])):
-            break  # verbatim in a current revision, from whom the manuscript says: nothing can beat it
+    ids = [corpus.form_id(t.form) if not t.gap else -1 for t in tokens]
+    alignments = _search(tokens, ids, attribution, corpus)
+    # Words no transcript has that did not align as damaged letters: ask the shared OCR
+    # normalisation what they stand for (in damaged mode when the extract shows lost letters),
+    # and search again if it restored any.
+    best = min((a for a, _ in alignments), key=lambda a: a.cost, default=None)
+    aligned_near = {xi for k, xi, _ in (best.ops if best else []) if k in ("near", "eq")}
+    unknown = [k for k, t in enumerate(tokens) if not t.gap and not corpus.known(ids[k]) and k not in aligned_near]
+    if unknown:
+        damaged = best is not None and _lost_letters(best, tokens) or len(unknown) >= 2
+        if restore_tokens([tokens[k] for k in unknown], corpus, damaged):
+            ids = [corpus.form_id(t.form) if not t.gap else -1 for t in tokens]
+            alignments = _search(tokens, ids, attribution, corpus)
     found = [a for a, _ in alignments if _found(a)]
 
     def rank(a: Alignment) -> tuple:
@@ -402,6 +394,46 @@ def check_extract(extract: Extract, corpus: Corpus) -> ExtractResult:
         shown = ", ".join(f"{a}→{b}" for a, b in result.damage[:5]) + (" …" if len(result.damage) > 5 else "")
         result.notes.append(f"{len(result.damage)} word(s) with damaged letters (typing or OCR): {shown}")
     return result
+
+
+def _search(tokens: list[Token], ids: list[int], attribution: Attribution, corpus: Corpus
+            ) -> list[tuple[Alignment, int]]:
+    """The extract aligned at the places where its words stand (:meth:`Corpus.places`), best
+    places first; stops at a verbatim match in a current revision from the attributed speaker."""
+    alignments: list[tuple[Alignment, int]] = []
+    places = corpus.places(tokens, ids)
+    top = places[0][2] if places else 0
+    for doc, turn, shared in places:
+        if shared * 4 < top and any(_found(a) for a, _ in alignments):
+            break  # the places left share far fewer words than one where the extract was found
+        # the turn alone first; the turns around it when the extract runs over its edge
+        lo, hi = place_window(doc, turn, spread=0)
+        if hi <= lo:
+            continue
+        a = align(tokens, ids, doc, lo, hi, corpus)
+        if _runs_over(a, tokens, lo, hi):
+            lo, hi = place_window(doc, turn)
+            a = align(tokens, ids, doc, lo, hi, corpus)
+        alignments.append((a, turn))
+        speakers = _speakers(a)
+        if a.cost == 0 and doc.current and len(speakers) == 1 and (
+                not attribution.given or _fits(attribution, speakers[0])):
+            break  # verbatim in a current revision, from whom the manuscript says: nothing can beat it
+    return alignments
+
+
+def _lost_letters(a: Alignment, tokens: list[Token]) -> bool:
+    """Whether an aligned extract shows lost æ/ø/å: a word restored by the OCR layer, a garbled
+    word, or two or more words that differ from the source's only by æ/ø/å written plain."""
+    if any(t.restored for t in tokens) or any(k == "near" for k, _, _ in a.ops):
+        return True
+    text = a.doc.text
+    plain = 0
+    for k, xi, j in a.ops:
+        if k == "eq":
+            mt, st = tokens[xi].text, text[int(a.doc.starts[j]):int(a.doc.ends[j])]
+            plain += mt.casefold() != st.casefold() and fold(mt) == mt.casefold()
+    return plain >= 2
 
 
 def _runs_over(a: Alignment, tokens: list[Token], lo: int, hi: int) -> bool:
@@ -494,10 +526,9 @@ def _describe(result: ExtractResult, a: Alignment, tokens: list[Token], corpus: 
         return text[int(doc.starts[j]):int(doc.ends[j])]
 
     # Words that differ only in lost æ/ø/å are damage when the extract shows it lost letters
-    # elsewhere too (a word restored by the OCR layer, a garbled word), else changes.
-    damaged = any(t.restored for t in tokens) or any(k == "near" for k, _, _ in a.ops) or any(
-        k == "eq" and tokens[xi].text.casefold() != sw(j).casefold() and fold(tokens[xi].text) == tokens[xi].text.casefold()
-        and (restore(tokens[xi].text) or "") == sw(j).casefold() for k, xi, j in a.ops)
+    # elsewhere too (a word restored by the OCR layer, a garbled word, more such words), else
+    # changes ('sa' for 'så' with every other å in place).
+    damaged = _lost_letters(a, tokens)
     # word-level changes, marked edits and damage
     x_cls: dict[int, str] = {}
     s_cls: dict[int, str] = {}
