@@ -42,7 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from rta.errors import RtaError
-from rta.manuscript import Attribution, CodeFinder, Extract, Manuscript, find_extracts, read_manuscript
+from rta.manuscript import (MIN_INLINE_WORDS, Attribution, CodeFinder, Extract, Manuscript, find_extracts,
+                            read_manuscript)
 from rta.norsk import fold
 from rta.quotematch import (BRACKETED, Alignment, Corpus, Doc, Token, align, place_window, restore_tokens,
                             tokens_of)
@@ -301,7 +302,7 @@ def verify_manuscript(store: Any, registry: Any, path: str | Path, encoding: str
         raise RtaError("found no quotes or extracts in the manuscript", path=manuscript.path,
                        hint="rta verify looks for block quotes (Word's Quote style, indented paragraphs, Markdown '>'), "
                             "paragraphs starting with a speaker label ('S1: ...') and quotes in «...» or \"...\" "
-                            f"of {4} words or more")
+                            f"of {MIN_INLINE_WORDS} words or more")
     if corpus is None:
         corpus = Corpus.from_store(store)
     if not corpus.docs:
@@ -353,22 +354,24 @@ def check_extract(extract: Extract, corpus: Corpus) -> ExtractResult:
         return result
     best = current[0] if current else None
     superseded = None
-    if older and (best is None or older[0].cost < best.cost) and _clean(older[0], tokens):
-        superseded = older[0]
+    if best is None or (older and older[0].cost < best.cost and _clean(older[0], tokens)):
+        superseded = older[0]  # found only in an older revision, or there better than in the current one
     chosen = superseded or best
-    assert chosen is not None
+    assert chosen is not None  # one of the two lists is not empty
     _describe(result, chosen, tokens, corpus)
     speakers = _speakers(chosen)
+    verdict: str | None = None
     if len(speakers) > 1 or len(_turns(chosen)) > 1:
-        result.verdict = SPANS_TURNS
-        result.problems.append(f"the words come from {len(_turns(chosen))} turns ({', '.join(speakers)})")
+        verdict = SPANS_TURNS
+        who = ", ".join(result.source.speakers) if result.source else ""
+        result.problems.append(f"the words come from {len(_turns(chosen))} turns ({who})")
     elif attribution.given and not _fits(attribution, speakers[0]):
         turn = chosen.doc.turns[_turns(chosen)[0]]
         if turn.informant is None and attribution.codes:
-            result.verdict = INTERVIEWER
+            verdict = INTERVIEWER
             result.problems.append(f"attributed to {attribution}, but the interviewer ({turn.speaker}) said it")
         else:
-            result.verdict = WRONG_INFORMANT
+            verdict = WRONG_INFORMANT
             result.problems.append(f"attributed to {attribution}, but {turn.who} said it")
     if superseded is not None:
         result.superseded_by = superseded.doc.current_revision
@@ -379,15 +382,13 @@ def check_extract(extract: Extract, corpus: Corpus) -> ExtractResult:
                             + (" (the current revision differs here)" if best is not None else ""))
         if superseded.doc.note:
             result.notes.append(superseded.doc.note)
-        if result.verdict == TOO_SHORT:
-            result.verdict = SUPERSEDED
+        if verdict is None:
+            verdict = SUPERSEDED
             result.problems.append("only an older revision of the transcript has these words")
     if result.changes:
         result.problems.append("words changed, added or left out without a mark")
-        if result.verdict == TOO_SHORT:
-            result.verdict = ALTERED
-    if result.verdict == TOO_SHORT:
-        result.verdict = MARKED if (result.omissions or result.insertions) else VERBATIM
+        verdict = verdict or ALTERED
+    result.verdict = verdict or (MARKED if (result.omissions or result.insertions) else VERBATIM)
     if not attribution.given and result.verdict in OK + (ALTERED,):
         result.notes.append("the manuscript does not say who said it")
     if result.damage:

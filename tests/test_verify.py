@@ -456,3 +456,13 @@ def test_a_word_that_only_folds_like_the_sources_is_a_change_in_an_extract_that_
     r = verify(studie, ms).results[0]
     assert r.verdict == ALTERED and not r.damage
     assert [(c.kind, c.manuscript, c.source) for c in r.changes] == [("changed", "sa", "så")]
+
+
+def test_an_extract_running_into_the_interviewers_question_spans_two_turns(studie, tmp_path):
+    ms = tmp_path / "kapittel.md"
+    ms.write_text("> Så de første månedene brukte jeg mye tid på bare å finne ut hva dem egentlig hadde blitt enige "
+                  "om. Og hva som var min rolle oppi det. Hva var det som hjalp deg i den perioden? (S1)\n",
+                  encoding="utf-8")
+    r = verify(studie, ms).results[0]
+    assert r.verdict == SPANS_TURNS and r.source.speakers == ["S1", "I"]
+    assert "2 turns (S1, I)" in r.problems[0]
