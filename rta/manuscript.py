@@ -219,10 +219,7 @@ def _read_markdown(text: str) -> list[Paragraph]:
             buf.append(line[m.end():].strip())
             continue
         if not line.strip():
-            if quoted:
-                flush()
-            else:
-                flush()
+            flush()
             continue
         if buf and quoted:
             flush()
@@ -230,7 +227,6 @@ def _read_markdown(text: str) -> list[Paragraph]:
             first, quoted = i, False
         buf.append(re.sub(r"^\s{0,3}#{1,6}\s+", "", line).strip())
     flush()
-    # a '>' block: its blank '>' lines separate paragraphs of one quote, kept as line breaks
     return out
 
 
@@ -459,12 +455,16 @@ _INLINE_PAIRS = (
 )
 
 
+_GUILLEMETS = re.compile("[«»]")
+
+
 def inline_quotes(text: str) -> list[tuple[int, int, int, int]]:
     """Quotations in running text: (start, end) of the whole quote with its marks and of its
     words, outermost only, in text order. «...» may nest."""
     found: list[tuple[int, int, int, int]] = []
     depth, start = 0, -1
-    for i, ch in enumerate(text):
+    for m in _GUILLEMETS.finditer(text):
+        i, ch = m.start(), m.group()
         if ch == "«":
             if depth == 0:
                 start = i
