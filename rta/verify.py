@@ -535,7 +535,7 @@ def _describe(result: ExtractResult, a: Alignment, tokens: list[Token], corpus: 
     s_cls: dict[int, str] = {}
     diff: list[tuple[str, str]] = []
     change: Change | None = None
-    gap_words: list[str] = []
+    gap_words: list[int] = []  # source tokens an omission mark stands for
 
     def close() -> None:
         nonlocal change
@@ -545,8 +545,8 @@ def _describe(result: ExtractResult, a: Alignment, tokens: list[Token], corpus: 
             change = None
 
     def close_gap() -> None:
-        if gap_words:
-            result.omissions.append(" ".join(gap_words))
+        if gap_words:  # the source's words as written, punctuation and line breaks kept
+            result.omissions.append(" ".join(text[int(doc.starts[gap_words[0]]):int(doc.ends[gap_words[-1]])].split()))
             gap_words.clear()
 
     for kind, xi, j in a.ops:
@@ -586,7 +586,7 @@ def _describe(result: ExtractResult, a: Alignment, tokens: list[Token], corpus: 
             x_cls[xi] = "inserted"
         elif kind == "gap":
             x_cls[xi], s_cls[j] = "omission", "skipped"
-            gap_words.append(sw(j))
+            gap_words.append(j)
         elif kind == "sub":
             change = change or Change("", "", "")
             change.manuscript = (change.manuscript + " " + tokens[xi].text).strip()
