@@ -768,6 +768,18 @@ def render_html(v: Verification, built: str) -> str:
 
     import rta
 
-    template = environment().get_template("verify.html.j2")
+    env = environment()
+    env.filters["where_nb"] = where_nb
+    template = env.get_template("verify.html.j2")
     return template.render(v=v, verdicts=VERDICTS_NB, built=built, version=rta.__version__)
+
+
+_WHERE_NB = (("paragraph", "avsnitt"), ("(in a table)", "(i en tabell)"), ("page", "side"), ("line", "linje"))
+
+
+def where_nb(where: str) -> str:
+    """Where an extract stands, in Norwegian for the page (``paragraph 12`` -> ``avsnitt 12``)."""
+    for en, nb in _WHERE_NB:
+        where = where.replace(en, nb)
+    return where
 

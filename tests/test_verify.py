@@ -382,6 +382,7 @@ def test_cli_html_is_self_contained_escaped_and_marks_the_differences(copy, tmp_
     assert '<span class="changed">rart</span>' in html
     assert 'data-verdict="interviewer"' in html and "intervjuerens ord" in html
     assert "Tilskrevet R1.2, men R1.1 sa det." in html
+    assert "<h2>1. linje 3 " in html and "line 3" not in html  # the page is in the project's language
 
 
 def test_cli_terminal_output_escapes_control_characters_from_the_manuscript(copy, tmp_path, capsys):
