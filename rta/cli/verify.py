@@ -20,7 +20,7 @@ from rta.cli.app import app, echo, format_option, open_project, output_file
 
 @app.command()
 def verify(
-    manuscript: Path = typer.Argument(..., help="The manuscript: .docx, .md, .txt or .pdf."),
+    manuscript: Path = typer.Argument(..., help="The manuscript: .docx, .md, .txt, or .pdf (read with pypdf when installed)."),
     fmt: str = format_option("text", "text", "json", "html",
                              help="text (summary and table), json, or html (a page for a supervision meeting: "
                                   "each extract beside its source in context).", short=True),
