@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from rta.project import Project
-from rta.verify import (ALTERED, INTERVIEWER, MARKED, NOT_FOUND, NOT_INTERVIEW, SPANS_TURNS, SUPERSEDED, VERBATIM,
-                        WRONG_INFORMANT, ExtractResult, Verification, check_logged, verify_manuscript)
+from rta.verify import (ALTERED, INTERVIEWER, MARKED, NOT_FOUND, NOT_INTERVIEW, SPANS_TURNS, SUPERSEDED, TOO_SHORT,
+                        VERBATIM, WRONG_INFORMANT, ExtractResult, Verification, check_logged, verify_manuscript)
 from test_store_fixtures import run_cli
 
 SAMPLE = Path(__file__).resolve().parent.parent / "transcripts_sample"
@@ -467,3 +467,14 @@ def test_an_extract_running_into_the_interviewers_question_spans_two_turns(studi
     r = verify(studie, ms).results[0]
     assert r.verdict == SPANS_TURNS and r.source.speakers == ["S1", "I"]
     assert "2 turns (S1, I)" in r.problems[0]
+
+
+def test_the_interviewers_label_and_a_phrase_too_short_to_check(studie, tmp_path):
+    ms = tmp_path / "kapittel.md"
+    ms.write_text("> I: Hvordan var det å komme inn på den måten?\n\n"
+                  "> I: Det som reddet oss, tror jeg, var at vi hadde de samme veilederne hele veien.\n\n"
+                  "> S1: Ja, altså.\n", encoding="utf-8")
+    asked, answered, short = verify(studie, ms).results
+    assert (asked.verdict, asked.attribution.interviewer, asked.source.informant) == (VERBATIM, True, None)
+    assert answered.verdict == WRONG_INFORMANT and answered.source.informant == "S1"
+    assert (short.verdict, short.ok) == (TOO_SHORT, None)
