@@ -46,6 +46,11 @@ def verify(
     from rta.verify import detail_rows, log_verification, render_html, summary_line, table_rows, to_json, \
         verify_manuscript
 
+    from rta.fsutil import check_output_file
+
+    target = output or (Path(f"{Path(manuscript).stem}-verify.html") if fmt == "html" else None)
+    if target is not None:
+        check_output_file(target)  # before any work: nothing is logged for a file that cannot be written
     project = open_project()
     result = verify_manuscript(project.store, project.registry, manuscript, encoding=encoding)
     event = log_verification(project.store, result, project.coder(coder))
@@ -59,7 +64,7 @@ def verify(
             echo(body, nl=False)
     elif fmt == "html":
         built = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        target = output or Path(f"{Path(manuscript).stem}-verify.html")
+        assert target is not None
         atomic_write_text(target, render_html(result, built))
         echo(summary_line(result))
         echo(f"wrote {target}")
