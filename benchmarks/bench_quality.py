@@ -80,27 +80,46 @@ def read_suggestions(project: Any, transcript: str | None = None) -> list[dict[s
     ``end``, ``code``, ``score`` and ``themes_ranked`` (a list of ``(theme, score)`` or None).
 
     ``themes_ranked`` is read from a ``themes_ranked`` column when the table has one, else from
-    the evidence JSON (a ``themes_ranked`` key of the evidence object or of one of its items)."""
+    the evidence JSON (a ``themes_ranked`` key of the evidence object or of one of its items),
+    else from the records of ``rta export suggestions`` when they carry the field."""
     conn = project.store.conn
     columns = {r[1] for r in conn.execute("PRAGMA table_info(suggestions)")}
     extra = ", themes_ranked" if "themes_ranked" in columns else ""
-    sql = f"SELECT transcript_id, start, end, code, score, evidence{extra} FROM suggestions"
+    sql = f"SELECT id, transcript_id, start, end, code, score, evidence{extra} FROM suggestions"
     args: tuple = ()
     if transcript is not None:
         sql += " WHERE transcript_id = ?"
         args = (transcript,)
     out = []
-    for row in conn.execute(sql + " ORDER BY transcript_id, start, end, code", args):
+    for row in conn.execute(sql + " ORDER BY transcript_id, start, end, code, id", args):
         ranked = _themes_ranked(row["themes_ranked"] if extra else None, row["evidence"])
-        out.append({"transcript_id": row["transcript_id"], "start": row["start"], "end": row["end"],
-                    "code": row["code"], "score": float(row["score"]), "themes_ranked": ranked})
+        out.append({"id": row["id"], "transcript_id": row["transcript_id"], "start": row["start"],
+                    "end": row["end"], "code": row["code"], "score": float(row["score"]), "themes_ranked": ranked})
+    if out and all(s["themes_ranked"] is None for s in out):
+        exported = _exported_themes_ranked(project)
+        for s in out:
+            s["themes_ranked"] = exported.get(s["id"])
     return out
+
+
+def _exported_themes_ranked(project: Any) -> dict[int, list[tuple[str, float]]]:
+    """suggestion id -> ``themes_ranked`` from the export's records, if they have the field."""
+    try:
+        from rta.cli.nlp import suggestion_records
+    except ImportError:
+        return {}
+    found: dict[int, list[tuple[str, float]]] = {}
+    for rec in suggestion_records(project.store, None, project.codebook_path):
+        ranked = _themes_ranked(rec.get("themes_ranked"), None)
+        if ranked:
+            found[int(rec["id"])] = ranked
+    return found
 
 
 def _themes_ranked(column: Any, evidence: str | None) -> list[tuple[str, float]] | None:
     raw = None
     if column:
-        raw = json.loads(column) if isinstance(column, str) else column
+        raw = json.loads(column) if isinstance(column, str) else column  # a JSON column or a record's list
     elif evidence:
         try:
             ev = json.loads(evidence)
@@ -142,6 +161,7 @@ class Scores:
     passages: int = 0
     recalled: int = 0
     suggestions: int = 0
+    decisions: int = 0  # passages proposed for review (one decision each, with up to a few codes)
     precise: int = 0
     themed: int = 0
     top1_hits: int = 0
@@ -154,7 +174,7 @@ class Scores:
     per_code: dict[str, list[int]] = field(default_factory=dict)  # code -> [gold, recalled]
 
     def add(self, other: "Scores") -> None:
-        for f in ("passages", "recalled", "suggestions", "precise", "themed", "top1_hits", "covered",
+        for f in ("passages", "recalled", "suggestions", "decisions", "precise", "themed", "top1_hits", "covered",
                   "baseline_hits", "words", "seconds"):
             setattr(self, f, getattr(self, f) + getattr(other, f))
         if other.raw_candidates is not None:
@@ -168,11 +188,14 @@ class Scores:
         def share(a: int, b: int) -> float | None:
             return round(a / b, 4) if b else None
 
-        per_1000 = 1000 * self.suggestions / self.words if self.words else None
+        # review burden: one decision per proposed passage (its ranked codes decided together);
+        # before issue 17 every sentence x code pair was a decision of its own
+        per_1000 = 1000 * self.decisions / self.words if self.words else None
         raw = 1000 * self.raw_candidates / self.words if self.words and self.raw_candidates is not None else None
         top1, base = share(self.top1_hits, self.themed), share(self.baseline_hits, self.themed)
         return {
-            "passages": self.passages, "suggestions": self.suggestions, "informant_words": self.words,
+            "passages": self.passages, "suggestions": self.suggestions, "decisions": self.decisions,
+            "informant_words": self.words,
             "passage_recall": share(self.recalled, self.passages),
             "code_precision": share(self.precise, self.suggestions),
             "top1_theme": top1, "top1_theme_covered": share(self.top1_hits, self.covered),
@@ -182,6 +205,7 @@ class Scores:
             "raw_candidates": self.raw_candidates,
             "raw_candidates_per_1000_words": round(raw, 2) if raw is not None else None,
             "seconds": round(self.seconds, 2),
+            "recall_per_code": {c: {"gold": g, "recalled": r} for c, (g, r) in sorted(self.per_code.items())},
         }
 
 
@@ -216,7 +240,8 @@ def majority_theme(spans: list[Span]) -> str:
 def score(spans: list[Span], suggestions: list[dict[str, Any]], themes_of: dict[str, list[str]],
           baseline_theme: str) -> Scores:
     """Score ``suggestions`` against the gold ``spans`` (of the same transcripts)."""
-    sc = Scores(passages=len(spans), suggestions=len(suggestions), baseline_theme=baseline_theme)
+    sc = Scores(passages=len(spans), suggestions=len(suggestions), baseline_theme=baseline_theme,
+                decisions=len({(s["transcript_id"], s["start"], s["end"]) for s in suggestions}))
     by_t: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s in suggestions:
         by_t[s["transcript_id"]].append(s)
@@ -271,6 +296,8 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
             out[key] = float(value)
         elif isinstance(current, list) or (current is None and "list" in str(known[key].type)):
             out[key] = [v for v in value.split(",") if v]
+        elif current is None and "int" in str(known[key].type):
+            out[key] = int(value)
         else:
             out[key] = value
     return out
@@ -438,7 +465,8 @@ def render(figs: dict[str, dict[str, Any]], checks: list[tuple[str, bool, str]],
         lines.append(f"  top-1 minus baseline      {'   n/a' if diff is None else f'{diff:+6.3f}'}")
         cand = f["candidates_per_1000_words"]
         lines.append(f"  candidates / 1,000 words  {'   n/a' if cand is None else f'{cand:6.1f}'}   "
-                     f"({f['suggestions']} for {f['informant_words']} informant words)")
+                     f"({f['decisions']} passages to decide, {f['suggestions']} codes proposed, "
+                     f"for {f['informant_words']} informant words)")
         if f["raw_candidates_per_1000_words"] is not None:
             lines.append(f"  raw (before grouping)     {f['raw_candidates_per_1000_words']:6.1f}   "
                          f"({f['raw_candidates']} raw candidates)")

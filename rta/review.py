@@ -339,3 +339,56 @@ def context_lines(store: Store, sug: Suggestion, width: int = 100) -> list[str]:
     if len(after) > 300:
         after = after[:300] + "..."
     return (before + "[[" + span + "]]" + after).splitlines()
+
+
+@dataclass
+class PassageView:
+    """The suggestions one passage holds (its ranked codes, whatever their status) and the
+    themes they imply, best first (rta.passages.themes_ranked)."""
+
+    transcript_id: str
+    revision: int
+    start: int
+    end: int
+    codes: list[Suggestion]
+    themes: list[tuple[str, float]]
+
+    @property
+    def key(self) -> str:
+        return f"{self.transcript_id}@{self.revision}:{self.start}-{self.end}"
+
+
+def themes_for(store: Store, codebook: Any = None) -> dict[str, list[str]]:
+    """Code -> themes: the project's (rta.coding.theme_map), else the codebook's membership."""
+    from rta.coding import theme_map
+
+    themes = theme_map(store)
+    if not themes and codebook is not None:
+        themes = {c.name: codebook.themes_of(c.name) for c in codebook.codes}
+    return themes
+
+
+def passage_views(store: Store, suggestions: list[Suggestion] | None = None,
+                  themes_of: dict[str, list[str]] | None = None) -> dict[tuple[str, int, int, int], PassageView]:
+    """Passages of ``suggestions`` (default: all), each with every suggestion on the same span
+    (retired ones left out), ranked by score, and its themes. ``themes_of``: code -> themes
+    (default: the project's, rta.coding.theme_map)."""
+    from rta.coding import theme_map
+    from rta.passages import themes_ranked
+
+    if themes_of is None:
+        themes_of = theme_map(store)
+    wanted = None if suggestions is None else {(s.transcript_id, s.revision, s.start, s.end) for s in suggestions}
+    groups: dict[tuple[str, int, int, int], list[Suggestion]] = {}
+    for s in list_suggestions(store, None):
+        if s.status == "retired":
+            continue
+        key = (s.transcript_id, s.revision, s.start, s.end)
+        if wanted is not None and key not in wanted:
+            continue
+        groups.setdefault(key, []).append(s)
+    out = {}
+    for key, group in groups.items():
+        group.sort(key=lambda s: (-s.score, s.id))
+        out[key] = PassageView(*key, group, themes_ranked([(s.code, s.score) for s in group], themes_of))
+    return out

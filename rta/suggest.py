@@ -65,8 +65,9 @@ _NO_SLOTS: frozenset[int] = frozenset()
 _CONTEXT_SENSITIVE = re.compile(r"\^|\$|\\[AZ]|\(\?<?[=!]")
 FUZZY_THRESHOLD = 85.0
 FUZZY_MIN_LEN = 7
-WEIGHTS = {"regex": 0.85, "phrase": 0.85, "lemma": 0.8, "folded": 0.7, "compound": 0.6, "fuzzy": 0.6, "learned": 1.0}
-METHOD_ORDER = ("regex", "phrase", "lemma", "folded", "compound", "fuzzy", "learned")
+WEIGHTS = {"regex": 0.85, "phrase": 0.85, "lemma": 0.8, "folded": 0.7, "ocr": 0.7, "compound": 0.6, "fuzzy": 0.6,
+           "learned": 1.0}
+METHOD_ORDER = ("regex", "phrase", "lemma", "folded", "ocr", "compound", "fuzzy", "learned")
 _RANK = {m: i for i, m in enumerate(METHOD_ORDER)}
 # Inflection endings allowed after an indicator that ends a compound (veilederroll-en).
 _ENDINGS = ("", "e", "n", "en", "et", "er", "ene", "a", "ne", "s", "ens", "ets", "ers", "enes", "ernes", "erne")
@@ -188,6 +189,7 @@ class IndicatorIndex:
         self.lemma_of = lemma_of
         self.lexicon = lexicon if lexicon is not None else {}
         self.pos_of = pos_of if pos_of is not None else {}
+        self.ocr = True  # restore lost æ/ø/å of unknown forms for matching (rta.ocr)
         self.fuzzy_threshold = fuzzy_threshold
         wanted = {fold(c) for c in codes} if codes else None
         self.exact: dict[str, list[tuple[str, str]]] = defaultdict(list)  # lowercase -> (code, indicator)
@@ -307,6 +309,17 @@ class IndicatorIndex:
             keys.append(lk)
         return keys
 
+    def restored(self, s: str) -> str | None:
+        """The known word an unknown form stands for when OCR or typing lost its æ/ø/å
+        (rta.ocr.match_form: ``falge`` -> ``følge``), or None. Stored text is never changed:
+        this is only what the form is matched as."""
+        if not self.ocr or self.known(s) or not s.isalpha():
+            return None
+        from rta.ocr import match_form
+
+        r = match_form(s)
+        return r if r != s and self.known(r) else None
+
     def word_keys(self, s: str) -> list[str]:
         """The keys a token's lower-case form ``s`` offers to phrase words: the surface form,
         its unambiguous lemma key, and its folded form only when ``s`` is no known word (an
@@ -318,6 +331,12 @@ class IndicatorIndex:
             keys.append(lk)
         if not self.known(s):
             keys.append("F:" + fold(s))
+            r = self.restored(s)
+            if r is not None:
+                keys.append(r)
+                lk = self.lemma_key(r)
+                if lk:
+                    keys.append(lk)
         return keys
 
     def slots(self, *folded: str) -> frozenset[int]:
@@ -361,6 +380,11 @@ class IndicatorIndex:
         if not self.known(s):
             for code, ind in self.folded.get(fold(s), ()):
                 hits.setdefault((code, ind), Hit(code, ind, "folded", WEIGHTS["folded"]))
+            restored = self.restored(s) if lemmatise else None
+            if restored is not None:  # letters lost in OCR or typing: 'sdpass', 'bdde', 'falge'
+                for hit in self.classify(restored)[0]:
+                    hits.setdefault((hit.code, hit.indicator),
+                                    Hit(hit.code, hit.indicator, "ocr", min(hit.weight, WEIGHTS["ocr"])))
         if not hits:
             self._compounds(s, hits)
         anchors: list[int] = []
@@ -905,6 +929,24 @@ def to_candidates(passages: Iterable[Passage], pipeline: str, max_codes: int = M
     return out
 
 
+_LINE_END_HYPHEN = re.compile(r"[^\W\d_][-\u2010\u00ad\u00ac][ \t]*(?:\r\n|\r|\n|[ \t])[ \t]*[^\W\d_]")
+
+
+def _dehyphenated(turn: TurnInput, maps: dict[tuple[str, int], list[int]]) -> TurnInput:
+    """The turn with words split at line ends joined (``ord-\\nninga`` -> ``ordninga``,
+    rta.ocr.dehyphenate) for matching; the map back to the stored text goes in ``maps``. Most
+    turns have no such break and are returned as they are (one regex search)."""
+    if "\u00ad" not in turn.text and not _LINE_END_HYPHEN.search(turn.text):
+        return turn
+    from rta.ocr import dehyphenate
+
+    joined, offsets = dehyphenate(turn.text)
+    if joined == turn.text:
+        return turn
+    maps[(turn.transcript_id, turn.n)] = offsets
+    return TurnInput(turn.transcript_id, turn.revision, turn.n, turn.start, joined)
+
+
 def generate(store: Store, turns: list[TurnInput], matcher: Matcher,
              progress: Callable[[int], None] | None = None, learner: Any = None) -> list[Candidate]:
     """The proposed codes of every passage of ``turns``: indicator evidence, plus the
@@ -914,10 +956,19 @@ def generate(store: Store, turns: list[TurnInput], matcher: Matcher,
     chunk: list[tuple[TurnInput, Any]] = []
     every = learner is not None and learner.active
 
+    joined_maps: dict[tuple[str, int], list[int]] = {}
+    turns = [_dehyphenated(t, joined_maps) for t in turns]
+
     def flush() -> None:
         for turn_passages, (turn, doc) in zip(matcher.match_docs(chunk, every), chunk):
             if every and turn_passages:
                 learner.score(turn, doc, turn_passages)
+            back = joined_maps.get((turn.transcript_id, turn.n))
+            if back is not None:  # spans found in the joined text, mapped to the stored text
+                for p in turn_passages:
+                    a, b = p.start - turn.start, p.end - turn.start
+                    p.start = turn.start + back[a]
+                    p.end = turn.start + (back[b - 1] + 1 if b > a else back[a])
             candidates.extend(to_candidates(turn_passages, matcher.pipeline_label, opts.max_codes, opts.min_score))
 
     for turn, doc in matcher.read(turns, progress):

@@ -76,3 +76,24 @@ def test_evaluate_on_an_empty_project_says_what_to_do(tmp_path, embedded):
     project = make_project(tmp_path, files=[])
     assert "run 'rta suggest'" in cli(["evaluate"], project).stdout
     project.close()
+
+
+def test_evaluate_shows_what_the_learned_part_changes(tmp_path, embedded):
+    """A suggestion made by the learned model alone counts for recall but not for recall
+    without the learned part; its acceptance is reported apart."""
+    project = make_project(tmp_path)
+    try:
+        store = project.store
+        run_suggest(project, SuggestOptions())
+        row = store.conn.execute("SELECT id, evidence FROM suggestions WHERE code='Tid' ORDER BY id LIMIT 1").fetchone()
+        # as if the learned model alone had proposed this one
+        store.conn.execute("UPDATE suggestions SET evidence=? WHERE id=?", (json.dumps(
+            [{"indicator": "learned model", "token": "", "method": "learned", "model": "m", "probability": 0.9}]), row["id"]))
+        others = [r[0] for r in store.conn.execute("SELECT id FROM suggestions WHERE code='Tid' AND id != ?", (row["id"],))]
+        cli(["review", "--accept", ",".join(map(str, [row["id"], *others]))], project)
+        tid = next(f for f in evaluate(store).codes if f.code == "Tid")
+        assert tid.learned == 1 and tid.learned_acceptance == 1.0
+        assert tid.recall == 1.0 and tid.recall_without_learned == (tid.codings - 1) / tid.codings
+        assert "-learned" in cli(["evaluate"], project).stdout
+    finally:
+        project.close()

@@ -261,7 +261,30 @@ def test_read_suggestions_finds_themes_ranked_in_the_evidence(project) -> None:
 
 
 def test_options_are_typed_by_the_suggest_options_fields() -> None:
-    opts = bench_quality.parse_options(["from_examples=true", "min-score=0.4", "window=1"])
-    assert opts == {"from_examples": True, "min_score": 0.4, "window": 1}
+    opts = bench_quality.parse_options(["learn=false", "min-score=0.4", "max_codes=2", "min_positives=3"])
+    assert opts == {"learn": False, "min_score": 0.4, "max_codes": 2, "min_positives": 3}
     with pytest.raises(SystemExit, match="KEY=VALUE"):
         bench_quality.parse_options(["no_such_knob=1"])
+
+
+@pytest.mark.slow
+def test_leave_one_out_records_gold_codings_and_scores_only_the_held_out_transcript(tmp_path, gold) -> None:
+    from rta.audit import audit
+
+    files = [gold_standard.SAMPLE_DIR / "k1-skoleeier.txt", gold_standard.SAMPLE_DIR / "k2-skoleeier.md"]
+    base = bench_quality.make_base(tmp_path / "base", files)
+    spans = [_span(g.transcript_id, g.start, g.end, g.codes, g.themes, g.key) for g in gold
+             if g.transcript_id in ("k1-skoleeier", "k2-skoleeier")]
+    # the other transcript's gold becomes accepted codings of coder 'gold', and the log holds
+    project = bench_quality.copy_project(base, tmp_path / "copy")
+    train = [s for s in spans if s.transcript_id == "k2-skoleeier"]
+    assert bench_quality.record_gold(project, train) == sum(len(s.codes) for s in train)
+    coders = {r[0] for r in project.store.conn.execute("SELECT coder FROM codings WHERE status = 'active'")}
+    assert coders == {bench_quality.GOLD_CODER}
+    assert audit(project.store).ok
+    project.close()
+    sc = bench_quality.measure_loo(base, tmp_path, "loo", spans, THEMES_OF, {})
+    figs = sc.figures()
+    assert sc.passages == len(spans) and figs["informant_words"] > 2000
+    assert 0.0 <= figs["passage_recall"] <= 1.0 and 0.0 <= figs["code_precision"] <= 1.0
+    assert sc.suggestions > 0 and figs["candidates_per_1000_words"] > 0

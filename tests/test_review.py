@@ -13,7 +13,8 @@ from rta.suggest import SuggestOptions, run_suggest
 from test_suggest_support import cli, make_project
 
 EXPORT_FIELDS = ["id", "transcript", "speaker", "role", "group", "start", "end", "line_start", "line_end",
-                 "text", "code", "themes", "score", "method", "evidence", "pipeline", "status", "note"]
+                 "text", "passage", "rank", "code", "themes", "score", "themes_ranked", "method", "evidence",
+                 "pipeline", "status", "note"]
 
 
 @pytest.fixture(scope="session")
@@ -46,10 +47,11 @@ def status(project, sid: int) -> str:
 def test_review_shows_turn_context_definition_evidence_and_score(proj):
     result = review(proj, "q\n")
     out = result.stdout
-    assert "S1 (skoleeier, kommune 1)" in out and "lines 8-8" in out
+    assert "S1 (skoleeier, kommune 1)" in out and "lines 8-9" in out
     assert "definition: Hva partene ventet seg av ordningen." in out
     assert "Forventningene ~ forventning (lemma)" in out and "score 0.80" in out
-    assert "[[Forventningene var store i starten.]]" in out
+    assert "[[Forventningene var store i starten. Veilederrollen var ikke helt avklart." in out
+    assert "Kompetamse var det mye av.]]" in out
 
 
 def test_accept_key_creates_a_suggested_coding_and_logs_the_coder(proj):
@@ -98,13 +100,14 @@ def test_recode_to_unknown_code_says_so_and_keeps_the_suggestion(proj):
 def test_widen_and_narrow_keys_move_the_span_by_a_sentence(proj):
     sug = first(proj)
     text = proj.store.transcript_text("suggest-k1")
-    review(proj, "w\nq\n")
-    wide = proj.store.conn.execute("SELECT start, end FROM suggestions WHERE id=?", (sug["id"],)).fetchone()
-    assert text[wide[0]:wide[1]] == "Forventningene var store i starten. Veilederrollen var ikke helt avklart."
+    # the passage is the whole four-sentence turn: narrowing drops a sentence at each end
     review(proj, "n\nq\n")
     narrow = proj.store.conn.execute("SELECT start, end FROM suggestions WHERE id=?", (sug["id"],)).fetchone()
-    assert (narrow[0], narrow[1]) == (sug["start"], sug["end"])
-    assert [e.payload["direction"] for e in proj.store.events(kind="suggestion.span_changed")] == ["widen", "narrow"]
+    assert text[narrow[0]:narrow[1]] == "Veilederrollen var ikke helt avklart.\nVi fikk god stotte fra dem."
+    review(proj, "w\nq\n")
+    wide = proj.store.conn.execute("SELECT start, end FROM suggestions WHERE id=?", (sug["id"],)).fetchone()
+    assert (wide[0], wide[1]) == (sug["start"], sug["end"])
+    assert [e.payload["direction"] for e in proj.store.events(kind="suggestion.span_changed")] == ["narrow", "widen"]
 
 
 def test_memo_key_is_logged_and_carried_into_the_accepted_coding(proj):
@@ -199,3 +202,31 @@ def test_export_csv_to_file(proj, tmp_path):
 def test_export_unknown_format_is_an_error(proj):
     result = cli(["export", "suggestions", "--format", "xml"], proj)  # refused while parsing: a usage error
     assert result.exit_code == 2 and "unknown format 'xml'" in result.output
+
+
+def test_review_shows_the_passage_with_its_ranked_codes_and_themes(proj):
+    out = review(proj, "q\n").stdout
+    # the first turn holds Forventninger, Rolleavklaringer, Støtte, Kompetanse evidence: at most
+    # three codes are proposed, best first, with the themes they imply
+    assert "3 codes proposed, best first" in out
+    ranked = [line.split()[2] for line in out.splitlines() if line[:3].strip() in (">", "") and ". " in line[:6]]
+    assert ranked[0] == "Forventninger"
+    assert "themes:     Kommunikasjon" in out
+
+
+def test_export_gives_each_suggestion_its_passage_rank_and_ranked_themes(proj):
+    result = cli(["export", "suggestions"], proj)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    by_passage: dict = {}
+    for r in records:
+        by_passage.setdefault(r["passage"], []).append(r)
+    for group in by_passage.values():
+        assert len(group) <= 3
+        assert sorted(r["rank"] for r in group) == list(range(1, len(group) + 1))
+        scores = [r["score"] for r in sorted(group, key=lambda r: r["rank"])]
+        assert scores == sorted(scores, reverse=True)
+        themes = group[0]["themes_ranked"]
+        assert all(r["themes_ranked"] == themes for r in group)  # a passage's themes, on each of its codes
+        assert [t[1] for t in themes] == sorted((t[1] for t in themes), reverse=True)
+        implied = {t for r in group for t in r["themes"]}
+        assert {t[0] for t in themes} == implied

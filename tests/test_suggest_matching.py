@@ -71,3 +71,33 @@ def test_hele_veien_meaning_all_along_never_counts(matcher):
         assert "Kontinuitet" not in codes(matcher, text), text
     assert "Kontinuitet" in codes(matcher, "Veien videre er uklar, men veien er lang.")
     assert "Kontinuitet" in codes(matcher, "Vi hadde de samme veilederne hele veien.")
+
+
+def test_a_word_that_lost_its_letters_is_matched_as_the_word_it_stands_for(matcher):
+    # OCR or typing without æ/ø/å: 'oppfalgingen' is no word, 'oppfølgingen' is
+    assert codes(matcher, "Oppfalgingen var tett.")["Støtte"] == [("Oppfalgingen", "ocr")]
+    # a real word is never restored into another one
+    assert "Historikk" not in codes(matcher, "Det var far som sa det.")
+
+
+def test_ocr_damaged_transcript_matches_without_changing_stored_text_or_offsets(tmp_path):
+    from rta.suggest import SuggestOptions, run_suggest
+    from test_suggest_support import make_project
+
+    files = sorted((Path(__file__).parent / "data" / "suggest" / "ocr").glob("*.txt"))
+    project = make_project(tmp_path, codebook=CODEBOOK, files=files)
+    try:
+        stored = project.store.transcript_text("ocr-k1")
+        assert "opp-\nfølging" in stored  # the stored text keeps the break
+        run_suggest(project, SuggestOptions(learn=False))
+        rows = project.store.conn.execute(
+            "SELECT start, end, line_start, line_end, evidence FROM suggestions WHERE code='Støtte' ORDER BY start").fetchall()
+        texts = [stored[r["start"]:r["end"]] for r in rows]
+        assert texts[0].startswith("Vi fikk god stotte") and "oppfalgingen" in texts[0]
+        # the word split at a line end is found, and its span is the stored text with the break
+        assert texts[1] == "Etterpå ble det mindre opp-\nfølging, og det merket vi godt."
+        assert (rows[1]["line_start"], rows[1]["line_end"]) == (11, 12)
+        assert "oppfølging" in rows[1]["evidence"]
+        assert project.store.transcript_text("ocr-k1") == stored
+    finally:
+        project.close()

@@ -19,7 +19,8 @@ from rta.errors import RtaError
 from rta.textsafe import RAW_CELLS_HELP, for_terminal
 
 EXPORT_FIELDS = ("id", "transcript", "speaker", "role", "group", "start", "end", "line_start", "line_end",
-                 "text", "code", "themes", "score", "method", "evidence", "pipeline", "status", "note")
+                 "text", "passage", "rank", "code", "themes", "score", "themes_ranked", "method", "evidence",
+                 "pipeline", "status", "note")
 KEYS_HELP = "[a]ccept [r]eject [s]kip re[c]ode [w]iden [n]arrow [m]emo [u]ndo [q]uit"
 
 
@@ -137,11 +138,28 @@ def _read_line(prompt: str) -> str:
     return line.strip()
 
 
-def _show(store, codebook, sug, done: int, total: int) -> None:
+def _evidence_text(evidence: list) -> str:
+    parts = []
+    for e in evidence:
+        if e.get("method") == "learned":
+            parts.append(f"learned from the project's decisions p={e.get('probability')} ({e.get('model')})")
+        else:
+            parts.append(f"{e.get('token')} ~ {e.get('indicator')} ({e.get('method')})")
+    return "; ".join(parts)
+
+
+def _show(store, codebook, sug, done: int, total: int, view=None) -> None:
     from rta.review import context_lines
 
     role = sug.role or "?"
     echo("")
+    if view is not None and len(view.codes) > 1:
+        echo(f"passage {view.transcript_id} lines {sug.line_start}-{sug.line_end}: {len(view.codes)} codes proposed, best first")
+        for rank, other in enumerate(view.codes, 1):
+            mark = ">" if other.id == sug.id else " "
+            echo(f" {mark} {rank}. {other.code:<20} {other.score:.2f}  [{other.status}]  {for_terminal(_evidence_text(other.evidence))}")
+    if view is not None and view.themes:
+        echo("themes:     " + ", ".join(f"{t} {sc:.2f}" for t, sc in view.themes))
     echo(f"[{done + 1}/{total}] suggestion {sug.id}: {sug.code}  score {sug.score:.2f}  ({sug.method}, {sug.pipeline})")
     echo(f"{sug.transcript_id}  {sug.informant or sug.speaker} ({role}{', ' + sug.group if sug.group else ''})  "
          f"lines {sug.line_start}-{sug.line_end} of turn {sug.turn_n}")
@@ -150,7 +168,7 @@ def _show(store, codebook, sug, done: int, total: int) -> None:
     except Exception:
         definition = "(not in the current codebook)"
     echo(f"definition: {' '.join(definition.split())}")
-    echo("evidence:   " + "; ".join(f"{e.get('token')} ~ {e.get('indicator')} ({e.get('method')})" for e in sug.evidence))
+    echo("evidence:   " + for_terminal(_evidence_text(sug.evidence)))
     for line in context_lines(store, sug):
         echo("  | " + line)
 
@@ -192,6 +210,7 @@ def review(
     from rta.codebook import load_codebook
 
     codebook = load_codebook(project.codebook_path)
+    themes = rv.themes_for(store, codebook)
     queue = rv.list_suggestions(store, "suggested", code=code, transcript=transcript, min_score=min_score)
     if not queue:
         echo("nothing to review: no pending suggestions (run 'rta suggest' first)")
@@ -212,7 +231,8 @@ def review(
             if sug.status != "suggested":
                 pos += 1
                 continue
-            _show(store, codebook, sug, pos, total)
+            view = rv.passage_views(store, [sug], themes).get((sug.transcript_id, sug.revision, sug.start, sug.end))
+            _show(store, codebook, sug, pos, total, view)
             key = _read_key(KEYS_HELP + " > ")
         try:
             if key == "q":
@@ -315,7 +335,7 @@ def suggestion_records(store, status: Optional[str] = None, codebook_path: Optio
     pseudonymisation is refused unless ``allow_originals`` (rta.anchor.refuse_originals)."""
     from rta.anchor import refuse_originals, revision_states
     from rta.coding import theme_map
-    from rta.review import list_suggestions
+    from rta.review import list_suggestions, passage_views
 
     themes = theme_map(store)
     if not themes and codebook_path is not None and Path(codebook_path).is_file():
@@ -327,6 +347,7 @@ def suggestion_records(store, status: Optional[str] = None, codebook_path: Optio
     out = []
     suggestions = list_suggestions(store, status)
     states = revision_states(store)
+    views = passage_views(store, suggestions, themes)
     refuse_originals(states, [(f"suggestion {s.id} ({s.status})", s.transcript_id, s.revision) for s in suggestions],
                      "the export", allow_originals,
                      also="or export only the pending ones (--status suggested), which are on the current text")
@@ -334,10 +355,14 @@ def suggestion_records(store, status: Optional[str] = None, codebook_path: Optio
         key = (s.transcript_id, s.revision)
         if key not in texts:
             texts[key] = store.transcript_text(*key)
+        view = views.get((s.transcript_id, s.revision, s.start, s.end))
+        rank = next((i + 1 for i, o in enumerate(view.codes) if o.id == s.id), None) if view else None
         out.append({
             "id": s.id, "transcript": s.transcript_id, "speaker": s.informant or s.speaker, "role": s.role,
             "group": s.group, "start": s.start, "end": s.end, "line_start": s.line_start, "line_end": s.line_end,
-            "text": texts[key][s.start:s.end], "code": s.code, "themes": themes.get(s.code, []), "score": s.score,
+            "text": texts[key][s.start:s.end], "passage": view.key if view else None, "rank": rank,
+            "code": s.code, "themes": themes.get(s.code, []), "score": s.score,
+            "themes_ranked": [[t, sc] for t, sc in view.themes] if view else [],
             "method": s.method, "evidence": s.evidence, "pipeline": s.pipeline, "status": s.status,
             "note": (states[s.transcript_id].note(s.revision) if s.transcript_id in states else None) or "",
         })
@@ -356,8 +381,10 @@ def export_suggestions(
                                               "(their text may hold the real names)."),
 ) -> None:
     """One record per suggestion: id, transcript, speaker, role, group, start, end,
-    line_start, line_end, text, code, themes, score, method, evidence, pipeline, status, note
-    (set when the text is from a superseded revision)."""
+    line_start, line_end, text, passage (the passage it belongs to: one decision, several ranked
+    codes), rank (the code's rank in its passage), code, themes, score, themes_ranked (the
+    themes the passage's codes imply, best first, with scores), method, evidence, pipeline,
+    status, note (set when the text is from a superseded revision)."""
     from rta.fsutil import atomic_write_text
     from rta.textsafe import for_stream, spreadsheet_cell
 
@@ -376,6 +403,7 @@ def export_suggestions(
         for r in records:
             row = dict(r)
             row["themes"] = "; ".join(r["themes"])
+            row["themes_ranked"] = "; ".join(f"{t} {sc:.2f}" for t, sc in r["themes_ranked"])
             row["evidence"] = json.dumps(r["evidence"], ensure_ascii=False)
             writer.writerow(row if raw_cells else {k: spreadsheet_cell(v) for k, v in row.items()})
         text = buf.getvalue()
