@@ -20,17 +20,17 @@ from rta.cli.app import app, echo, format_option, open_project, output_file
 
 @app.command()
 def verify(
-    manuscript: Path = typer.Argument(..., help="The manuscript: .docx, .md, .txt, or .pdf (read with pypdf when installed)."),
+    manuscript: Path = typer.Argument(..., metavar="MANUSCRIPT", help="The manuscript: .docx, .md, .txt, or .pdf (read with pypdf when installed)."),
     fmt: str = format_option("text", "text", "json", "html",
                              help="text (summary and table), json, or html (a page for a supervision meeting: "
                                   "each extract beside its source in context).", short=True),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_file,
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_file, metavar="FILE",
                                           help="Write json or html to this file (html default: "
                                                "MANUSCRIPT-verify.html in the working folder)."),
     all_extracts: bool = typer.Option(False, "--all", "-a",
                                       help="Details for every extract, not only those that fail."),
-    encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of a .txt or .md manuscript."),
-    coder: Optional[str] = typer.Option(None, "--coder", help="Who verifies (logged)."),
+    encoding: str = typer.Option("utf-8", "--encoding", metavar="NAME", help="Encoding of a .txt or .md manuscript."),
+    coder: Optional[str] = typer.Option(None, "--coder", metavar="NAME", help="Who verifies (logged)."),
 ) -> None:
     """Check every interview extract of a thesis chapter or article against the transcripts:
     block quotes, paragraphs starting with a speaker label (S1: ...) and quotes in «...» or
