@@ -24,6 +24,8 @@ What the log holds for each table:
   each ``suggestion.*`` decision; the rows as inserted are restored from the decisions and
   hashed again.
 * **themes, theme_codes**: ``theme.*`` (each carries the rows after the change, ``after``).
+* **manuscript.verified** (``rta verify``) changes no table: the entry itself must hold together
+  (:func:`rta.verify.check_logged`).
 * **memos**: ``memo.added``/``journal.added`` (the text's sha256); **meta**: the phase from
   ``phase.changed``; **coders**: the coders of the events; **event_texts**: the free text of a
   decision (a reason, a review memo) against the sha256 in its event's payload.
@@ -638,6 +640,16 @@ class _Replayer:
         self._author(row, p, seq, ts, coder, kind)
 
     _journal_added = _memo_added
+
+    # -- manuscripts ---------------------------------------------------------------------------
+    def _manuscript_verified(self, seq, ts, coder, phase, kind, p):
+        """``rta verify`` changes no table; its entry must hold together (a hash of the
+        manuscript, counts that add up to the extracts and agree with the outcome claimed)."""
+        from rta.verify import check_logged
+
+        cause = check_logged(p)
+        if cause is not None:
+            self.r.problems.append(Problem(seq, kind, cause))
 
     # -- redaction -----------------------------------------------------------------------------
     def _text_redacted(self, seq, ts, coder, phase, kind, p):
