@@ -88,11 +88,36 @@ def build_corpus(folder: Path, target_words: int, seed: int) -> tuple[int, int]:
     return words, files
 
 
+def accept_some(project, per_code: int) -> int:
+    """Run suggest once (not timed), accept the first ``per_code`` suggestions of each code
+    as a researcher would, and return how many codes now have enough examples."""
+    from rta import review as rv
+    from rta.coding import ensure_codebook_version
+    from rta.learn import MIN_POSITIVES
+    from rta.suggest import SuggestOptions, run_suggest
+
+    run_suggest(project, SuggestOptions(learn=False), coder="bench")
+    store = project.store
+    chosen: dict[str, list[int]] = {}
+    for r in store.conn.execute("SELECT id, code FROM suggestions WHERE status = 'suggested' ORDER BY id"):
+        ids = chosen.setdefault(r["code"], [])
+        if len(ids) < per_code:
+            ids.append(r["id"])
+    with store.transaction():
+        version = ensure_codebook_version(store, project.codebook_path, "bench")
+        for ids in chosen.values():
+            for i in ids:
+                rv.accept(store, i, "bench", version)
+    return sum(1 for ids in chosen.values() if len(ids) >= MIN_POSITIVES)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--words", type=int, default=1_000_000)
     parser.add_argument("--pipeline", default="embedded", help="embedded (the floor applies), auto, or a name/path")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--accepted", type=int, default=8, help="suggestions accepted per code before timing")
+    parser.add_argument("--no-learned", action="store_true", help="time (b) without the learned part")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved runs of (a) and (b); the best counts")
     args = parser.parse_args()
 
@@ -122,6 +147,13 @@ def main() -> None:
         texts = [t.text for t in turns]
         n_words = sum(len(t.split()) for t in texts)
         options = SuggestOptions()
+        if not args.no_learned:
+            # the learned part must be in (b): a researcher has accepted some suggestions, so
+            # codes have enough examples for a model (rta.learn)
+            t0 = time.perf_counter()
+            learned_codes = accept_some(project, args.accepted)
+            print(f"accepted {args.accepted} suggestions per code for {learned_codes} codes, so (b) includes the "
+                  f"learned part (set up in {time.perf_counter() - t0:.1f} s)")
 
         def bare() -> float:
             start = time.perf_counter()
@@ -133,7 +165,7 @@ def main() -> None:
             # every run does the same work: the candidates of the previous run are removed
             # (a benchmark project only; events stay, the log is append-only)
             with project.store.transaction():
-                project.store.conn.execute("DELETE FROM suggestions")
+                project.store.conn.execute("DELETE FROM suggestions WHERE status = 'suggested'")
             start = time.perf_counter()
             res = run_suggest(project, options, coder="bench")
             return time.perf_counter() - start, res
@@ -150,7 +182,8 @@ def main() -> None:
         print(f"(a) bare nlp.pipe ({', '.join(nlp.pipe_names)}): {n_words / a:>10,.0f} words/s  "
               f"(best of {len(a_runs)}: {a:.2f} s; runs {runs(a_runs)} s)")
         print(f"(b) rta suggest end to end:  {n_words / b:>10,.0f} words/s  (best of {len(b_runs)}: {b:.2f} s; "
-              f"runs {runs(b_runs)} s; {result.candidates:,} candidates, {len(result.codes)} codes)")
+              f"runs {runs(b_runs)} s; {result.candidates:,} candidates in {result.passages:,} passages, "
+              f"{len(result.codes)} codes; learned part: {len(result.learned_codes)} codes, {result.model or 'none'})")
         from rta.codebook import load_codebook
         from rta.suggest import Matcher
 

@@ -21,7 +21,7 @@ from rta.resources import sample_transcripts_dir
 DEMO_CODER = "demo"
 ACCEPT_MIN_SCORE = 0.8  # the scripted reviewer accepts only strong suggestions ...
 ACCEPT_PER_CODE = 3  # ... at most this many per code, different informants first
-REJECT_BELOW = 0.7  # and rejects the weak ones
+REJECT_BELOW = 0.85  # and rejects a passage's weakest proposal: ranked third, under this score
 
 # Used only when suggestions cannot be generated: (transcript, turn, code), chosen by reading.
 SCRIPTED_CODINGS: list[tuple[str, int, str]] = [
@@ -58,8 +58,8 @@ class DemoResult:
 def scripted_review(store, coder: str, codebook_version: int, codes: set[str]) -> tuple[int, int]:
     """The demo's deterministic reviewer: for each code in ``codes``, accept the
     ``ACCEPT_PER_CODE`` best pending suggestions scoring at least ``ACCEPT_MIN_SCORE``
-    (one per informant before a second from the same), and reject every suggestion below
-    ``REJECT_BELOW``. Returns (accepted, rejected)."""
+    (one per informant before a second from the same), and reject each passage's third-ranked
+    code when it scores below ``REJECT_BELOW``. Returns (accepted, rejected)."""
     from rta.review import accept, reject
 
     rows = store.conn.execute(
@@ -68,8 +68,12 @@ def scripted_review(store, coder: str, codebook_version: int, codes: set[str]) -
         "WHERE s.status = 'suggested' ORDER BY s.code, s.score DESC, s.transcript_id, s.start, s.id").fetchall()
     accepted = rejected = 0
     by_code: dict[str, list] = {}
+    by_passage: dict[tuple[str, int], list] = {}
     for r in rows:
         by_code.setdefault(r["code"], []).append(r)
+        by_passage.setdefault((r["transcript_id"], r["start"]), []).append(r)
+    third = {sorted(group, key=lambda r: (-r["score"], r["id"]))[2]["id"]
+             for group in by_passage.values() if len(group) >= 3}
     taken: set[tuple[str, int, int]] = set()
     for code, items in sorted(by_code.items()):
         if code in codes:
@@ -89,7 +93,7 @@ def scripted_review(store, coder: str, codebook_version: int, codes: set[str]) -
                     taken.add(key)
                     accepted += 1
         for r in items:
-            if r["score"] < REJECT_BELOW:
+            if r["id"] in third and r["score"] < REJECT_BELOW and (r["transcript_id"], r["start"], r["id"]) not in taken:
                 reject(store, r["id"], coder, reason="demo: too weak a match")
                 rejected += 1
     return accepted, rejected
@@ -146,7 +150,7 @@ def run_demo_result(out: Path | None, echo: Callable[[str], None] = print, use_n
         if suggested:
             result.accepted, result.rejected = scripted_review(store, DEMO_CODER, version, themed)
             echo(f"4. scripted review: accepted {result.accepted} (score >= {ACCEPT_MIN_SCORE}, at most "
-                 f"{ACCEPT_PER_CODE} per code), rejected {result.rejected} (score < {REJECT_BELOW}), "
+                 f"{ACCEPT_PER_CODE} per code), rejected {result.rejected} (third-ranked in their passage, score < {REJECT_BELOW}), "
                  f"the rest left for review")
         else:
             for tid, n, code in SCRIPTED_CODINGS:
