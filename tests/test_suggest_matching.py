@@ -58,7 +58,7 @@ def test_inflected_form_of_a_known_word_is_no_compound(matcher):
 
 
 def test_compound_part_must_be_a_content_word_of_reasonable_length(matcher):
-    from rta.suggest import MIN_PART
+    from rta.indicators import MIN_PART
 
     index = matcher.index
     assert not index._word("ren") and not index._word("og") and len("ren") < MIN_PART
