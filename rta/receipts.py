@@ -34,6 +34,7 @@ from typing import Any
 from rta.audit import AuditReport
 from rta.errors import RtaError
 from rta.fsutil import sha256_text
+from rta.report import flow
 from rta.report_reading import (
     BUILD_ID,
     Claims,
@@ -259,9 +260,10 @@ def _check_head(store: Store, claims: Claims, result: AuditReport, name: str) ->
 
 
 def _label(part: Part) -> str:
-    coding = part.data.get("coding") or "?"
+    ids = (part.data.get("coding") or "?").split()
+    coding = f"coding {ids[0]}" if len(ids) == 1 else "codings " + ", ".join(ids)
     theme = f", theme «{part.theme}»" if part.theme else ""
-    return f"extract «{short(part.fields.get('text', ''), 40)}» (coding {coding}{theme})"
+    return f"extract «{short(part.fields.get('text', ''), 40)}» ({coding}{theme})"
 
 
 def _ids(part: Part, name: str) -> dict[str, Any]:
@@ -336,6 +338,7 @@ def _unexpected(part: Part, expected: list[Part], store: Store, result: AuditRep
     if not coding:
         result.add(KIND, f"{_label(part)} names no coding: an invented quote", **ids)
         return
+    coding = (coding.split() or [""])[0]
     row = store.conn.execute("SELECT status, code FROM codings WHERE id = ?", (coding,)).fetchone() \
         if coding.isdigit() else None
     if row is None:
@@ -343,7 +346,7 @@ def _unexpected(part: Part, expected: list[Part], store: Store, result: AuditRep
                    **ids)
         _span_checks(part, store, result, name)
         return
-    elsewhere = [p for p in expected if p.key[0] == coding]
+    elsewhere = [p for p in expected if coding in p.key[0].split()]
     if elsewhere:
         themes = ", ".join(f"«{p.theme or p.key[1]}»" for p in elsewhere)
         result.add(KIND, f"{_label(part)} was moved: the project renders coding {coding} under theme {themes}, "
@@ -366,9 +369,6 @@ def _span_checks(part: Part, store: Store, result: AuditReport, name: str) -> No
     if not (tid and rev and start and end and sha):
         result.add(KIND, f"{_label(part)} lacks data-transcript/revision/start/end/sha256: it cannot be traced", **ids)
         return
-    if sha256_text(text) != sha:
-        result.add(KIND, f"{_label(part)} as shown does not hash to its data-sha256 (the quote text was altered)",
-                   **ids)
     if not (rev.isdigit() and start.isdigit() and end.isdigit()):
         result.add(KIND, f"{_label(part)} has non-numeric revision or offsets", **ids)
         return
@@ -381,9 +381,12 @@ def _span_checks(part: Part, store: Store, result: AuditReport, name: str) -> No
     if not (0 <= s < e <= len(row["text"])):
         result.add(KIND, f"{_label(part)} cites offsets {s}-{e} outside the transcript", **ids)
         return
-    if row["text"][s:e] != text:
-        result.add(KIND, f"{_label(part)} differs from {tid} at {s}-{e}, which reads «{short(row['text'][s:e], 60)}»",
-                   **ids)
+    span = row["text"][s:e]
+    if sha256_text(span) != sha:
+        result.add(KIND, f"{_label(part)}: {tid} at {s}-{e} does not hash to its data-sha256 (the hash or the span "
+                         "was altered)", **ids)
+    if flow(span) != text:
+        result.add(KIND, f"{_label(part)} differs from {tid} at {s}-{e}, which reads «{short(span, 60)}»", **ids)
     turn = store.conn.execute("SELECT speaker, informant, role FROM turns WHERE transcript_id = ? AND revision = ? "
                               "AND start <= ? ORDER BY start DESC LIMIT 1", (tid, int(rev), s)).fetchone()
     shown = part.fields.get("attribution", "")

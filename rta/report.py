@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from rta.errors import AuditFailure, RtaError
 from rta.norsk import fold, sort_no
+from rta.fsutil import sha256_text
 from rta.store import Store, log_head, now
 
 FORMATS = ("html", "md")
@@ -38,27 +39,43 @@ NO_ROLE = "(uten rolle)"
 
 @dataclass
 class Quote:
-    """One accepted coding shown under one theme."""
+    """One passage shown under one theme: the accepted codings of the theme's codes whose spans
+    overlap inside one turn, as one extract listing all their codes (never one block per code)."""
 
-    coding_id: int
+    coding_id: int  # the first of its codings (the anchor's id)
     anchor: str  # the blockquote id: q-CODINGID-THEMESLUG
     transcript_id: str
     revision: int
-    start: int
+    start: int  # the passage: from the first coding's start to the last one's end
     end: int
     line_start: int
     line_end: int
-    sha256: str
-    text: str
-    code: str
+    sha256: str  # of text[start:end] as the transcript has it
+    text: str  # exactly text[start:end]
+    codes: list[str]
     label: str  # the informant code as published ('S1'), or the speaker as written
     informant: str | None
     role: str | None
     role_name: str
     group: str | None
-    context: str  # anchor of the turn in the transcript appendix
-    origin: str  # 'manual' or 'suggested' (accepted suggestion)
+    context: str  # anchor of the passage inside its turn in the transcript appendix (ctx-ANCHOR)
+    origin: str  # 'manual', 'suggested' (accepted suggestions) or 'mixed'
     superseded_by: int | None = None  # the transcript's current revision when the quote is from an older one
+    coding_ids: list[int] = field(default_factory=list)
+    turn_n: int | None = None
+
+    @property
+    def code(self) -> str:
+        return ", ".join(self.codes)
+
+    @property
+    def codings(self) -> str:
+        """The coding ids as the report carries them (``data-coding``): '12' or '12 15'."""
+        return " ".join(str(i) for i in self.coding_ids or [self.coding_id])
+
+    @property
+    def flow(self) -> str:
+        return flow(self.text)
 
 
 @dataclass
@@ -127,8 +144,18 @@ class NeverQuoted:
 
 
 @dataclass
+class Segment:
+    """A stretch of a context turn's text: inside an extract (``marked``) or not, with the
+    anchors of the extracts that start where it starts."""
+
+    text: str
+    marked: bool
+    anchors: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ContextTurn:
-    """A turn in the transcript appendix, with links back to the quotes it holds."""
+    """A turn in the transcript appendix, its extracts highlighted, with links back to them."""
 
     n: int
     anchor: str
@@ -137,8 +164,9 @@ class ContextTurn:
     line_start: int
     line_end: int
     text: str
-    quotes: list[tuple[str, str]]  # (quote anchor, theme name)
+    quotes: list[tuple[str, str, str]]  # (quote anchor, theme name, informant label)
     gap_before: bool
+    segments: list[Segment] = field(default_factory=list)
 
 
 @dataclass
@@ -203,6 +231,61 @@ class ReportData:
     # names this build in the file and in its 'report.built' event, so `rta audit --report`
     # finds the record of a report that was moved or renamed (rta.receipts)
     build_id: str = ""
+
+
+_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+
+
+def flow(text: str) -> str:
+    """An extract as flowing text: the line breaks inside a paragraph of a turn joined with one
+    space (transcripts break lines mid-sentence), paragraph breaks (a blank line) kept as one
+    blank line. ``rta audit --report`` checks a shown extract against ``flow`` of its span."""
+    paragraphs = []
+    for para in _PARAGRAPH.split(text.strip()):
+        joined = " ".join(line.strip() for line in para.split("\n") if line.strip())
+        if joined:
+            paragraphs.append(joined)
+    return "\n\n".join(paragraphs)
+
+
+def passages(rows: list[Any]) -> list[list[Any]]:
+    """The codings of one theme grouped into passages: codings in the same turn (same
+    transcript revision) whose spans overlap are one passage. Each passage's codings are in
+    span order; passages in transcript order."""
+    def turn_key(c: Any) -> tuple:
+        return (c["transcript_id"], c["revision"], c["turn_n"] if c["turn_n"] is not None else -1)
+
+    out: list[list[Any]] = []
+    end = -1
+    last: tuple | None = None
+    for c in sorted(rows, key=lambda c: (turn_key(c), c["start"], c["end"], c["id"])):
+        key = turn_key(c)
+        if out and key == last and c["start"] < end:
+            out[-1].append(c)
+            end = max(end, c["end"])
+        else:
+            out.append([c])
+            last, end = key, c["end"]
+    return out
+
+
+def segments(text: str, offset: int, spans: list[tuple[int, int, str]]) -> list[Segment]:
+    """``text`` (which starts at ``offset`` in its transcript) cut where the extract ``spans``
+    ((start, end, anchor), transcript offsets) begin and end: each piece marked when an extract
+    covers it, each extract's anchor on the piece it starts with."""
+    cuts = {0, len(text)}
+    for a, b, _ in spans:
+        cuts.add(min(max(a - offset, 0), len(text)))
+        cuts.add(min(max(b - offset, 0), len(text)))
+    points = sorted(cuts)
+    out: list[Segment] = []
+    for a, b in zip(points, points[1:]):
+        marked = any(s - offset <= a and b <= e - offset for s, e, _ in spans)
+        anchors = [anchor for s, _, anchor in spans if min(max(s - offset, 0), len(text)) == a]
+        out.append(Segment(text[a:b], marked, anchors))
+    if not out:
+        out.append(Segment(text, False, [anchor for _, _, anchor in spans]))
+    return out
 
 
 def slugify(name: str) -> str:
@@ -365,7 +448,7 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
     all_groups = sort_no({i.group for i in registry.informants if i.group} |
                          {s["grp"] for s in speakers.values() if s is not None and s["grp"]})
     group_cols = all_groups + ["(ingen gruppe)"]
-    quoted_turns: dict[tuple[str, int], dict[int, list[tuple[str, str]]]] = {}
+    quoted_turns: dict[tuple[str, int], dict[int, list[tuple[str, str, str, int, int]]]] = {}
     quoted_informants: set[str] = set()
     total_quotes = 0
     informant_codes = [i.code for i in registry.informants]
@@ -400,30 +483,38 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
                 quoted_informants.add(s["informant"])
         if filters.get("tema") and t.name != filters["tema"]:
             continue
-        # quotes grouped by role
+        # passages grouped by role: overlapping codings of the theme in one turn are one extract
         groups: dict[str, list[Quote]] = {}
-        for c in rows:
+        for members in passages(rows):
+            c = members[0]
             s = speakers[c["id"]]
             rk = (s["role"] if s is not None and s["informant"] else None) or NO_ROLE
             if role_key and rk != role_key:
                 continue
             label = (s["informant"] or s["speaker"]) if s is not None else "?"
             key = (c["transcript_id"], c["revision"])
-            anchor = f"q-{c['id']}-{slug}"
-            ctx = context_anchor(c)
-            q = Quote(c["id"], anchor, c["transcript_id"], c["revision"], c["start"], c["end"], c["line_start"],
-                      c["line_end"], c["quote_sha256"], texts[key][c["start"]:c["end"]], c["code"], label,
+            ids = sorted(m["id"] for m in members)
+            start, end = min(m["start"] for m in members), max(m["end"] for m in members)
+            text = texts[key][start:end]
+            sha = c["quote_sha256"] if len(members) == 1 else sha256_text(text)
+            anchor = f"q-{ids[0]}-{slug}"
+            origins = {m["origin"] for m in members}
+            q = Quote(ids[0], anchor, c["transcript_id"], c["revision"], start, end,
+                      min(m["line_start"] for m in members), max(m["line_end"] for m in members), sha, text,
+                      sort_no({m["code"] for m in members}), label,
                       s["informant"] if s is not None else None, rk if rk != NO_ROLE else None,
                       registry.role_name(rk) if rk != NO_ROLE else "Uten informantrolle",
-                      s["grp"] if s is not None else None, ctx, c["origin"],
-                      superseded_by(c["transcript_id"], c["revision"]))
-            quoted[c["id"]] = (f"coding #{c['id']}", c["transcript_id"], c["revision"])
+                      s["grp"] if s is not None else None, f"ctx-{anchor}",
+                      origins.pop() if len(origins) == 1 else "mixed",
+                      superseded_by(c["transcript_id"], c["revision"]), ids, c["turn_n"])
+            for i in ids:
+                quoted[i] = (f"coding #{i}", c["transcript_id"], c["revision"])
             groups.setdefault(rk, []).append(q)
             tt = turns.get(key)
             if tt is not None:
-                row = tt.at(c["start"])
+                row = tt.at(start)
                 if row is not None:
-                    quoted_turns.setdefault(key, {}).setdefault(row["n"], []).append((anchor, t.name))
+                    quoted_turns.setdefault(key, {}).setdefault(row["n"], []).append((anchor, t.name, label, start, end))
         ordered = [k for k in role_order if k in groups] + sort_no(k for k in groups if k not in role_order
                                                                     and k != NO_ROLE)
         if NO_ROLE in groups:
@@ -482,10 +573,14 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
         for r in tt.rows:
             if r["n"] not in wanted_n:
                 continue
+            here = quoted_turns[key].get(r["n"], [])
+            said = text[r["start"]:r["end"]]
             out_turns.append(ContextTurn(r["n"], f"{tslug}-{r['n']}", r["speaker"], not r["informant"],
-                                         r["line_start"], r["line_end"], text[r["start"]:r["end"]],
-                                         quoted_turns[key].get(r["n"], []),
-                                         prev is not None and r["n"] != prev + 1 or (prev is None and r["n"] > 1)))
+                                         r["line_start"], r["line_end"], said,
+                                         [(anchor, theme_name, label) for anchor, theme_name, label, _, _ in here],
+                                         prev is not None and r["n"] != prev + 1 or (prev is None and r["n"] > 1),
+                                         segments(said, r["start"], [(a, b, f"ctx-{anchor}")
+                                                                     for anchor, _, _, a, b in here])))
             prev = r["n"]
         appendix.append(ContextTranscript(key[0], tslug, key[1], out_turns, superseded_by(*key)))
     refuse_originals(states, list(quoted.values()), "the report", allow_originals)
@@ -565,6 +660,31 @@ def md_quote(text: Any, prefix: str = "> ") -> str:
     return ("\\\n" + prefix).join(lines)
 
 
+def md_flow(text: Any, prefix: str = "> ") -> str:
+    """An extract (already :func:`flow` text) escaped as a Markdown blockquote body: its
+    paragraphs separated by an empty quote line."""
+    return f"\n{prefix.rstrip()}\n{prefix}".join(md_escape(p) for p in str(text).split("\n\n"))
+
+
+def md_segments(segs: list[Segment]) -> str:
+    """A context turn as Markdown: escaped, line breaks kept as hard breaks, the extracts in
+    bold, an ``<a id>`` where each extract starts (the target of its link)."""
+    out: list[str] = []
+    for seg in segs:
+        lead = "".join(f'<a id="{a}"></a>' for a in seg.anchors)
+        pieces = []
+        for piece in seg.text.split("\n"):
+            body = md_escape(piece)
+            if seg.marked and piece.strip():
+                core = body.strip()
+                left = body[:len(body) - len(body.lstrip())]
+                right = body[len(body.rstrip()):]
+                body = f"{left}**{core}**{right}"
+            pieces.append(body)
+        out.append(lead + "\\\n".join(pieces))
+    return "".join(out)
+
+
 def environment(template_dir: str | Path | None = None) -> Any:
     """A Jinja environment: the user's folder first (templates left out fall back to rta's),
     autoescape on for HTML templates, undefined names are errors."""
@@ -589,6 +709,8 @@ def environment(template_dir: str | Path | None = None) -> Any:
     )
     env.filters["md"] = md_escape
     env.filters["md_quote"] = md_quote
+    env.filters["md_flow"] = md_flow
+    env.filters["md_segments"] = md_segments
     env.filters["slug"] = slugify
     return env
 

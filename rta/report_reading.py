@@ -467,10 +467,12 @@ def _md_part(lines: list[str], i: int, j: int, slug: str, heading: str, kind: st
             fields["attribution"] = md_unescape(m.group(1))
             said = [m.group(2)]
             for ln in body[start + 1:]:
-                if ln == ">" or not ln.startswith("> "):
+                if ln.startswith("> — ") or not ln.startswith(">"):
                     break
-                said.append(ln[2:])
-            fields["text"] = md_unescape("\n".join(s[:-1] if s.endswith("\\") else s for s in said))
+                said.append(ln[2:] if ln.startswith("> ") else "")
+            while said and not said[-1]:
+                said.pop()
+            fields["text"] = md_unescape("\n".join(said))
         footer = next((_MD_FOOTER.fullmatch(ln) for ln in body if ln.startswith("> — ")), None)
         if footer is not None:
             fields.update(role=md_unescape(footer.group(1)), lines=md_unescape(footer.group(2)),
