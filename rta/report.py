@@ -63,6 +63,7 @@ class Quote:
     superseded_by: int | None = None  # the transcript's current revision when the quote is from an older one
     coding_ids: list[int] = field(default_factory=list)
     turn_n: int | None = None
+    note: str | None = None  # why it was featured (rta feature --note)
 
     @property
     def code(self) -> str:
@@ -80,12 +81,48 @@ class Quote:
 
 @dataclass
 class RoleQuotes:
-    """The quotes of one role under one theme (roles in the registry's order)."""
+    """The quotes of one role under one theme (roles in the registry's order). Featured
+    extracts are one group with no role (``role`` None): they keep the researcher's order."""
 
-    role: str
+    role: str | None
     name: str
     quotes: list[Quote]
     informants: list[str]
+
+
+AUTO_PICK = 5  # extracts per role a theme section shows when none are featured
+
+
+def auto_pick(quotes: list[Quote], limit: int = AUTO_PICK) -> list[Quote]:
+    """The extracts a theme section shows for one role when the researcher featured none:
+    up to ``limit``, spread over the informants (one from each informant in the registry's
+    order, then a second from each, ...), never two from the same turn; within an informant
+    the passage with the most codes of the theme first, then the earliest. Kept in the role's
+    order."""
+    by_informant: dict[str, list[Quote]] = {}
+    for q in quotes:
+        by_informant.setdefault(q.informant or q.label, []).append(q)
+    queues = [sorted(qs, key=lambda q: (-len(q.codes), q.transcript_id, q.start)) for qs in by_informant.values()]
+    picked: list[Quote] = []
+    turns: set[tuple] = set()
+    while len(picked) < limit:
+        progress = False
+        for queue in queues:
+            while queue and _turn_of(queue[0]) in turns:
+                queue.pop(0)
+            if queue and len(picked) < limit:
+                q = queue.pop(0)
+                picked.append(q)
+                turns.add(_turn_of(q))
+                progress = True
+        if not progress:
+            break
+    chosen = {id(q) for q in picked}
+    return [q for q in quotes if id(q) in chosen]
+
+
+def _turn_of(q: Quote) -> tuple:
+    return (q.transcript_id, q.revision, q.turn_n if q.turn_n is not None else f"@{q.start}")
 
 
 @dataclass
@@ -102,10 +139,14 @@ class ThemeSection:
     status_label: str
     opposite: str | None
     codes: list[str]
-    roles: list[RoleQuotes]
+    roles: list[RoleQuotes]  # every extract of the theme, by role
     quotes: int
     informants: list[str]
     spread: str
+    shown: list[RoleQuotes] = field(default_factory=list)  # the extracts the section shows
+    others: list[RoleQuotes] = field(default_factory=list)  # the rest: the appendix of all extracts
+    selection: str = "none"  # 'featured' (rta feature), 'auto' (auto_pick) or 'none' (no extracts)
+    narrative: list[Any] = field(default_factory=list)  # the theme's memos (rta.memos.MemoEntry)
 
 
 @dataclass
@@ -231,6 +272,7 @@ class ReportData:
     # names this build in the file and in its 'report.built' event, so `rta audit --report`
     # finds the record of a report that was moved or renamed (rta.receipts)
     build_id: str = ""
+    auto_pick: int = AUTO_PICK
 
 
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
@@ -299,6 +341,7 @@ def slugify(name: str) -> str:
 
 @dataclass
 class _Theme:
+    id: int | None
     name: str
     definition: str
     central_concept: str
@@ -317,7 +360,7 @@ def _themes(store: Store) -> tuple[list[_Theme], str]:
         out = []
         for r in rows:
             codes = sort_no(c[0] for c in store.conn.execute("SELECT code FROM theme_codes WHERE theme_id=?", (r["id"],)))
-            out.append(_Theme(r["name"], r["definition"], r["central_concept"], r["origin"], r["status"],
+            out.append(_Theme(r["id"], r["name"], r["definition"], r["central_concept"], r["origin"], r["status"],
                               r["opposite"], codes))
         return out, "project"
     row = store.conn.execute("SELECT content FROM codebook_versions ORDER BY id DESC LIMIT 1").fetchone()
@@ -328,7 +371,7 @@ def _themes(store: Store) -> tuple[list[_Theme], str]:
     codebook, _ = parse_codebook(row["content"])
     if codebook is None:
         return [], "none"
-    return [_Theme(t.name, t.definition, t.central_concept, t.origin, t.status, t.opposite, sort_no(set(t.codes)))
+    return [_Theme(None, t.name, t.definition, t.central_concept, t.origin, t.status, t.opposite, sort_no(set(t.codes)))
             for t in codebook.themes], "codebook"
 
 
@@ -375,7 +418,15 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
     import rta
     from rta.anchor import refuse_originals, revision_states
 
+    from rta.featured import featured as featured_extracts
+
     themes, themes_source = _themes(store)
+    featured_map = featured_extracts(store)
+    memos = _memos(store)
+    theme_memos: dict[str, list[Any]] = {}
+    for m in memos:
+        if m.target_kind == "theme" and m.target:
+            theme_memos.setdefault(m.target, []).append(m)
     filters: dict[str, str] = {}
     if theme is not None:
         wanted = [t for t in themes if fold(t.name) == fold(theme)]
@@ -525,6 +576,7 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
                                                   q.transcript_id, q.start, q.coding_id))
             infs = list(dict.fromkeys(q.informant for q in qs if q.informant))
             role_quotes.append(RoleQuotes(k, qs[0].role_name, qs, infs))
+        shown, others, selection = _select(role_quotes, featured_map.get(t.id, []) if t.id is not None else [])
         n_quotes = sum(len(r.quotes) for r in role_quotes)
         total_quotes += n_quotes
         infs = [c for c in informant_codes if c in infs_all] + sort_no(infs_all - set(informant_codes))
@@ -541,7 +593,8 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
         sections.append(ThemeSection(t.name, slug, t.definition, t.central_concept, t.origin,
                                      ORIGIN_LABELS.get(t.origin, t.origin), t.status,
                                      STATUS_LABELS.get(t.status, t.status), t.opposite, t.codes, role_quotes,
-                                     n_quotes, infs, spread))
+                                     n_quotes, infs, spread, shown, others, selection,
+                                     theme_memos.get(t.name, [])))
 
     role_matrix = Matrix("Tema og roller", [registry.role_name(k) for k in role_order], role_cells)
     group_matrix = Matrix("Tema og grupper", group_cols, group_cells)
@@ -628,8 +681,42 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
         total_codings=len(codings),
         informants_quoted=len(quoted_informants),
         informants_total=informants_total,
-        memos=_memos(store),
+        memos=memos,
     )
+
+
+def _select(role_quotes: list[RoleQuotes], chosen: list[Any]) -> tuple[list[RoleQuotes], list[RoleQuotes], str]:
+    """Which extracts a theme section shows (featured ones in their order, else
+    :func:`auto_pick` per role) and which go to the appendix of all extracts."""
+    everything = [q for g in role_quotes for q in g.quotes]
+    if not everything:
+        return [], [], "none"
+    shown: list[Quote] = []
+    if chosen:
+        by_coding = {i: q for q in everything for i in q.coding_ids}
+        for f in chosen:
+            q = by_coding.get(f.coding_id)
+            if q is not None and q not in shown:  # a coding removed, recoded or outside the selection is left out
+                q.note = f.note
+                shown.append(q)
+    if shown:
+        groups = [RoleQuotes(None, "", shown, list(dict.fromkeys(q.informant for q in shown if q.informant)))]
+        selection = "featured"
+    else:
+        groups = []
+        for g in role_quotes:
+            picked = auto_pick(g.quotes)
+            groups.append(RoleQuotes(g.role, g.name, picked,
+                                     list(dict.fromkeys(q.informant for q in picked if q.informant))))
+        shown = [q for g in groups for q in g.quotes]
+        selection = "auto"
+    taken = {id(q) for q in shown}
+    others = []
+    for g in role_quotes:
+        rest = [q for q in g.quotes if id(q) not in taken]
+        if rest:
+            others.append(RoleQuotes(g.role, g.name, rest, list(dict.fromkeys(q.informant for q in rest if q.informant))))
+    return groups, others, selection
 
 
 def _memos(store: Store) -> list[Any]:
@@ -685,6 +772,21 @@ def md_segments(segs: list[Segment]) -> str:
     return "".join(out)
 
 
+def _narrative_html(text: Any) -> Any:
+    """A memo as safe HTML (rta.narrative escapes every character it does not render)."""
+    from markupsafe import Markup
+
+    from rta.narrative import to_html
+
+    return Markup(to_html(str(text)))
+
+
+def _narrative_md(text: Any) -> str:
+    from rta.narrative import to_markdown
+
+    return to_markdown(str(text))
+
+
 def environment(template_dir: str | Path | None = None) -> Any:
     """A Jinja environment: the user's folder first (templates left out fall back to rta's),
     autoescape on for HTML templates, undefined names are errors."""
@@ -711,6 +813,8 @@ def environment(template_dir: str | Path | None = None) -> Any:
     env.filters["md_quote"] = md_quote
     env.filters["md_flow"] = md_flow
     env.filters["md_segments"] = md_segments
+    env.filters["narrative"] = _narrative_html
+    env.filters["narrative_md"] = _narrative_md
     env.filters["slug"] = slugify
     return env
 

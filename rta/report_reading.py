@@ -117,8 +117,8 @@ def html_claims(doc: Node) -> Claims:
 def md_claims(text: str) -> Claims:
     c = Claims()
     lines = text.split("\n")
-    if "## Vedlegg B: sporbarhet og revisjon" not in lines:
-        raise NotAReport("it has no audit appendix («## Vedlegg B: sporbarhet og revisjon»)")
+    if "## Vedlegg C: sporbarhet og revisjon" not in lines:
+        raise NotAReport("it has no audit appendix («## Vedlegg C: sporbarhet og revisjon»)")
     built = next((ln for ln in lines if ln.startswith("- **Bygget:** ")), None)
     result_i = next((i for i, ln in enumerate(lines) if ln.startswith("- **Revisjon:** ")), None)
     if built is None or result_i is None:
@@ -300,9 +300,10 @@ class Parsed:
 
 
 _SECTION_NAMES = {"oversikt": "the theme, role and group matrices", "ikke-sitert": "the list of informants never quoted",
-                  "vedlegg-transkripsjoner": "appendix A (the quotes in context)",
-                  "vedlegg-revisjon": "appendix B (traceability and audit)",
-                  "vedlegg-memoer": "appendix C (memos and journal)"}
+                  "vedlegg-utdrag": "appendix A (the other extracts)",
+                  "vedlegg-transkripsjoner": "appendix B (the extracts in context)",
+                  "vedlegg-revisjon": "appendix C (traceability and audit)",
+                  "vedlegg-memoer": "appendix D (memos and journal)"}
 
 
 def _html_tokens(node: Node, out: list[Token], lines: list[int]) -> None:
@@ -355,9 +356,13 @@ def parse_html_parts(doc: Node) -> Parsed:
                 where = f"theme «{theme}»"
             else:
                 where = _SECTION_NAMES.get(ident, f"section «{ident}»" if ident else "a section")
+        elif n.tag == "div" and ident.startswith("utdrag-"):  # a theme's other extracts in appendix A
+            heading["h3"] = ""
+            slug, theme = ident[len("utdrag-"):], n.attr("data-theme") or ident
+            where = f"appendix A, theme «{theme}»"
         elif n.tag in ("head", "header", "nav"):
             where = {"head": "the <head>", "header": "the report's header", "nav": "the table of contents"}[n.tag]
-        elif n.tag == "h3" and slug:
+        elif n.tag in ("h3", "h4") and slug:
             heading["h3"] = ident or n.text_content()
         parsed.rest.append(("<", n.tag, n.attrs))
         parsed.rest_lines.append(n.line)
@@ -419,6 +424,7 @@ def parse_md_parts(text: str) -> Parsed:
     parsed = Parsed()
     lines = text.split("\n")
     where, slug, heading, theme = "the report's header", "", "", ""
+    in_appendix = False
     i = 0
     while i < len(lines):
         ln = lines[i]
@@ -435,15 +441,19 @@ def parse_md_parts(text: str) -> Parsed:
             parsed.rest_where.append(where)
             i = j
             continue
-        if ident.startswith("tema-"):
-            slug, heading = ident[len("tema-"):], ""
+        if ident.startswith(("tema-", "utdrag-")):
+            slug, heading = ident.split("-", 1)[1], ""
+            in_appendix = ident.startswith("utdrag-")
         elif ident:
-            slug, heading = "", ""
+            slug, heading, in_appendix = "", "", False
         if ln.startswith("## "):
             theme = md_unescape(ln[3:]) if slug else ""
             where = f"theme «{theme}»" if slug else f"section «{md_unescape(ln[3:])}»"
-        elif ln.startswith("### ") and slug:
-            heading = ln[4:]
+        elif ln.startswith("### ") and slug and in_appendix:
+            theme = md_unescape(ln[4:])
+            where = f"appendix A, theme «{theme}»"
+        elif ln.startswith(("### ", "#### ")) and slug:
+            heading = ln.split(" ", 1)[1]
         parsed.rest.append(("#line", ln))
         parsed.rest_lines.append(i + 1)
         parsed.rest_where.append(where)
