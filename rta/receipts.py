@@ -220,7 +220,8 @@ def _verify_extracts(project: Any, text: str, doc: Node | None, claims: Claims, 
     store: Store = project.store
     try:
         data = collect(store, project.registry, AuditReport(), project_name=project.config.name, theme=claims.theme,
-                       role=claims.role, unverified=not claims.audit_ok)
+                       role=claims.role, unverified=not claims.audit_ok,
+                       lang=claims.lang if claims.lang in ("nb", "en") else "nb", title=claims.title or None)
     except RtaError as exc:
         result.add(KIND, f"{name} cannot be rendered again from this project: {exc.message}", file=name)
         for part in extracts:
@@ -235,6 +236,10 @@ def _verify_extracts(project: Any, text: str, doc: Node | None, claims: Claims, 
     data.audit.anonymisation = claims.anonymisation
     data.build_id = claims.build_id
     data.audit.log_head = claims.log_head
+    if claims.figures:
+        from rta.figures import add_figures
+
+        add_figures(data)
     _check_head(store, claims, result, name)
     rendered = render(data, fmt)
     if rendered == text:

@@ -27,9 +27,6 @@ from rta.fsutil import sha256_text
 from rta.store import Store, log_head, now
 
 FORMATS = ("html", "md")
-ORIGIN_LABELS = {"inductive": "induktivt", "deductive": "deduktivt"}
-STATUS_LABELS = {"candidate": "kandidattema", "reviewed": "gjennomgått", "defined": "definert",
-                 "discarded": "forkastet"}
 NO_ROLE = "(uten rolle)"
 
 
@@ -273,6 +270,28 @@ class ReportData:
     # finds the record of a report that was moved or renamed (rta.receipts)
     build_id: str = ""
     auto_pick: int = AUTO_PICK
+    lang: str = "nb"  # the language of its fixed text (rta.report_text)
+    figures: list[Any] = field(default_factory=list)  # rta.figures.Figure: thematic map, heat map, coverage
+    code_counts: dict[str, int] = field(default_factory=dict)  # active codings per code (the map's sizes)
+    informant_order: list[str] = field(default_factory=list)  # the registry's informants (coverage rows)
+
+    def claims(self) -> dict[str, Any]:
+        """What the report says about its own build (read back by rta.report_reading.claims):
+        the inputs a re-render from the store needs besides the store itself."""
+        return {"build": self.build_id, "built": self.built, "rta": self.audit.rta_version, "phase": self.audit.phase,
+                "audit_ok": self.audit.audit_ok, "audit": self.audit.audit_summary,
+                "failures": list(self.audit.audit_failures), "anonymisation": self.audit.anonymisation,
+                "log_head": self.audit.log_head, "theme": self.filters.get("tema"), "role": self.filters.get("rolle"),
+                "lang": self.lang, "title": self.title, "figures": bool(self.figures)}
+
+    @property
+    def claims_json(self) -> str:
+        """:meth:`claims` as one line of JSON that holds no <, > or & (safe in an HTML
+        attribute and inside an HTML comment)."""
+        import json
+
+        text = json.dumps(self.claims(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
@@ -407,7 +426,7 @@ class _Turns:
 
 def collect(store: Store, registry: Any, audit_result: Any, project_name: str = "", theme: str | None = None,
             role: str | None = None, unverified: bool = False, context: int = 1,
-            allow_originals: bool = False) -> ReportData:
+            allow_originals: bool = False, lang: str = "nb", title: str | None = None) -> ReportData:
     """Read the store into :class:`ReportData`. Only active codings count; ``theme`` and
     ``role`` narrow the quotes shown (the matrices always cover every theme and role), and
     ``context`` is how many turns around each quoted turn the appendix shows.
@@ -417,6 +436,9 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
     refused (:class:`rta.anchor.OriginalsRefused`) unless ``allow_originals``."""
     import rta
     from rta.anchor import refuse_originals, revision_states
+    from rta.report_text import labels, spread as spread_words
+
+    L = labels(lang)
 
     from rta.featured import featured as featured_extracts
 
@@ -498,7 +520,7 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
     group_cells: list[MatrixRow] = []
     all_groups = sort_no({i.group for i in registry.informants if i.group} |
                          {s["grp"] for s in speakers.values() if s is not None and s["grp"]})
-    group_cols = all_groups + ["(ingen gruppe)"]
+    group_cols = all_groups + [L["no_group"]]
     quoted_turns: dict[tuple[str, int], dict[int, list[tuple[str, str, str, int, int]]]] = {}
     quoted_informants: set[str] = set()
     total_quotes = 0
@@ -554,7 +576,7 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
                       min(m["line_start"] for m in members), max(m["line_end"] for m in members), sha, text,
                       sort_no({m["code"] for m in members}), label,
                       s["informant"] if s is not None else None, rk if rk != NO_ROLE else None,
-                      registry.role_name(rk) if rk != NO_ROLE else "Uten informantrolle",
+                      registry.role_name(rk) if rk != NO_ROLE else L["no_role"],
                       s["grp"] if s is not None else None, f"ctx-{anchor}",
                       origins.pop() if len(origins) == 1 else "mixed",
                       superseded_by(c["transcript_id"], c["revision"]), ids, c["turn_n"])
@@ -580,24 +602,21 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
         n_quotes = sum(len(r.quotes) for r in role_quotes)
         total_quotes += n_quotes
         infs = [c for c in informant_codes if c in infs_all] + sort_no(infs_all - set(informant_codes))
-        from rta.themes import spread_text
-
         roles_present = [k for k in role_order if per_role.get(k, (0,))[0]]
         groups_present = [g for g in all_groups if per_group.get(g, (0,))[0]]
         spread = ", ".join([
-            spread_text(len(infs), len(informant_codes), "informanter").replace("all ", "alle ").replace(" of ", " av "),
-            spread_text(len(groups_present), len(all_groups), "grupper", groups_present).replace("all ", "alle ").replace(" of ", " av "),
-            spread_text(len(roles_present), len(role_order), "roller",
-                        [registry.role_name(k) for k in roles_present]).replace("all ", "alle ").replace(" of ", " av "),
+            spread_words(L, len(infs), len(informant_codes), "informants"),
+            spread_words(L, len(groups_present), len(all_groups), "groups", groups_present),
+            spread_words(L, len(roles_present), len(role_order), "roles", [registry.role_name(k) for k in roles_present]),
         ])
         sections.append(ThemeSection(t.name, slug, t.definition, t.central_concept, t.origin,
-                                     ORIGIN_LABELS.get(t.origin, t.origin), t.status,
-                                     STATUS_LABELS.get(t.status, t.status), t.opposite, t.codes, role_quotes,
+                                     L["origins"].get(t.origin, t.origin), t.status,
+                                     L["statuses"].get(t.status, t.status), t.opposite, t.codes, role_quotes,
                                      n_quotes, infs, spread, shown, others, selection,
                                      theme_memos.get(t.name, [])))
 
-    role_matrix = Matrix("Tema og roller", [registry.role_name(k) for k in role_order], role_cells)
-    group_matrix = Matrix("Tema og grupper", group_cols, group_cells)
+    role_matrix = Matrix(L["matrix_roles"], [registry.role_name(k) for k in role_order], role_cells)
+    group_matrix = Matrix(L["matrix_groups"], group_cols, group_cells)
 
     # informants never quoted, codes never used
     words = dict(store.conn.execute(
@@ -664,7 +683,7 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
     )
     informants_total = store.conn.execute("SELECT COUNT(*) FROM informants").fetchone()[0]
     return ReportData(
-        title=f"Tema i {project_name}" if project_name else "Tematisk analyse",
+        title=title or (L["title_project"].format(project=project_name) if project_name else L["title"]),
         project=project_name,
         built=audit.built,
         unverified=unverified,
@@ -682,6 +701,9 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
         informants_quoted=len(quoted_informants),
         informants_total=informants_total,
         memos=memos,
+        lang=lang,
+        code_counts={code: len(rows) for code, rows in by_code.items()},
+        informant_order=informant_codes,
     )
 
 
@@ -781,6 +803,25 @@ def _narrative_html(text: Any) -> Any:
     return Markup(to_html(str(text)))
 
 
+def _svg(svg: Any) -> Any:
+    """A figure's SVG (drawn by rta.figures, whose text matplotlib escapes) as markup."""
+    from markupsafe import Markup
+
+    return Markup(str(svg))
+
+
+def _audit_line(summary: Any, lang: str) -> str:
+    from rta.report_text import audit_line
+
+    return audit_line(str(summary), lang)
+
+
+def _memo_about(m: Any, lang: str) -> str:
+    from rta.report_text import about
+
+    return about(m, lang)
+
+
 def _narrative_md(text: Any) -> str:
     from rta.narrative import to_markdown
 
@@ -814,6 +855,9 @@ def environment(template_dir: str | Path | None = None) -> Any:
     env.filters["md_flow"] = md_flow
     env.filters["md_segments"] = md_segments
     env.filters["narrative"] = _narrative_html
+    env.filters["svg"] = _svg
+    env.filters["audit_line"] = _audit_line
+    env.filters["memo_about"] = _memo_about
     env.filters["narrative_md"] = _narrative_md
     env.filters["slug"] = slugify
     return env
@@ -829,7 +873,9 @@ def render(data: ReportData, fmt: str, template_dir: str | Path | None = None, e
     name = f"report.{fmt}.j2"
     try:
         template = env.get_template(name)
-        return template.render(r=data)
+        from rta.report_text import labels
+
+        return template.render(r=data, L=labels(data.lang))
     except jinja2.TemplateSyntaxError as exc:
         raise RtaError(f"template syntax error: {exc.message}", path=exc.filename or name, line=exc.lineno,
                        hint="fix the template, or remove it from --template DIR to use rta's") from None
@@ -838,6 +884,12 @@ def render(data: ReportData, fmt: str, template_dir: str | Path | None = None, e
     except jinja2.UndefinedError as exc:
         raise RtaError(f"template {name} uses an unknown value: {exc.message}", path=template_dir,
                        hint="see the fields of rta.report.ReportData") from None
+
+
+def _digest(content: str | bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(content.encode("utf-8") if isinstance(content, str) else content).hexdigest()
 
 
 @dataclass
@@ -864,7 +916,8 @@ def parse_formats(spec: str) -> list[str]:
 def build_report(project: Any, formats: list[str], out: str | Path | None = None,
                  template_dir: str | Path | None = None, theme: str | None = None, role: str | None = None,
                  allow_unverified: bool = False, coder: str | None = None,
-                 progress: Callable[[str], None] | None = None, allow_originals: bool = False) -> BuildResult:
+                 progress: Callable[[str], None] | None = None, allow_originals: bool = False,
+                 lang: str | None = None, title: str | None = None, figures: bool = True) -> BuildResult:
     """Audit the project, collect the data, render each format into ``out`` (default:
     ``PROJECT/rapport``) and log 'report.built'. Refuses when the audit fails unless
     ``allow_unverified``, which stamps the report, and refuses to quote text from before
@@ -883,8 +936,10 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
             hint="run 'rta audit' to see what fails and fix it, or pass --allow-unverified to build a report "
                  "stamped UNVERIFIED on every page",
         )
+    lang = lang or project.config.report_lang
     data = collect(store, project.registry, result, project_name=project.config.name, theme=theme, role=role,
-                   unverified=not result.ok, allow_originals=allow_originals)
+                   unverified=not result.ok, allow_originals=allow_originals, lang=lang,
+                   title=title or project.config.report_title or None)
     # Quotes go to other people: warn about identifiers the anonymisation missed. Patterns,
     # deny- and allow-lists only (no NER model to load), as 'rta anonymise check --pipeline none'.
     from rta.anonymise import unresolved_flags
@@ -892,25 +947,36 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
     unresolved = {tid: n for tid, n in sorted(unresolved_flags(project, pipeline=None).items()) if n}
     data.audit.anonymisation = list(unresolved.items())
     data.build_id = uuid.uuid4().hex
+    if figures:
+        from rta.figures import add_figures
+
+        add_figures(data)
     env = environment(template_dir)
-    rendered = {fmt: render(data, fmt, template_dir, env) for fmt in formats}
+    rendered: dict[str, str | bytes] = {fmt: render(data, fmt, template_dir, env) for fmt in formats if fmt != "docx"}
+    if "docx" in formats:
+        from rta.report_docx import render_docx
+
+        rendered["docx"] = render_docx(data, template_dir)
     # All files appear together and only with their 'report.built' event: staged beside their
     # targets, renamed into place after the store commits (rta.fsutil.StagedWrites). A build
     # killed before the commit leaves the previous report and no event; one killed after it is
     # completed by the next command.
     paths = [folder / f"report.{fmt}" for fmt in rendered]
+    files: dict[Path, str | bytes] = dict(zip(paths, rendered.values()))
+    if "md" in rendered:  # Markdown shows the pictures as files beside it
+        files.update({folder / f.file: f.svg for f in data.figures})
     with StagedWrites() as staged:
-        for path, text in zip(paths, rendered.values()):
-            staged.stage(path, text)
+        for path, content in files.items():
+            staged.stage(path, content)
         with store.transaction():
             store.log_event("report.built", {
-                "files": {str(p): sha256_text(t) for p, t in zip(paths, rendered.values())},
+                "files": {str(p): _digest(c) for p, c in files.items()},
                 "build": data.build_id,
                 "quotes": data.total_quotes, "themes": [t.name for t in data.themes], "filters": data.filters,
                 "audit_ok": result.ok, "unverified": data.unverified,
                 "template": str(template_dir) if template_dir else None,
                 **({"allow_originals": True} if allow_originals else {}),
-                "unresolved_flags": unresolved, "log_head": data.audit.log_head,
+                "unresolved_flags": unresolved, "log_head": data.audit.log_head, "lang": data.lang,
             }, project.coder(coder))
             staged.journal(store)
     return BuildResult(paths, data, result.ok, unresolved, recovered)

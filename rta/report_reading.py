@@ -31,8 +31,9 @@ class NotAReport(Exception):
 
 @dataclass
 class Claims:
-    """What a report says about its build. They are inputs of the re-render, so a false claim
-    shows as a difference; their form is checked so no free text rides in on them."""
+    """What a report says about its build (its ``rta-report`` JSON). They are inputs of the
+    re-render, so a false claim shows as a difference; their form is checked so no free text
+    rides in on them."""
 
     build_id: str = ""
     built: str = ""
@@ -45,15 +46,19 @@ class Claims:
     log_head: str = ""
     theme: str | None = None
     role: str | None = None
+    lang: str = "nb"
+    title: str = ""
+    figures: bool = False
     problems: list[str] = field(default_factory=list)
 
 
-_BUILT = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) \(rta ([0-9A-Za-z.+!_-]{1,40}), fase (\d)\)")
+_BUILT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+_VERSION = re.compile(r"[0-9A-Za-z.+!_-]{1,40}")
 _COUNTS = r"\d+ [0-9A-Za-z ()'./-]+(?:, \d+ [0-9A-Za-z ()'./-]+)*"  # "23 events, 4 turn tables (logged hash)"
 _SUMMARY = re.compile(rf"audit passed: {_COUNTS}|audit FAILED: \d+ failure\(s\) \({_COUNTS}\); checked {_COUNTS}")
 _FAILURE = re.compile(r"\[[a-z]+\] .*")
-_FILTERS = re.compile(r" · utvalg: (?:tema = (.*?))?(?:, )?(?:rolle = (.*))?")
-_ANON_ITEM = re.compile(r"(.+?) \((\d+)\)(?:, |$)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CLAIMS_MD = re.compile(r"<!-- rta-report: (\{.*\}) -->")
 
 
 def _check_claims(c: Claims) -> None:
@@ -62,6 +67,9 @@ def _check_claims(c: Claims) -> None:
         c.problems.append(f"its build id «{short(c.build_id)}» is not one rta writes")
     if c.log_head and not HEAD_FORM.fullmatch(c.log_head):
         c.problems.append(f"its log head «{short(c.log_head)}» is not one rta writes")
+    if not _BUILT.fullmatch(c.built) or not _VERSION.fullmatch(c.rta_version) or not 1 <= c.phase <= 6:
+        c.problems.append(f"its build claim «{short(c.built)}, rta {short(c.rta_version)}, phase {c.phase}» is not one "
+                          "rta writes")
     if not _SUMMARY.fullmatch(c.audit_summary):
         c.problems.append(f"its audit line «{short(c.audit_summary)}» is not one rta writes")
     elif c.audit_ok != c.audit_summary.startswith("audit passed"):
@@ -71,99 +79,70 @@ def _check_claims(c: Claims) -> None:
     bad = [f for f in c.audit_failures if not _FAILURE.fullmatch(f)]
     if bad:
         c.problems.append(f"its audit failure «{short(bad[0])}» is not one rta writes")
+    if c.lang not in ("nb", "en"):
+        c.problems.append(f"its language «{short(c.lang)}» is not one rta writes")
+    if len(c.title) > 300 or _CONTROL.search(c.title):
+        c.problems.append(f"its title «{short(c.title)}» is not one rta writes")
+
+
+def claims_from_json(text: str | None, where: str) -> Claims:
+    """Claims from the ``rta-report`` JSON a report carries (:meth:`rta.report.ReportData.claims`)."""
+    import json
+
+    if not text:
+        raise NotAReport(f"it has no rta-report claims ({where}: rta writes them into every report)")
+    try:
+        d = json.loads(text)
+    except ValueError:
+        raise NotAReport(f"its rta-report claims ({where}) are not JSON") from None
+    if not isinstance(d, dict):
+        raise NotAReport(f"its rta-report claims ({where}) are not a JSON object")
+    c = Claims()
+
+    def get(key: str, kind: type | tuple, default: Any) -> Any:
+        value = d.get(key, default)
+        if value is not None and not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+            c.problems.append(f"its claim {key!r} ({short(repr(value))}) is not one rta writes")
+            return default
+        return value
+
+    c.build_id = get("build", str, "") or ""
+    c.built = get("built", str, "") or ""
+    c.rta_version = get("rta", str, "") or ""
+    c.phase = get("phase", int, 0) or 0
+    c.audit_ok = bool(get("audit_ok", bool, False))
+    c.audit_summary = get("audit", str, "") or ""
+    failures = get("failures", list, []) or []
+    c.audit_failures = [str(f) for f in failures]
+    anon = get("anonymisation", list, None)
+    if anon is not None:
+        ok = all(isinstance(x, list) and len(x) == 2 and isinstance(x[0], str) and isinstance(x[1], int) for x in anon)
+        c.anonymisation = [(x[0], x[1]) for x in anon] if ok else []
+        if not ok:
+            c.problems.append("its anonymisation claim is not one rta writes")
+    c.log_head = get("log_head", str, "") or ""
+    c.theme = get("theme", str, None)
+    c.role = get("role", str, None)
+    c.lang = get("lang", str, "nb") or "nb"
+    c.title = get("title", str, "") or ""
+    c.figures = bool(get("figures", bool, False))
+    _check_claims(c)
+    return c
 
 
 def html_claims(doc: Node) -> Claims:
-    c = Claims()
     generator = next((n for n in doc.iter() if n.tag == "meta" and n.attr("name") == "generator"), None)
     gen = generator.attr("content") if generator is not None else None
     if not gen or not gen.startswith("rta "):
         raise NotAReport('it has no <meta name="generator" content="rta ..."> (rta writes one into every report)')
-    build = next((n for n in doc.iter() if n.tag == "meta" and n.attr("name") == "rta-build"), None)
-    c.build_id = (build.attr("content") or "") if build is not None else ""
-    head = next((n for n in doc.iter() if n.tag == "meta" and n.attr("name") == "rta-log-head"), None)
-    c.log_head = (head.attr("content") or "") if head is not None else ""
-    built_dd = None
-    for n in doc.iter():
-        if n.tag == "dt" and n.text_content().strip() == "Bygget":
-            built_dd = n.next_element()
-            break
-    result = next((n for n in doc.iter() if n.attr("id") == "revisjon-resultat"), None)
-    if built_dd is None or result is None:
-        raise NotAReport("it has no audit appendix (Vedlegg B with «Bygget» and the audit result)")
-    m = _BUILT.fullmatch(built_dd.text_content())
-    if m:
-        c.built, c.rta_version, c.phase = m.group(1), m.group(2), int(m.group(3))
-    else:
-        c.problems.append(f"its build line «{short(built_dd.text_content())}» is not one rta writes")
-    c.audit_ok = "audit-ok" in result.classes()
-    c.audit_summary = result.text_content()
-    failures = next((n for n in doc.iter() if n.tag == "ul" and "audit-failures" in n.classes()), None)
-    if failures is not None:
-        c.audit_failures = [li.text_content() for li in failures.children if li.tag == "li"]
-    anon = next((n for n in doc.iter() if n.attr("id") == "anonymisering"), None)
-    if anon is not None:
-        t = anon.text_content()
-        m = re.fullmatch(r"Mulige identifikatorer igjen i (.*)\. Se rta anonymise check før rapporten deles\.", t)
-        c.anonymisation = _anon_items(m.group(1)) if m else []
-    header = next((n for n in doc.iter() if n.tag == "header"), None)
-    meta = next((n for n in header.iter() if n.tag == "p"), None) if header is not None else None
-    if meta is not None:
-        _filters(c, meta.text_content())
-    _check_claims(c)
-    return c
+    meta = next((n for n in doc.iter() if n.tag == "meta" and n.attr("name") == "rta-report"), None)
+    return claims_from_json(meta.attr("content") if meta is not None else None, '<meta name="rta-report">')
 
 
 def md_claims(text: str) -> Claims:
-    c = Claims()
-    lines = text.split("\n")
-    if "## Vedlegg C: sporbarhet og revisjon" not in lines:
-        raise NotAReport("it has no audit appendix («## Vedlegg C: sporbarhet og revisjon»)")
-    built = next((ln for ln in lines if ln.startswith("- **Bygget:** ")), None)
-    result_i = next((i for i, ln in enumerate(lines) if ln.startswith("- **Revisjon:** ")), None)
-    if built is None or result_i is None:
-        raise NotAReport("its audit appendix lacks «Bygget» or «Revisjon»")
-    m = _BUILT.fullmatch(built[len("- **Bygget:** "):])
-    if m:
-        c.built, c.rta_version, c.phase = m.group(1), m.group(2), int(m.group(3))
-    else:
-        c.problems.append(f"its build line «{short(built)}» is not one rta writes")
-    c.audit_summary = md_unescape(lines[result_i][len("- **Revisjon:** "):])
-    c.audit_ok = c.audit_summary.startswith("audit passed")
-    for ln in lines[result_i + 1:]:
-        if ln.startswith("- **Anonymisering:** "):
-            m = re.fullmatch(r"mulige identifikatorer igjen i (.*); se `rta anonymise check` før rapporten deles\.",
-                             ln[len("- **Anonymisering:** "):])
-            c.anonymisation = [(md_unescape(t), n) for t, n in _anon_items(m.group(1))] if m else []
-        elif ln.startswith("  - `") and ln.endswith("`"):
-            c.audit_failures.append(ln[5:-1])
-        elif ln.strip():
-            break
-    found = BUILD_ID["md"].search(text)
-    c.build_id = found.group(1) if found else ""
-    found = re.search(r"<!-- rta-log-head: (\S*) -->", text)
-    c.log_head = found.group(1) if found else ""
-    header = next((ln for ln in lines if ln.startswith("Bygget ")), "")
-    _filters(c, header, unescape=True)
-    _check_claims(c)
-    return c
-
-
-def _anon_items(text: str) -> list[tuple[str, int]]:
-    return [(m.group(1), int(m.group(2))) for m in _ANON_ITEM.finditer(text)]
-
-
-def _filters(c: Claims, line: str, unescape: bool = False) -> None:
-    i = line.find(" · utvalg: ")
-    if i < 0:
-        return
-    m = _FILTERS.fullmatch(line[i:])
-    if m is None:
-        c.problems.append(f"its selection «{short(line[i + 3:])}» is not one rta writes")
-        return
-    theme, role = m.group(1), m.group(2)
-    c.theme = md_unescape(theme) if unescape and theme else theme
-    c.role = md_unescape(role) if unescape and role else role
+    head = text[:20000]
+    found = CLAIMS_MD.search(head)
+    return claims_from_json(found.group(1) if found else None, "<!-- rta-report: ... -->")
 
 
 _MD_UNESCAPE = re.compile(r"\\([\\`*_\[\]|#~!{}])")

@@ -212,7 +212,9 @@ def test_audit_appendix_records_codebook_coders_and_audit_result(coded: Project,
     assert data.audit.coders == [("tester", 11)]
     assert data.audit.audit_ok and data.audit.audit_summary.startswith("audit passed")
     md = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
-    assert data.audit.codebook_sha256 in md and "audit passed" in md
+    visible = re.sub(r"<!--.*?-->", "", md)  # the build's claims (JSON, for rta audit) are a comment
+    assert data.audit.codebook_sha256 in md and "revisjonen besto: 23 hendelser, 4 transkripsjonsrevisjoner" in visible
+    assert "audit passed" not in visible
 
 
 def test_report_build_is_logged_with_file_hashes(coded: Project, tmp_path: Path) -> None:
@@ -362,9 +364,85 @@ def test_report_warns_about_identifiers_the_anonymisation_missed(coded: Project,
     assert "rta anonymise check" in err
     html = (tmp_path / "leaky" / "report.html").read_text(encoding="utf-8")
     assert re.search(r'id="anonymisering"><strong>Mulige identifikatorer igjen</strong> i lekk \(2\)', html)
-    assert "mulige identifikatorer igjen i lekk (2)" in (tmp_path / "leaky" / "report.md").read_text(encoding="utf-8")
+    assert "Mulige identifikatorer igjen i lekk (2)" in (tmp_path / "leaky" / "report.md").read_text(encoding="utf-8")
     event = coded.store.conn.execute(
         "SELECT payload FROM events WHERE kind = 'report.built' ORDER BY seq DESC LIMIT 1").fetchone()[0]
     import json
 
     assert json.loads(event)["unresolved_flags"] == {"lekk": 2}
+
+
+# Fixed words of rta's own that must not appear in a report of the other language (data such as
+# theme, code and role names may, and so may the build's claims in their comment or attribute).
+ENGLISH = ["audit passed", "Status:", "Definition", "Contents", "Appendix", "informants", "extracts", "Codes",
+           "line ", "Built ", "phase ", "accepted", "Theme", "Total", "(none)", "reflexive", "defined"]
+NORWEGIAN = ["Definisjon", "Innhold", "Vedlegg", "informanter", "utdrag", "Koder", "linje", "Bygget", "fase",
+             "revisjonen", "Tema ", "Totalt", "ingen", "refleksiv", "kandidattema", "Spredning", "Kodinger"]
+
+
+def _visible_html(html: str) -> str:
+    body = re.sub(r"<(style|script)\b.*?</\1>", "", html, flags=re.S)
+    body = re.sub(r'<meta name="rta-report" content="[^"]*">', "", body)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def test_a_report_in_english_has_no_norwegian_fixed_text_and_verifies(coded: Project, tmp_path: Path) -> None:
+    from rta.memos import add_memo
+    from rta.receipts import verify_report
+
+    with coded.store.transaction():
+        add_memo(coded.store, "journal", None, "Lest alt.", "tester")
+    result = build_report(coded, ["html", "md"], tmp_path / "en", lang="en", title="Findings: continuity")
+    html = result.paths[0].read_text(encoding="utf-8")
+    md = result.paths[1].read_text(encoding="utf-8")
+    assert '<html lang="en">' in html and "<h1>Findings: continuity</h1>" in html and "# Findings: continuity" in md
+    data_words = {"Kommunikasjon", "Kontinuitet", "Kapasitet", "Skoleeier", "Skoleleder", "Veileder", "kommune"}
+    for text in (_visible_html(html), re.sub(r"<!--.*?-->", "", md)):
+        for word in NORWEGIAN:
+            hits = [m.start() for m in re.finditer(rf"\b{re.escape(word.strip())}\b", text)]
+            leaks = [text[max(0, i - 30):i + 30] for i in hits
+                     if not any(d in text[max(0, i - 30):i + 40] for d in data_words)]
+            assert not leaks, (word, leaks[:3])
+    assert "Appendix B: the extracts in context" in html and "audit passed: " in html and "reflexive journal" in html
+    assert "deductive · " in html and "Spread</dt>" in html
+    for path in result.paths:
+        assert verify_report(coded, path).ok
+    copy = tmp_path / "copy.html"
+    copy.write_text(html.replace("Appendix B: the extracts in context", "Vedlegg B: utdragene i sammenheng"),
+                    encoding="utf-8")
+    assert not verify_report(coded, copy).ok
+
+
+def test_a_norwegian_report_has_no_english_fixed_text(coded: Project, tmp_path: Path) -> None:
+    from rta.memos import add_memo
+
+    with coded.store.transaction():
+        add_memo(coded.store, "journal", None, "Lest alt.", "tester")
+        add_memo(coded.store, "coding", "3", "Tydelig brudd.", "tester")
+    result = build_report(coded, ["html", "md"], tmp_path / "nb")
+    html, md = (p.read_text(encoding="utf-8") for p in result.paths)
+    for text in (_visible_html(html), re.sub(r"<!--.*?-->", "", md)):
+        for word in ENGLISH:
+            m = re.search(rf"\b{re.escape(word.strip())}\b", text)
+            assert m is None, (word, text[max(0, m.start() - 60):m.start() + 60])
+    assert "koding 3 Brudd" in html and "revisjonen besto: " in html and "Status: defined" not in html
+
+
+def test_the_language_and_title_come_from_rta_toml_and_a_bad_language_is_refused(coded: Project, tmp_path: Path,
+                                                                                   capsys) -> None:
+    toml = coded.root / "rta.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('lang = "nb"', 'lang = "en"')
+                    .replace('title = ""', 'title = "Continuity in four municipalities"'), encoding="utf-8")
+    main(["--project", str(coded.root), "report", "--out", str(tmp_path / "cfg"), "--format", "html"])
+    html = (tmp_path / "cfg" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in html and "<h1>Continuity in four municipalities</h1>" in html
+    main(["--project", str(coded.root), "report", "--out", str(tmp_path / "nb"), "--format", "html", "--lang", "nb"])
+    assert '<html lang="nb">' in (tmp_path / "nb" / "report.html").read_text(encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["--project", str(coded.root), "report", "--out", str(tmp_path / "x"), "--lang", "sv"])
+    assert exc.value.code == 2 and "--lang must be nb or en" in capsys.readouterr().err
+    toml.write_text(toml.read_text(encoding="utf-8").replace('lang = "en"', 'lang = "de"'), encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["--project", str(coded.root), "report", "--out", str(tmp_path / "y")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "[report] lang must be" in err and "rta.toml" in err
