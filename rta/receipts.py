@@ -53,7 +53,7 @@ from rta.report_reading import (
 from rta.store import HEAD_FORM, Store
 
 KIND = "report"  # the failure kind of everything found here
-CHECKABLE = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+CHECKABLE = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".docx": "docx"}
 MAX_NAMED = 12  # differences named per part of the report; the rest are counted
 _HIDING = re.compile(r"style\s*=|<\s*style|\bhidden\b|display\s*:|visibility|font-size|opacity|color\s*:", re.I)
 
@@ -153,8 +153,7 @@ def verify_report(project: Any, path: str | Path) -> ReceiptCheck:
     if fmt is None:
         what = path.suffix or "a file without extension"
         raise RtaError(f"cannot check this format ({what})", path=path,
-                       hint="rta audit --report checks the .html and .md files 'rta report' writes"
-                            + ("; rta does not build .docx reports yet" if path.suffix.lower() == ".docx" else ""))
+                       hint="rta audit --report checks the .html, .md and .docx files 'rta report' writes")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -170,6 +169,8 @@ def verify_report(project: Any, path: str | Path) -> ReceiptCheck:
         check = ReceiptCheck(path, fmt, digest, exact[-1].seq, None, 0)
         check.audit.checked["report files"] = 1
         return check
+    if fmt == "docx":
+        return _verify_docx_file(project, path, digest, records)
     text = raw.decode("utf-8", errors="replace")
     found = BUILD_ID[fmt].search(text)
     build = found.group(1) if found else None
@@ -533,3 +534,91 @@ def _first_difference(mine: list[Token], theirs: list[Token]) -> str:
     op, i1, i2, j1, j2 = ops[0]
     return "it " + _describe(op, mine[i1:i2], theirs[j1:j2]).replace(", which rta renders there", "").replace(
         ", which rta never renders there", "")
+
+
+# --------------------------------------------------------------------------------------------
+# Word reports
+
+
+def _verify_docx_file(project: Any, path: Path, digest: str, records: list[BuiltFile]) -> ReceiptCheck:
+    """A .docx the record does not know byte for byte (Word rewrites the whole file on every
+    save): read its hidden extract tags and check every extract against the project."""
+    from rta.report_reading import read_docx
+
+    try:
+        doc = read_docx(path)
+    except NotAReport as exc:
+        mine = [b for b in records if _same_path(b.path, path, project.root)]
+        if mine:
+            check = ReceiptCheck(path, "docx", digest, None, mine[-1].seq, 0)
+            check.audit.add(KIND, f"{path.name} was changed after it was built (event {mine[-1].seq}) and no longer "
+                                  f"reads as an rta report: {exc}", file=path.name)
+            return check
+        raise RtaError(f"not an rta report: {exc}", path=path,
+                       hint="give a report.docx that 'rta report --format docx' wrote") from None
+    build = doc.claims.build_id or None
+    mine = [b for b in records if _same_path(b.path, path, project.root)
+            or (build is not None and b.build == build and Path(b.path).suffix.lower() == ".docx")]
+    check = ReceiptCheck(path, "docx", digest, None, mine[-1].seq if mine else None, 0)
+    if mine:  # a Word report is saved again whenever it is opened and commented: not a failure in itself
+        check.audit.notes.append(f"{path.name} is not byte for byte the file event {mine[-1].seq} recorded (Word "
+                                 "rewrites a document when it saves it); its extracts are checked one by one")
+    check.extracts = _verify_docx(project, doc, check.audit, path.name)
+    return check
+
+
+def _docx_part(key: tuple[str, str], line: int, text: str, label: str, line_text: str, data: dict[str, str],
+               theme: str) -> Part:
+    tokens: list[Token] = [("#text", text), ("#attribution", line_text)] + sorted(("#data", k, v) for k, v in data.items())
+    return Part("extract", key, line, tokens, {"text": text, "attribution": label, "role": line_text}, data, "", theme)
+
+
+def _verify_docx(project: Any, doc: Any, result: AuditReport, name: str) -> int:
+    from rta.report import collect
+    from rta.report_docx import attribution
+    from rta.report_text import labels
+
+    claims = doc.claims
+    for problem in claims.problems:
+        result.add(KIND, f"{name}: {problem}", file=name)
+    result.checked["report extracts"] = len(doc.extracts)
+    if not doc.extracts:
+        result.add(KIND, f"{name} holds no extract rta can check (an rta Word report tags each extract with its "
+                         "coding, transcript, span and hash in hidden text)", file=name)
+    store: Store = project.store
+    parts = []
+    for x in doc.extracts:
+        t = x.tag
+        data = {"transcript": str(t.get("t", "")), "revision": str(t.get("r", "")), "start": str(t.get("s", "")),
+                "end": str(t.get("e", "")), "sha256": str(t.get("h", "")),
+                "coding": " ".join(str(c) for c in t.get("c", []) if isinstance(c, (int, str)))
+                if isinstance(t.get("c"), list) else ""}
+        parts.append(_docx_part((data["coding"], x.slug), x.paragraph, x.text, str(t.get("_label", "")),
+                                x.attribution, data, x.theme))
+        if x.tracked:
+            result.add(KIND, f"{_label(parts[-1])} holds tracked changes (Word's revision marks)",
+                       file=name, line=x.paragraph)
+    for n, text in doc.untagged_quotes[:MAX_NAMED]:
+        result.add(KIND, f"{name}, paragraph {n}: «{short(text, 60)}» is styled as a quote but carries no rta tag: "
+                         "words rta never rendered as an extract (an invented quote)", file=name, line=n)
+    try:
+        data = collect(store, project.registry, AuditReport(), project_name=project.config.name, theme=claims.theme,
+                       role=claims.role, unverified=not claims.audit_ok,
+                       lang=claims.lang if claims.lang in ("nb", "en") else "nb", title=claims.title or None)
+    except RtaError as exc:
+        result.add(KIND, f"{name} cannot be rendered again from this project: {exc.message}", file=name)
+        for part in parts:
+            _span_checks(part, store, result, name)
+        return len(parts)
+    _check_head(store, claims, result, name)
+    L = labels(data.lang)
+    expected = []
+    for group in ("shown", "others"):
+        for t in data.themes:
+            for g in getattr(t, group):
+                for q in g.quotes:
+                    d = {"transcript": q.transcript_id, "revision": str(q.revision), "start": str(q.start),
+                         "end": str(q.end), "sha256": q.sha256, "coding": q.codings}
+                    expected.append(_docx_part((q.codings, t.slug), 0, q.flow, q.label, attribution(q, L), d, t.name))
+    _compare_extracts(parts, expected, store, result, name, "docx")
+    return len(parts)

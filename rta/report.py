@@ -26,7 +26,7 @@ from rta.norsk import fold, sort_no
 from rta.fsutil import sha256_text
 from rta.store import Store, log_head, now
 
-FORMATS = ("html", "md")
+FORMATS = ("html", "md", "docx")
 NO_ROLE = "(uten rolle)"
 
 
@@ -283,6 +283,11 @@ class ReportData:
                 "failures": list(self.audit.audit_failures), "anonymisation": self.audit.anonymisation,
                 "log_head": self.audit.log_head, "theme": self.filters.get("tema"), "role": self.filters.get("rolle"),
                 "lang": self.lang, "title": self.title, "figures": bool(self.figures)}
+
+    def claims_json_plain(self) -> str:
+        import json
+
+        return json.dumps(self.claims(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
     @property
     def claims_json(self) -> str:
@@ -906,10 +911,11 @@ class BuildResult:
 def parse_formats(spec: str) -> list[str]:
     """'html,md' -> ['html', 'md'] with a clear error for anything else."""
     formats = [f.strip().lower() for f in spec.split(",") if f.strip()]
-    formats = ["md" if f in ("markdown",) else f for f in formats]
+    formats = ["md" if f in ("markdown",) else "docx" if f == "word" else f for f in formats]
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
-        raise RtaError(f"unknown report format '{', '.join(bad) or spec}'", hint="use --format html, md or html,md")
+        raise RtaError(f"unknown report format '{', '.join(bad) or spec}'", hint="use --format html, md, docx or a "
+                                                                               "comma list such as html,md,docx")
     return list(dict.fromkeys(formats))
 
 

@@ -506,3 +506,152 @@ def short(text: str, limit: int = 60) -> str:
     """``text`` on one line, cut to ``limit`` characters for a message."""
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------------------------
+# Word reports (rta.report_docx): hidden tags, extracts, comments
+
+
+@dataclass
+class DocxExtract:
+    """An extract read from a Word report: its hidden tag, the text a reader sees (its
+    paragraphs joined by a blank line), its attribution line and where it stands."""
+
+    tag: dict[str, Any]
+    text: str
+    attribution: str
+    paragraph: int  # the body paragraph it starts at (1-based), for messages
+    theme: str  # the theme heading it stands under
+    slug: str
+    tracked: bool = False  # Word's tracked changes inside it
+    comments: list[str] = field(default_factory=list)  # ids of comments anchored in it
+
+
+@dataclass
+class DocxReport:
+    claims: Claims
+    extracts: list[DocxExtract]
+    untagged_quotes: list[tuple[int, str]]  # Quote-style paragraphs no extract tag opened
+    comments: dict[str, tuple[str, Any]]  # comment id -> ('extract', DocxExtract) | ('theme', name) | ('other', section)
+
+
+def _w(tag: str) -> str:
+    return "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}" + tag
+
+
+def _para_text(p: Any) -> tuple[str, str, bool]:
+    """(visible text, hidden text, has tracked changes) of a paragraph: deleted text left out,
+    inserted text kept, hidden (vanish) runs apart."""
+    visible, hidden, tracked = [], [], False
+    for el in p.iter():
+        if el.tag in (_w("ins"), _w("del")):
+            tracked = True
+        if el.tag not in (_w("t"), _w("tab"), _w("br")):
+            continue
+        run = el.getparent()
+        if any(a.tag == _w("del") for a in el.iterancestors()):
+            continue
+        rpr = run.find(_w("rPr")) if run is not None else None
+        vanish = rpr is not None and rpr.find(_w("vanish")) is not None
+        piece = el.text or "" if el.tag == _w("t") else "\t" if el.tag == _w("tab") else "\n"
+        (hidden if vanish else visible).append(piece)
+    return "".join(visible), "".join(hidden), tracked
+
+
+def _tags(hidden: str) -> list[tuple[str, str]]:
+    out = []
+    for m in re.finditer(r"\[rta:(\w+) (.*?)\](?=\[rta:|$)", hidden, re.S):
+        out.append((m.group(1), m.group(2)))
+    return out
+
+
+def read_docx(path: Any) -> DocxReport:
+    """Read a Word report rta wrote (and perhaps a reviewer edited and commented): its claims,
+    extracts with their hidden tags, and which comment stands where. Raises NotAReport for a
+    file that is no Word document or carries no rta claims."""
+    import json
+    import zipfile
+
+    import docx
+
+    from rta.xmlsafe import parse_untrusted_xml
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            for member in ("word/document.xml", "word/comments.xml"):
+                if member in z.namelist():
+                    info = z.getinfo(member)
+                    if info.file_size > 200 * 1024 * 1024:
+                        raise NotAReport(f"its {member} declares {info.file_size} bytes (more than 200 MB)")
+                    parse_untrusted_xml(z.read(member), str(path), member)
+        document = docx.Document(str(path))
+    except NotAReport:
+        raise
+    except Exception as exc:  # not a zip, no document part, malformed XML, entities (RtaError)
+        raise NotAReport(f"it cannot be read as a Word document ({getattr(exc, 'message', exc)})") from None
+    claims_text: str | None = None
+    extracts: list[DocxExtract] = []
+    untagged: list[tuple[int, str]] = []
+    comments: dict[str, tuple[str, Any]] = {}
+    quote_style = {s.style_id for s in document.styles if s.name == "Quote"}
+    theme, slug, section = "", "", "header"
+    current: DocxExtract | None = None
+    open_comments: list[str] = []
+    n = 0
+    for p in document.element.body.iter(_w("p")):
+        n += 1
+        visible, hidden, tracked = _para_text(p)
+        style = p.find(f"{_w('pPr')}/{_w('pStyle')}")
+        style_id = style.get(_w("val")) if style is not None else ""
+        starts = [c.get(_w("id")) for c in p.iter(_w("commentRangeStart"))]
+        refs = [c.get(_w("id")) for c in p.iter(_w("commentReference"))]
+        for kind, value in _tags(hidden):
+            if kind == "report" and claims_text is None:
+                claims_text = value
+            elif kind in ("theme", "section"):
+                current = None
+                if kind == "theme":
+                    try:
+                        info = json.loads(value)
+                        theme, slug = str(info.get("name", "")), str(info.get("slug", ""))
+                    except ValueError:
+                        theme, slug = value, ""
+                else:
+                    theme, slug, section = "", "", value
+            elif kind == "q":
+                try:
+                    tag = json.loads(value)
+                except ValueError:
+                    tag = {"bad": value}
+                current = DocxExtract(tag if isinstance(tag, dict) else {"bad": value}, "", "", n, theme, slug)
+                extracts.append(current)
+        here = [c for c in starts + refs if c is not None]
+        if current is not None and style_id in quote_style:
+            if visible.startswith("— "):
+                current.attribution = visible
+                current.comments += here + open_comments
+                current.tracked |= tracked
+                current = None
+                open_comments = []
+                for c in here:
+                    comments.setdefault(c, ("extract", extracts[-1]))
+                continue
+            said = visible
+            if not current.text:  # the first paragraph starts with the speaker in bold: 'S1: '
+                label = str(current.tag.get("a", ""))
+                said = visible.split(": ", 1)[1] if ": " in visible else visible
+                current.tag.setdefault("_label", visible.split(": ", 1)[0] if ": " in visible else label)
+            current.text = f"{current.text}\n\n{said}" if current.text else said
+            current.tracked |= tracked
+            current.comments += here
+            for c in here:
+                comments.setdefault(c, ("extract", current))
+            continue
+        if current is not None:  # a paragraph inside an extract that is not a Quote: the extract ended
+            current = None
+        if style_id in quote_style and visible.strip():
+            untagged.append((n, visible))
+        for c in here:
+            comments.setdefault(c, ("theme", theme) if theme else ("other", section))
+    claims = claims_from_json(claims_text, "the hidden [rta:report ...] tag of its title")
+    return DocxReport(claims, extracts, untagged, comments)

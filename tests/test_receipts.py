@@ -322,11 +322,11 @@ def test_a_random_html_file_is_not_an_rta_report(reports, tmp_path, capsys):
     assert code == 2 and "side.html" in err and "not an rta report" in err and "audit passed" not in out
 
 
-def test_a_docx_report_cannot_be_checked(reports, tmp_path, capsys):
+def test_a_docx_that_is_no_word_document_is_not_an_rta_report(reports, tmp_path, capsys):
     doc = tmp_path / "rapport.docx"
     doc.write_bytes(b"PK\x03\x04 not really a docx")
     code, _, err = run_cli(capsys, reports["project"].root, "audit", "--report", str(doc))
-    assert code == 2 and "cannot check this format (.docx)" in err
+    assert code == 2 and "not an rta report" in err and "cannot be read as a Word document" in err
 
 
 def test_a_recorded_report_edited_into_something_else_still_names_its_record(reports, tmp_path):

@@ -14,8 +14,8 @@ from rta.cli.app import app, echo, open_project, output_folder, report_formats
 
 @app.command()
 def report(
-    fmt: str = typer.Option("html,md", "--format", "-f", parser=report_formats, metavar="html,md",
-                           help="html, md or html,md."),
+    fmt: str = typer.Option("html,md", "--format", "-f", parser=report_formats, metavar="html,md,docx",
+                           help="html, md, docx (Word) or a comma list."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", parser=output_folder,
                                        help="Output folder (default: PROJECT/rapport)."),
     template: Optional[Path] = typer.Option(None, "--template", help="Folder with your own report.*.j2 templates."),
