@@ -89,8 +89,8 @@ def map_layout(themes: list[tuple[str, list[str]]]) -> tuple[dict[str, tuple[flo
         cy = sum(tpos[t][1] for t in ts) / len(ts)
         if len(ts) == 1:
             base = math.atan2(cy, cx) if (cx, cy) != (0.0, 0.0) else math.pi / 2
-            spread = min(math.pi * 1.2, 0.28 * len(codes))
-            radius = 0.42 + 0.02 * max(0, len(codes) - 8)
+            spread = min(math.pi * 1.6, 0.3 * len(codes))
+            radius = 0.5 + 0.015 * max(0, len(codes) - 8)
             for k, c in enumerate(codes):
                 a = base + (k - (len(codes) - 1) / 2) * (spread / max(len(codes) - 1, 1))
                 cpos[c] = (cx + radius * math.cos(a), cy + radius * math.sin(a))
@@ -98,7 +98,7 @@ def map_layout(themes: list[tuple[str, list[str]]]) -> tuple[dict[str, tuple[flo
             dx, dy = -cy, cx  # along the perpendicular of the centroid's direction
             norm = math.hypot(dx, dy) or 1.0
             for k, c in enumerate(codes):
-                off = (k - (len(codes) - 1) / 2) * 0.13
+                off = (k - (len(codes) - 1) / 2) * 0.22
                 cpos[c] = (cx * 0.8 + off * dx / norm, cy * 0.8 + off * dy / norm)
     return tpos, cpos
 
@@ -118,23 +118,30 @@ def thematic_map(themes: list[tuple[str, list[str]]], counts: dict[str, int], ti
             x, y = cpos[c]
             ax.plot([tx, x], [ty, y], color=colours[i % len(colours)], alpha=0.45, linewidth=1, zorder=1)
     shared = {c for c in cpos if sum(c in codes for _, codes in themes) > 1}
+    owner = {c: tpos[name] for name, codes in themes for c in codes}
+    alternate = {c: (-1.0 if k % 2 == 0 else 1.0) for k, c in enumerate(sort_no(shared))}
     for c, (x, y) in sorted(cpos.items()):
         n = counts.get(c, 0)
         ax.scatter([x], [y], s=30 + 12 * math.sqrt(n), color="#ffffff" if not n else "#e9eef4",
                    edgecolors="#8a6d00" if c in shared else "#5a5a60", linewidths=1.6 if c in shared else 0.8,
                    zorder=2)
-        ax.annotate(f"{c} ({n})", (x, y), xytext=(0, -11), textcoords="offset points", ha="center", va="top",
+        ox, oy = (x - owner[c][0], y - owner[c][1]) if c not in shared else (0.0, alternate[c])
+        norm = math.hypot(ox, oy) or 1.0
+        ha = "left" if ox / norm > 0.3 else "right" if ox / norm < -0.3 else "center"
+        ax.annotate(f"{c} ({n})", (x, y), xytext=(7 * ox / norm, 7 * oy / norm), textcoords="offset points",
+                    ha=ha, va="center" if ha != "center" else ("bottom" if oy > 0 else "top"),
                     fontsize=7, color="#1d1d1f", zorder=4)
     for i, (name, codes) in enumerate(themes):
         x, y = tpos[name]
         total = sum(counts.get(c, 0) for c in codes)
-        ax.scatter([x], [y], s=500 + 40 * math.sqrt(total), color=colours[i % len(colours)], alpha=0.9, zorder=3)
-        ax.annotate(f"{name}\n({total})", (x, y), ha="center", va="center", fontsize=9, fontweight="bold",
-                    color="white", zorder=5)
+        colour = colours[i % len(colours)]
+        ax.scatter([x], [y], s=300 + 40 * math.sqrt(total), color=colour, alpha=0.9, zorder=3)
+        ax.annotate(f"{name} ({total})", (x, y), ha="center", va="center", fontsize=9, fontweight="bold",
+                    color="white", zorder=5, bbox={"boxstyle": "round,pad=0.35", "fc": colour, "ec": "none"})
     xs = [p[0] for p in list(tpos.values()) + list(cpos.values())] or [0.0]
     ys = [p[1] for p in list(tpos.values()) + list(cpos.values())] or [0.0]
-    ax.set_xlim(min(xs) - 0.35, max(xs) + 0.35)
-    ax.set_ylim(min(ys) - 0.3, max(ys) + 0.3)
+    ax.set_xlim(min(xs) - 0.55, max(xs) + 0.55)
+    ax.set_ylim(min(ys) - 0.25, max(ys) + 0.25)
     if title:
         ax.set_title(title, fontsize=11)
     return fig
@@ -222,3 +229,42 @@ def add_figures(data: Any) -> None:
         figures.append(Figure("dekning", L["coverage_title"], L["coverage_caption"], to_svg(fig, "dekning"),
                               "report-dekning.svg", fig))
     data.figures = figures
+
+
+# --------------------------------------------------------------------------------------------
+# The map on its own, at any phase
+
+
+def themes_at_phase(store: Any, phase: int | None = None) -> list[tuple[str, list[str]]]:
+    """The project's themes (not discarded) with their codes as the log says they stood at the
+    end of ``phase`` (every theme event stamped with that phase or an earlier one), or now."""
+    import json
+
+    state: dict[str, dict[str, Any]] = {}
+    for r in store.conn.execute("SELECT phase, payload FROM events WHERE kind LIKE 'theme.%' ORDER BY seq"):
+        if phase is not None and (r["phase"] or 1) > phase:
+            break
+        after = json.loads(r["payload"]).get("after")
+        if isinstance(after, dict):
+            state.update({str(k): v for k, v in after.items() if isinstance(v, dict)})
+    themes = [(str(v.get("name")), sort_no(v.get("codes") or []), int(k)) for k, v in state.items()
+              if v.get("status") != "discarded"]
+    return [(name, codes) for name, codes, _ in sorted(themes, key=lambda t: t[2])]
+
+
+def draw_map(store: Any, phase: int | None = None, lang: str = "nb") -> Figure:
+    """The thematic map of the project (at the end of ``phase``, or now), sized by today's
+    active codings per code."""
+    from rta.errors import RtaError
+    from rta.report_text import labels
+
+    themes = themes_at_phase(store, phase)
+    if not themes:
+        when = f" at the end of phase {phase}" if phase is not None else ""
+        raise RtaError(f"no themes{when} to draw", hint="build themes with 'rta themes add' (see 'rta themes history')")
+    counts = {r[0]: r[1] for r in store.conn.execute(
+        "SELECT code, COUNT(*) FROM codings WHERE status = 'active' GROUP BY code")}
+    L = labels(lang)
+    title = L["map_title"] + (f" ({L['phase']} {phase})" if phase is not None else "")
+    fig = thematic_map(themes, counts, title)
+    return Figure("kart", title, L["map_caption"], to_svg(fig, "kart"), "kart.svg", fig)
