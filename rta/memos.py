@@ -91,9 +91,11 @@ def _check_target(store: Store, kind: str, target: str) -> str:
     raise RtaError(f"no theme '{target}' in this project or its codebook", hint="see 'rta themes'")
 
 
-def add_memo(store: Store, kind: str, target: str | None, text: str, coder: str | None) -> Memo:
+def add_memo(store: Store, kind: str, target: str | None, text: str, coder: str | None,
+             extra: dict[str, Any] | None = None) -> Memo:
     """Write a memo on a coding/code/theme/transcript, or a journal entry (``kind`` 'journal'),
-    stamped with the current phase. Inside a transaction."""
+    stamped with the current phase. Inside a transaction. ``extra`` goes into the logged
+    event (where the memo came from, e.g. a comment in a reviewed Word report)."""
     if not text.strip():
         raise RtaError("the memo is empty", hint="write the memo text after the options")
     if kind == "journal":
@@ -110,7 +112,8 @@ def add_memo(store: Store, kind: str, target: str | None, text: str, coder: str 
     )
     memo = Memo(int(cur.lastrowid), kind, target, text, phase, coder, created)
     store.log_event("journal.added" if kind == "journal" else "memo.added",
-                    {"memo": memo.id, "on": kind, "target": target, "text_sha256": sha256_text(text)}, coder)
+                    {"memo": memo.id, "on": kind, "target": target, "text_sha256": sha256_text(text), **(extra or {})},
+                    coder)
     return memo
 
 

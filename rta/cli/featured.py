@@ -1,7 +1,9 @@
-"""Commands: feature, unfeature, featured (the extracts chosen to illustrate a theme)."""
+"""Commands: feature, unfeature, featured (the extracts chosen to illustrate a theme) and
+import-comments (a team's Word comments on a report back as memos)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -68,3 +70,25 @@ def featured(theme: Optional[str] = typer.Option(None, "--theme", help="Only thi
     for t in themes:
         echo(f"{t.name}:")
         _list(project, state.get(t.id, []), t.name)
+
+
+@app.command("import-comments")
+def import_comments_cmd(
+    path: Path = typer.Argument(..., help="The Word report the team commented on."),
+    coder: Optional[str] = typer.Option(None, help="Who imports (recorded with each memo)."),
+) -> None:
+    """Bring a team's Word comments on a report back as memos: on an extract -> a memo on its
+    coding, on a theme's heading or text -> a memo on the theme, elsewhere -> a journal entry;
+    written by the commenter, logged. Importing the same file again adds nothing; extracts
+    edited in the file are reported, not imported."""
+    from rta.comments import describe, import_comments
+
+    project = open_project()
+    result = import_comments(project, path, project.coder(coder))
+    for c in result.added:
+        echo(f"added {describe(c)}")
+    if result.skipped:
+        echo(f"{len(result.skipped)} comment(s) already imported: skipped")
+    for cause in result.edited:
+        echo(f"WARNING: {cause} (the reviewed file's words are not imported)", err=True)
+    echo(f"{len(result.added)} comment(s) imported from {path.name}")
