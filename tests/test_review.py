@@ -199,3 +199,19 @@ def test_export_csv_to_file(proj, tmp_path):
 def test_export_unknown_format_is_an_error(proj):
     result = cli(["export", "suggestions", "--format", "xml"], proj)  # refused while parsing: a usage error
     assert result.exit_code == 2 and "unknown format 'xml'" in result.output
+
+
+def test_feature_key_features_the_coding_just_accepted_in_its_theme(proj):
+    from rta.codebook import load_codebook
+    from rta.featured import featured
+    from rta.themes import from_codebook
+
+    from_codebook(proj.store, load_codebook(proj.codebook_path), "kari")
+    sug = first(proj)
+    result = review(proj, "f\na\nf\nq\n")
+    assert result.exit_code == 0
+    assert "nothing to feature yet" in result.stdout
+    coding = proj.store.conn.execute("SELECT id FROM codings WHERE suggestion_id=?", (sug["id"],)).fetchone()[0]
+    assert f"featured coding {coding} in Kommunikasjon (place 1 of 1)" in result.stdout
+    theme = proj.store.conn.execute("SELECT id FROM themes WHERE name = 'Kommunikasjon'").fetchone()[0]
+    assert [f.coding_id for f in featured(proj.store)[theme]] == [coding]
