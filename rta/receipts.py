@@ -17,8 +17,14 @@ project. Two ways, strongest first:
   (a ``style`` attribute or ``<style>`` rule, ``hidden``, an element without rta's class, a
   comment) can hide, add or reorder words, so it is never waved through.
 
+A Word report (.docx) is saved again by Word whenever a reviewer comments on it, so one the record
+does not know byte for byte is checked from its hidden extract tags (rta.report_docx): each
+extract's shown words against the flowing text of its span, its hash against the transcript, its
+attribution, and the set and order of the extracts the project renders; a Quote-style paragraph
+without a tag is an invented quote.
+
 What cannot be verified is refused (:class:`rta.errors.RtaError`, exit 2): a file that is not
-an rta report, or a format rta does not build (.docx). Nothing passes with 0 quotes checked.
+an rta report. Nothing passes with 0 quotes checked.
 """
 
 from __future__ import annotations
