@@ -26,6 +26,8 @@ class Config:
     pipeline: str = "auto"  # 'auto' or a spaCy package name / path to pin
     allow: list[str] = field(default_factory=list)  # anonymisation allow-list
     deny: list[str] = field(default_factory=list)  # anonymisation deny-list
+    report_lang: str = "nb"  # [report] lang: the language of a report's fixed text (nb or en)
+    report_title: str = ""  # [report] title: the report's title (default: 'Tema i NAME' / 'Themes in NAME')
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_toml(self) -> str:
@@ -54,6 +56,10 @@ class Config:
             "# terms never flagged (e.g. Statsforvalteren, Udir, UH) and names always flagged\n"
             f"allow = {qlist(self.allow)}\n"
             f"deny = {qlist(self.deny)}\n"
+            "\n[report]\n"
+            "# the language of the report's own text (nb or en) and its title (empty: 'Tema i <name>')\n"
+            f"lang = {q(self.report_lang)}\n"
+            f"title = {q(self.report_title)}\n"
         )
 
 
@@ -67,6 +73,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, str]]] = {
     "coding": {"coder": _TEXT},
     "nlp": {"pipeline": _TEXT},
     "anonymise": {"allow": _TEXT_LIST, "deny": _TEXT_LIST},
+    "report": {"lang": _TEXT, "title": _TEXT},
 }
 _TOML_POS = re.compile(r"\(at line (\d+), column \d+\)|\(at end of document\)")
 
@@ -149,7 +156,11 @@ def load_config(path: str | Path) -> Config:
     if problems:
         raise RtaError(f"invalid configuration ({len(problems)} problem(s))", path=path, problems=problems)
     project, paths, coding = sections["project"], sections["paths"], sections["coding"]
-    nlp, anon = sections["nlp"], sections["anonymise"]
+    nlp, anon, report = sections["nlp"], sections["anonymise"], sections["report"]
+    lang = report.get("lang", project.get("language", "nb") if project.get("language") in ("nb", "en") else "nb")
+    if lang not in ("nb", "en"):
+        raise RtaError(f"[report] lang must be \"nb\" or \"en\", not \"{lang}\"", path=path,
+                       line=_key_line(text, "report", "lang"), hint="set lang = \"nb\" or lang = \"en\" under [report]")
     if not project.get("name"):
         raise RtaError("[project] name is missing", path=path, line=_key_line(text, "project"),
                        hint="add name = \"...\" under [project]")
@@ -162,6 +173,8 @@ def load_config(path: str | Path) -> Config:
         pipeline=nlp.get("pipeline", "auto"),
         allow=list(anon.get("allow", [])),
         deny=list(anon.get("deny", [])),
+        report_lang=lang,
+        report_title=report.get("title", ""),
         extra={k: v for k, v in data.items() if k not in _SCHEMA},
     )
 

@@ -99,6 +99,28 @@ def scripted_review(store, coder: str, codebook_version: int, codes: set[str]) -
     return accepted, rejected
 
 
+def feature_contrast(store, theme: str, roles: tuple[str, ...]) -> list[int]:
+    """The demo's stand-in for a researcher choosing extracts: in ``theme``, the first coding
+    from each of ``roles`` in that order (a school leader's view, then an adviser's)."""
+    from rta.featured import feature
+    from rta.themes import get_theme
+
+    try:
+        codes = get_theme(store, theme).codes
+    except RtaError:
+        return []
+    chosen: list[int] = []
+    for role in roles:
+        row = store.conn.execute(
+            "SELECT c.id FROM codings c JOIN turns t ON t.transcript_id = c.transcript_id AND t.revision = c.revision "
+            "AND t.n = c.turn_n WHERE c.status = 'active' AND t.role = ? AND c.code IN (%s) ORDER BY c.id LIMIT 1"
+            % ",".join("?" * len(codes)), (role, *codes)).fetchone()
+        if row is not None:
+            feature(store, row[0], theme, DEMO_CODER, note=f"demo: the {role}'s view")
+            chosen.append(row[0])
+    return chosen
+
+
 def run_demo(out: Path | None, echo: Callable[[str], None] = print) -> Path:
     """Run the whole path on the sample and print where the report is."""
     return run_demo_result(out, echo).root
@@ -162,7 +184,11 @@ def run_demo_result(out: Path | None, echo: Callable[[str], None] = print, use_n
     seeded = from_codebook(store, codebook, DEMO_CODER)
     echo(f"5. themes from the codebook: {', '.join(seeded.added)}")
     set_phase(store, 6, DEMO_CODER, reason="demo: themes taken as defined in the codebook")
-    built = build_report(project, ["html", "md"], project.root / "rapport", coder=DEMO_CODER)
+    featured = feature_contrast(store, "Kontinuitet", ("skoleleder", "veileder"))
+    if featured:
+        echo(f"   featured in Kontinuitet: coding {' then '.join(map(str, featured))} (a school leader's view, "
+             "then an adviser's)")
+    built = build_report(project, ["html", "md", "docx"], project.root / "rapport", coder=DEMO_CODER)
     result.reports = built.paths
     echo(f"6. report: {built.data.total_quotes} quotes in {len(built.data.themes)} themes from "
          f"{built.data.informants_quoted} of {built.data.informants_total} informants")
@@ -173,10 +199,9 @@ def run_demo_result(out: Path | None, echo: Callable[[str], None] = print, use_n
     from rta.receipts import verify_report
 
     checked = audit(store)
-    html = next(p for p in built.paths if p.suffix == ".html")
-    receipt = verify_report(project, html)
-    result.audit_ok = checked.ok and receipt.ok
-    echo(f"7. {checked.summary()}; report: {receipt.summary()}")
+    receipts = [verify_report(project, p) for p in built.paths]
+    result.audit_ok = checked.ok and all(r.ok for r in receipts)
+    echo(f"7. {checked.summary()}; reports: " + "; ".join(r.summary() for r in receipts))
     echo("")
     for path in built.paths:
         echo(f"report: {path}")

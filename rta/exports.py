@@ -37,6 +37,31 @@ COLUMNS = [
 ]
 
 
+# Column headings for people (xlsx, and csv for Excel): in the report's language.
+HEADINGS = {
+    "nb": ["koding", "transkripsjon", "revisjon", "informant", "rolle", "gruppe", "taler", "linje fra", "linje til",
+           "fra tegn", "til tegn", "kode", "tema", "kodet av", "kodet", "status", "opphav", "memo", "sitat",
+           "sitat sha256", "merknad"],
+    "en": ["coding", "transcript", "revision", "informant", "role", "group", "speaker", "line from", "line to",
+           "char from", "char to", "code", "themes", "coded by", "coded at", "status", "origin", "memo", "quote",
+           "quote sha256", "note"],
+}
+VALUES = {"nb": {"status": {"active": "aktiv", "removed": "fjernet", "orphaned": "foreldreløs"},
+                 "origin": {"manual": "manuell", "suggested": "akseptert forslag"}},
+          "en": {"status": {}, "origin": {"manual": "manual", "suggested": "accepted suggestion"}}}
+# Column widths (characters) in the xlsx; the quote and memo columns wrap.
+WIDTHS = {"quote": 70, "memo": 40, "themes": 24, "transcript": 18, "code": 16, "note": 30, "quote_sha256": 20,
+          "created": 20, "role": 14, "group": 12, "speaker": 10, "coder": 12}
+WRAPPED = ("quote", "memo", "note")
+
+
+def for_people(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Rows with status and origin in words of ``lang`` (for a spreadsheet a person reads)."""
+    values = VALUES[lang]
+    return [{**r, "status": values["status"].get(r["status"], r["status"]),
+             "origin": values["origin"].get(r["origin"], r["origin"])} for r in rows]
+
+
 def quote_rows(store: Store, role_name: Callable[[str | None], str] | None = None, status: str | None = "active",
                allow_originals: bool = False) -> list[dict[str, Any]]:
     """One dict per coding (``status`` None: every status), in transcript and text order.
@@ -69,13 +94,17 @@ def _flat(value: Any) -> Any:
     return "; ".join(value) if isinstance(value, list) else value
 
 
-def rows_to_csv(rows: list[dict[str, Any]], raw_cells: bool = False) -> bytes:
+def rows_to_csv(rows: list[dict[str, Any]], raw_cells: bool = False, excel: str | None = None) -> bytes:
     """UTF-8 with BOM (so Excel reads æ/ø/å), one header row; formula-like cells neutralised
-    unless ``raw_cells``."""
+    unless ``raw_cells``. ``excel`` (a language, nb or en): what Excel set up for Norway opens
+    as columns, a semicolon between cells (its list separator, the comma being the decimal
+    mark) and headings and values in words of that language."""
     cell = (lambda v: v) if raw_cells else spreadsheet_cell
     buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer = csv.writer(buf, lineterminator="\r\n", delimiter=";" if excel else ",")
+    if excel:
+        rows = for_people(rows, excel)
+    writer.writerow(HEADINGS[excel] if excel else COLUMNS)
     for row in rows:
         writer.writerow([cell(_flat(row[c])) for c in COLUMNS])
     return buf.getvalue().encode("utf-8-sig")
@@ -85,7 +114,8 @@ def rows_to_jsonl(rows: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
 
 
-def rows_to_xlsx(rows: list[dict[str, Any]], raw_cells: bool = False, head: str | None = None) -> bytes:
+def rows_to_xlsx(rows: list[dict[str, Any]], raw_cells: bool = False, head: str | None = None,
+                 lang: str | None = None) -> bytes:
     """A one-sheet workbook ('Sitater', bold frozen header row) written directly as OOXML:
     openpyxl needs ~20 µs a cell, too slow for 20,000-row tables.
 
@@ -107,16 +137,23 @@ def rows_to_xlsx(rows: list[dict[str, Any]], raw_cells: bool = False, head: str 
         return name
 
     letters = [col(i) for i in range(len(COLUMNS))]
+    wrapped = {letters[COLUMNS.index(c)] for c in WRAPPED}
     strings: dict[str, int] = {}
     parts = []
-    for r, values in enumerate([COLUMNS, *([_flat(row[c]) for c in COLUMNS] for row in rows)], start=1):
+    if lang:
+        rows = for_people(rows, lang)
+    header = HEADINGS[lang] if lang else COLUMNS
+    for r, values in enumerate([header, *([_flat(row[c]) for c in COLUMNS] for row in rows)], start=1):
         cells = []
         for letter, value in zip(letters, values):
             if value is None or value == "":
                 continue
+            formula = not raw_cells and isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
             if r == 1:
                 style = ' s="1"'
-            elif not raw_cells and isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+            elif letter in wrapped:  # wrapped, top-aligned (4: and marked as text)
+                style = ' s="4"' if formula else ' s="3"'
+            elif formula:
                 style = ' s="2"'
             else:
                 style = ""
@@ -129,11 +166,15 @@ def rows_to_xlsx(rows: list[dict[str, Any]], raw_cells: bool = False, head: str 
                     index = strings[text] = len(strings)
                 cells.append(f'<c r="{letter}{r}" t="s"{style}><v>{index}</v></c>')
         parts.append(f'<row r="{r}">{"".join(cells)}</row>')
+    widths = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{WIDTHS.get(c, max(8, len(header[i]) + 2))}" '
+                     'customWidth="1"/>' for i, c in enumerate(COLUMNS))
+    last = f"{letters[-1]}{len(rows) + 1}"
     sheet = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-        '</sheetView></sheetViews><sheetData>' + "".join(parts) + "</sheetData></worksheet>"
+        f'</sheetView></sheetViews><cols>{widths}</cols><sheetData>' + "".join(parts) + "</sheetData>"
+        f'<autoFilter ref="A1:{last}"/></worksheet>'
     )
     shared = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -145,6 +186,10 @@ def rows_to_xlsx(rows: list[dict[str, Any]], raw_cells: bool = False, head: str 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for name, body in (_xlsx_parts_with_audit_sheet() if head else _XLSX_PARTS).items():
+            if name == "xl/workbook.xml":  # the header row's filter (Excel's hidden name for it)
+                body = body.replace("</sheets>", '</sheets><definedNames><definedName name="_xlnm._FilterDatabase" '
+                                    f'localSheetId="0" hidden="1">Sitater!$A$1:${letters[-1]}${len(rows) + 1}'
+                                    "</definedName></definedNames>")
             zf.writestr(name, body)
         zf.writestr("xl/worksheets/sheet1.xml", sheet)
         zf.writestr("xl/sharedStrings.xml", shared)
@@ -248,9 +293,13 @@ _XLSX_PARTS = {
         '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
         '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-        '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
         '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/></cellXfs>'
+        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
+        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+        '<alignment wrapText="1" vertical="top"/></xf>'
+        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1" applyAlignment="1">'
+        '<alignment wrapText="1" vertical="top"/></xf></cellXfs>'
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
         "</styleSheet>"
     ),
@@ -258,7 +307,8 @@ _XLSX_PARTS = {
 
 
 def export_quotes(store: Store, fmt: str, out: str | Path, role_name: Callable[[str | None], str] | None = None,
-                  status: str | None = "active", raw_cells: bool = False, allow_originals: bool = False) -> int:
+                  status: str | None = "active", raw_cells: bool = False, allow_originals: bool = False,
+                  excel: str | None = None, lang: str | None = None) -> int:
     """Write the quote table to ``out`` atomically; returns the number of rows. ``raw_cells``:
     no formula neutralising in csv/xlsx (see the module docstring).
 
@@ -275,9 +325,9 @@ def export_quotes(store: Store, fmt: str, out: str | Path, role_name: Callable[[
     if fmt == "jsonl":
         data = rows_to_jsonl(rows)
     elif fmt == "csv":
-        data = rows_to_csv(rows, raw_cells=raw_cells)
+        data = rows_to_csv(rows, raw_cells=raw_cells, excel=excel)
     else:
-        data = rows_to_xlsx(rows, raw_cells=raw_cells, head=str(head))
+        data = rows_to_xlsx(rows, raw_cells=raw_cells, head=str(head), lang=lang)
     if fmt == "xlsx":
         atomic_write_bytes(out, data)
     else:

@@ -92,11 +92,12 @@ def _check_target(store: Store, kind: str, target: str) -> str:
 
 
 def add_memo(store: Store, kind: str, target: str | None, text: str, coder: str | None,
-             imported: dict[str, Any] | None = None) -> Memo:
+             imported: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> Memo:
     """Write a memo on a coding/code/theme/transcript, or a journal entry (``kind`` 'journal'),
     stamped with the current phase. Inside a transaction. ``imported`` (``rta import-qdpx``):
     ``{"coder": ..., "created": ...}`` of a note written in another tool, kept on the row; the
-    event is ``coder``'s, who imported it."""
+    event is ``coder``'s, who imported it. ``extra`` goes into the logged event (where the memo
+    came from, e.g. a comment in a reviewed Word report)."""
     if not text.strip():
         raise RtaError("the memo is empty", hint="write the memo text after the options")
     if kind == "journal":
@@ -114,7 +115,7 @@ def add_memo(store: Store, kind: str, target: str | None, text: str, coder: str 
         (kind, target, text, phase, author, created),
     )
     memo = Memo(int(cur.lastrowid), kind, target, text, phase, author, created)
-    payload = {"memo": memo.id, "on": kind, "target": target, "text_sha256": sha256_text(text)}
+    payload = {"memo": memo.id, "on": kind, "target": target, "text_sha256": sha256_text(text), **(extra or {})}
     if imported:
         payload["imported"] = imported
     store.log_event("journal.added" if kind == "journal" else "memo.added", payload, coder)

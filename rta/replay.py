@@ -26,6 +26,9 @@ What the log holds for each table:
 * **themes, theme_codes**: ``theme.*`` (each carries the rows after the change, ``after``).
 * **manuscript.verified** (``rta verify``) changes no table: the entry itself must hold together
   (:func:`rta.verify.check_logged`).
+* **featured extracts** live only in the log (``extract.featured``/``extract.unfeatured``,
+  :mod:`rta.featured`): each event must name a theme and a coding the log created and log the
+  order the decisions before it give;
 * **memos**: ``memo.added``/``journal.added`` (the text's sha256); **meta**: the phase from
   ``phase.changed``; **coders**: the coders of the events; **event_texts**: the free text of a
   decision (a reason, a review memo) against the sha256 in its event's payload.
@@ -197,6 +200,7 @@ class _Replayer:
         self.revision_sha: dict[tuple[str, int], str] = {}
         self.generated_without_ids = False
         self.payloads: dict[int, dict[str, Any]] = {}  # span changes, for their undo
+        self.featured: dict[int, list[int]] = {}  # theme id -> featured coding ids (rta.featured)
 
     # -- one event ------------------------------------------------------------------------
     def apply(self, seq: int, ts: str, coder: str | None, phase: int | None, kind: str, p: dict[str, Any]) -> None:
@@ -650,6 +654,20 @@ class _Replayer:
         cause = check_logged(p)
         if cause is not None:
             self.r.problems.append(Problem(seq, kind, cause))
+    # -- featured extracts (rta.featured): the log alone holds them -----------------------------
+    def _extract_featured(self, seq, ts, coder, phase, kind, p):
+        from rta.featured import apply
+
+        theme, coding = p.get("theme_id"), p.get("coding")
+        if isinstance(theme, int) and self.r.existing("themes", theme) is None:
+            self.r.problems.append(Problem(seq, kind, f"concerns theme {theme}, which no event created"))
+        if isinstance(coding, int) and self.r.existing("codings", coding) is None:
+            self.r.problems.append(Problem(seq, kind, f"concerns coding {coding}, which no 'coding.added' event added"))
+        problem = apply(self.featured, kind, p)
+        if problem is not None:
+            self.r.problems.append(Problem(seq, kind, problem))
+
+    _extract_unfeatured = _extract_featured
 
     # -- redaction -----------------------------------------------------------------------------
     def _text_redacted(self, seq, ts, coder, phase, kind, p):

@@ -23,12 +23,10 @@ from typing import Any, Callable
 
 from rta.errors import AuditFailure, RtaError
 from rta.norsk import fold, sort_no
+from rta.fsutil import sha256_text
 from rta.store import Store, log_head, now
 
-FORMATS = ("html", "md")
-ORIGIN_LABELS = {"inductive": "induktivt", "deductive": "deduktivt"}
-STATUS_LABELS = {"candidate": "kandidattema", "reviewed": "gjennomgått", "defined": "definert",
-                 "discarded": "forkastet"}
+FORMATS = ("html", "md", "docx")
 NO_ROLE = "(uten rolle)"
 
 
@@ -38,37 +36,90 @@ NO_ROLE = "(uten rolle)"
 
 @dataclass
 class Quote:
-    """One accepted coding shown under one theme."""
+    """One passage shown under one theme: the accepted codings of the theme's codes whose spans
+    overlap inside one turn, as one extract listing all their codes (never one block per code)."""
 
-    coding_id: int
+    coding_id: int  # the first of its codings (the anchor's id)
     anchor: str  # the blockquote id: q-CODINGID-THEMESLUG
     transcript_id: str
     revision: int
-    start: int
+    start: int  # the passage: from the first coding's start to the last one's end
     end: int
     line_start: int
     line_end: int
-    sha256: str
-    text: str
-    code: str
+    sha256: str  # of text[start:end] as the transcript has it
+    text: str  # exactly text[start:end]
+    codes: list[str]
     label: str  # the informant code as published ('S1'), or the speaker as written
     informant: str | None
     role: str | None
     role_name: str
     group: str | None
-    context: str  # anchor of the turn in the transcript appendix
-    origin: str  # 'manual' or 'suggested' (accepted suggestion)
+    context: str  # anchor of the passage inside its turn in the transcript appendix (ctx-ANCHOR)
+    origin: str  # 'manual', 'suggested' (accepted suggestions) or 'mixed'
     superseded_by: int | None = None  # the transcript's current revision when the quote is from an older one
+    coding_ids: list[int] = field(default_factory=list)
+    turn_n: int | None = None
+    note: str | None = None  # why it was featured (rta feature --note)
+
+    @property
+    def code(self) -> str:
+        return ", ".join(self.codes)
+
+    @property
+    def codings(self) -> str:
+        """The coding ids as the report carries them (``data-coding``): '12' or '12 15'."""
+        return " ".join(str(i) for i in self.coding_ids or [self.coding_id])
+
+    @property
+    def flow(self) -> str:
+        return flow(self.text)
 
 
 @dataclass
 class RoleQuotes:
-    """The quotes of one role under one theme (roles in the registry's order)."""
+    """The quotes of one role under one theme (roles in the registry's order). Featured
+    extracts are one group with no role (``role`` None): they keep the researcher's order."""
 
-    role: str
+    role: str | None
     name: str
     quotes: list[Quote]
     informants: list[str]
+
+
+AUTO_PICK = 5  # extracts per role a theme section shows when none are featured
+
+
+def auto_pick(quotes: list[Quote], limit: int = AUTO_PICK) -> list[Quote]:
+    """The extracts a theme section shows for one role when the researcher featured none:
+    up to ``limit``, spread over the informants (one from each informant in the registry's
+    order, then a second from each, ...), never two from the same turn; within an informant
+    the passage with the most codes of the theme first, then the earliest. Kept in the role's
+    order."""
+    by_informant: dict[str, list[Quote]] = {}
+    for q in quotes:
+        by_informant.setdefault(q.informant or q.label, []).append(q)
+    queues = [sorted(qs, key=lambda q: (-len(q.codes), q.transcript_id, q.start)) for qs in by_informant.values()]
+    picked: list[Quote] = []
+    turns: set[tuple] = set()
+    while len(picked) < limit:
+        progress = False
+        for queue in queues:
+            while queue and _turn_of(queue[0]) in turns:
+                queue.pop(0)
+            if queue and len(picked) < limit:
+                q = queue.pop(0)
+                picked.append(q)
+                turns.add(_turn_of(q))
+                progress = True
+        if not progress:
+            break
+    chosen = {id(q) for q in picked}
+    return [q for q in quotes if id(q) in chosen]
+
+
+def _turn_of(q: Quote) -> tuple:
+    return (q.transcript_id, q.revision, q.turn_n if q.turn_n is not None else f"@{q.start}")
 
 
 @dataclass
@@ -85,10 +136,14 @@ class ThemeSection:
     status_label: str
     opposite: str | None
     codes: list[str]
-    roles: list[RoleQuotes]
+    roles: list[RoleQuotes]  # every extract of the theme, by role
     quotes: int
     informants: list[str]
     spread: str
+    shown: list[RoleQuotes] = field(default_factory=list)  # the extracts the section shows
+    others: list[RoleQuotes] = field(default_factory=list)  # the rest: the appendix of all extracts
+    selection: str = "none"  # 'featured' (rta feature), 'auto' (auto_pick) or 'none' (no extracts)
+    narrative: list[Any] = field(default_factory=list)  # the theme's memos (rta.memos.MemoEntry)
 
 
 @dataclass
@@ -127,8 +182,18 @@ class NeverQuoted:
 
 
 @dataclass
+class Segment:
+    """A stretch of a context turn's text: inside an extract (``marked``) or not, with the
+    anchors of the extracts that start where it starts."""
+
+    text: str
+    marked: bool
+    anchors: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ContextTurn:
-    """A turn in the transcript appendix, with links back to the quotes it holds."""
+    """A turn in the transcript appendix, its extracts highlighted, with links back to them."""
 
     n: int
     anchor: str
@@ -137,8 +202,9 @@ class ContextTurn:
     line_start: int
     line_end: int
     text: str
-    quotes: list[tuple[str, str]]  # (quote anchor, theme name)
+    quotes: list[tuple[str, str, str]]  # (quote anchor, theme name, informant label)
     gap_before: bool
+    segments: list[Segment] = field(default_factory=list)
 
 
 @dataclass
@@ -203,6 +269,89 @@ class ReportData:
     # names this build in the file and in its 'report.built' event, so `rta audit --report`
     # finds the record of a report that was moved or renamed (rta.receipts)
     build_id: str = ""
+    auto_pick: int = AUTO_PICK
+    lang: str = "nb"  # the language of its fixed text (rta.report_text)
+    figures: list[Any] = field(default_factory=list)  # rta.figures.Figure: thematic map, heat map, coverage
+    code_counts: dict[str, int] = field(default_factory=dict)  # active codings per code (the map's sizes)
+    informant_order: list[str] = field(default_factory=list)  # the registry's informants (coverage rows)
+
+    def claims(self) -> dict[str, Any]:
+        """What the report says about its own build (read back by rta.report_reading.claims):
+        the inputs a re-render from the store needs besides the store itself."""
+        return {"build": self.build_id, "built": self.built, "rta": self.audit.rta_version, "phase": self.audit.phase,
+                "audit_ok": self.audit.audit_ok, "audit": self.audit.audit_summary,
+                "failures": list(self.audit.audit_failures), "anonymisation": self.audit.anonymisation,
+                "log_head": self.audit.log_head, "theme": self.filters.get("tema"), "role": self.filters.get("rolle"),
+                "lang": self.lang, "title": self.title, "figures": bool(self.figures)}
+
+    def claims_json_plain(self) -> str:
+        import json
+
+        return json.dumps(self.claims(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    @property
+    def claims_json(self) -> str:
+        """:meth:`claims` as one line of JSON that holds no <, > or & (safe in an HTML
+        attribute and inside an HTML comment)."""
+        import json
+
+        text = json.dumps(self.claims(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+
+
+def flow(text: str) -> str:
+    """An extract as flowing text: the line breaks inside a paragraph of a turn joined with one
+    space (transcripts break lines mid-sentence), paragraph breaks (a blank line) kept as one
+    blank line. ``rta audit --report`` checks a shown extract against ``flow`` of its span."""
+    paragraphs = []
+    for para in _PARAGRAPH.split(text.strip()):
+        joined = " ".join(line.strip() for line in para.split("\n") if line.strip())
+        if joined:
+            paragraphs.append(joined)
+    return "\n\n".join(paragraphs)
+
+
+def passages(rows: list[Any]) -> list[list[Any]]:
+    """The codings of one theme grouped into passages: codings in the same turn (same
+    transcript revision) whose spans overlap are one passage. Each passage's codings are in
+    span order; passages in transcript order."""
+    def turn_key(c: Any) -> tuple:
+        return (c["transcript_id"], c["revision"], c["turn_n"] if c["turn_n"] is not None else -1)
+
+    out: list[list[Any]] = []
+    end = -1
+    last: tuple | None = None
+    for c in sorted(rows, key=lambda c: (turn_key(c), c["start"], c["end"], c["id"])):
+        key = turn_key(c)
+        if out and key == last and c["start"] < end:
+            out[-1].append(c)
+            end = max(end, c["end"])
+        else:
+            out.append([c])
+            last, end = key, c["end"]
+    return out
+
+
+def segments(text: str, offset: int, spans: list[tuple[int, int, str]]) -> list[Segment]:
+    """``text`` (which starts at ``offset`` in its transcript) cut where the extract ``spans``
+    ((start, end, anchor), transcript offsets) begin and end: each piece marked when an extract
+    covers it, each extract's anchor on the piece it starts with."""
+    cuts = {0, len(text)}
+    for a, b, _ in spans:
+        cuts.add(min(max(a - offset, 0), len(text)))
+        cuts.add(min(max(b - offset, 0), len(text)))
+    points = sorted(cuts)
+    out: list[Segment] = []
+    for a, b in zip(points, points[1:]):
+        marked = any(s - offset <= a and b <= e - offset for s, e, _ in spans)
+        anchors = [anchor for s, _, anchor in spans if min(max(s - offset, 0), len(text)) == a]
+        out.append(Segment(text[a:b], marked, anchors))
+    if not out:
+        out.append(Segment(text, False, [anchor for _, _, anchor in spans]))
+    return out
 
 
 def slugify(name: str) -> str:
@@ -216,6 +365,7 @@ def slugify(name: str) -> str:
 
 @dataclass
 class _Theme:
+    id: int | None
     name: str
     definition: str
     central_concept: str
@@ -234,7 +384,7 @@ def _themes(store: Store) -> tuple[list[_Theme], str]:
         out = []
         for r in rows:
             codes = sort_no(c[0] for c in store.conn.execute("SELECT code FROM theme_codes WHERE theme_id=?", (r["id"],)))
-            out.append(_Theme(r["name"], r["definition"], r["central_concept"], r["origin"], r["status"],
+            out.append(_Theme(r["id"], r["name"], r["definition"], r["central_concept"], r["origin"], r["status"],
                               r["opposite"], codes))
         return out, "project"
     row = store.conn.execute("SELECT content FROM codebook_versions ORDER BY id DESC LIMIT 1").fetchone()
@@ -245,7 +395,7 @@ def _themes(store: Store) -> tuple[list[_Theme], str]:
     codebook, _ = parse_codebook(row["content"])
     if codebook is None:
         return [], "none"
-    return [_Theme(t.name, t.definition, t.central_concept, t.origin, t.status, t.opposite, sort_no(set(t.codes)))
+    return [_Theme(None, t.name, t.definition, t.central_concept, t.origin, t.status, t.opposite, sort_no(set(t.codes)))
             for t in codebook.themes], "codebook"
 
 
@@ -281,7 +431,7 @@ class _Turns:
 
 def collect(store: Store, registry: Any, audit_result: Any, project_name: str = "", theme: str | None = None,
             role: str | None = None, unverified: bool = False, context: int = 1,
-            allow_originals: bool = False) -> ReportData:
+            allow_originals: bool = False, lang: str = "nb", title: str | None = None) -> ReportData:
     """Read the store into :class:`ReportData`. Only active codings count; ``theme`` and
     ``role`` narrow the quotes shown (the matrices always cover every theme and role), and
     ``context`` is how many turns around each quoted turn the appendix shows.
@@ -291,8 +441,19 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
     refused (:class:`rta.anchor.OriginalsRefused`) unless ``allow_originals``."""
     import rta
     from rta.anchor import refuse_originals, revision_states
+    from rta.report_text import labels, spread as spread_words
+
+    L = labels(lang)
+
+    from rta.featured import featured as featured_extracts
 
     themes, themes_source = _themes(store)
+    featured_map = featured_extracts(store)
+    memos = _memos(store)
+    theme_memos: dict[str, list[Any]] = {}
+    for m in memos:
+        if m.target_kind == "theme" and m.target:
+            theme_memos.setdefault(m.target, []).append(m)
     filters: dict[str, str] = {}
     if theme is not None:
         wanted = [t for t in themes if fold(t.name) == fold(theme)]
@@ -364,8 +525,8 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
     group_cells: list[MatrixRow] = []
     all_groups = sort_no({i.group for i in registry.informants if i.group} |
                          {s["grp"] for s in speakers.values() if s is not None and s["grp"]})
-    group_cols = all_groups + ["(ingen gruppe)"]
-    quoted_turns: dict[tuple[str, int], dict[int, list[tuple[str, str]]]] = {}
+    group_cols = all_groups + [L["no_group"]]
+    quoted_turns: dict[tuple[str, int], dict[int, list[tuple[str, str, str, int, int]]]] = {}
     quoted_informants: set[str] = set()
     total_quotes = 0
     informant_codes = [i.code for i in registry.informants]
@@ -400,30 +561,38 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
                 quoted_informants.add(s["informant"])
         if filters.get("tema") and t.name != filters["tema"]:
             continue
-        # quotes grouped by role
+        # passages grouped by role: overlapping codings of the theme in one turn are one extract
         groups: dict[str, list[Quote]] = {}
-        for c in rows:
+        for members in passages(rows):
+            c = members[0]
             s = speakers[c["id"]]
             rk = (s["role"] if s is not None and s["informant"] else None) or NO_ROLE
             if role_key and rk != role_key:
                 continue
             label = (s["informant"] or s["speaker"]) if s is not None else "?"
             key = (c["transcript_id"], c["revision"])
-            anchor = f"q-{c['id']}-{slug}"
-            ctx = context_anchor(c)
-            q = Quote(c["id"], anchor, c["transcript_id"], c["revision"], c["start"], c["end"], c["line_start"],
-                      c["line_end"], c["quote_sha256"], texts[key][c["start"]:c["end"]], c["code"], label,
+            ids = sorted(m["id"] for m in members)
+            start, end = min(m["start"] for m in members), max(m["end"] for m in members)
+            text = texts[key][start:end]
+            sha = c["quote_sha256"] if len(members) == 1 else sha256_text(text)
+            anchor = f"q-{ids[0]}-{slug}"
+            origins = {m["origin"] for m in members}
+            q = Quote(ids[0], anchor, c["transcript_id"], c["revision"], start, end,
+                      min(m["line_start"] for m in members), max(m["line_end"] for m in members), sha, text,
+                      sort_no({m["code"] for m in members}), label,
                       s["informant"] if s is not None else None, rk if rk != NO_ROLE else None,
-                      registry.role_name(rk) if rk != NO_ROLE else "Uten informantrolle",
-                      s["grp"] if s is not None else None, ctx, c["origin"],
-                      superseded_by(c["transcript_id"], c["revision"]))
-            quoted[c["id"]] = (f"coding #{c['id']}", c["transcript_id"], c["revision"])
+                      registry.role_name(rk) if rk != NO_ROLE else L["no_role"],
+                      s["grp"] if s is not None else None, f"ctx-{anchor}",
+                      origins.pop() if len(origins) == 1 else "mixed",
+                      superseded_by(c["transcript_id"], c["revision"]), ids, c["turn_n"])
+            for i in ids:
+                quoted[i] = (f"coding #{i}", c["transcript_id"], c["revision"])
             groups.setdefault(rk, []).append(q)
             tt = turns.get(key)
             if tt is not None:
-                row = tt.at(c["start"])
+                row = tt.at(start)
                 if row is not None:
-                    quoted_turns.setdefault(key, {}).setdefault(row["n"], []).append((anchor, t.name))
+                    quoted_turns.setdefault(key, {}).setdefault(row["n"], []).append((anchor, t.name, label, start, end))
         ordered = [k for k in role_order if k in groups] + sort_no(k for k in groups if k not in role_order
                                                                     and k != NO_ROLE)
         if NO_ROLE in groups:
@@ -434,26 +603,25 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
                                                   q.transcript_id, q.start, q.coding_id))
             infs = list(dict.fromkeys(q.informant for q in qs if q.informant))
             role_quotes.append(RoleQuotes(k, qs[0].role_name, qs, infs))
+        shown, others, selection = _select(role_quotes, featured_map.get(t.id, []) if t.id is not None else [])
         n_quotes = sum(len(r.quotes) for r in role_quotes)
         total_quotes += n_quotes
         infs = [c for c in informant_codes if c in infs_all] + sort_no(infs_all - set(informant_codes))
-        from rta.themes import spread_text
-
         roles_present = [k for k in role_order if per_role.get(k, (0,))[0]]
         groups_present = [g for g in all_groups if per_group.get(g, (0,))[0]]
         spread = ", ".join([
-            spread_text(len(infs), len(informant_codes), "informanter").replace("all ", "alle ").replace(" of ", " av "),
-            spread_text(len(groups_present), len(all_groups), "grupper", groups_present).replace("all ", "alle ").replace(" of ", " av "),
-            spread_text(len(roles_present), len(role_order), "roller",
-                        [registry.role_name(k) for k in roles_present]).replace("all ", "alle ").replace(" of ", " av "),
+            spread_words(L, len(infs), len(informant_codes), "informants"),
+            spread_words(L, len(groups_present), len(all_groups), "groups", groups_present),
+            spread_words(L, len(roles_present), len(role_order), "roles", [registry.role_name(k) for k in roles_present]),
         ])
         sections.append(ThemeSection(t.name, slug, t.definition, t.central_concept, t.origin,
-                                     ORIGIN_LABELS.get(t.origin, t.origin), t.status,
-                                     STATUS_LABELS.get(t.status, t.status), t.opposite, t.codes, role_quotes,
-                                     n_quotes, infs, spread))
+                                     L["origins"].get(t.origin, t.origin), t.status,
+                                     L["statuses"].get(t.status, t.status), t.opposite, t.codes, role_quotes,
+                                     n_quotes, infs, spread, shown, others, selection,
+                                     theme_memos.get(t.name, [])))
 
-    role_matrix = Matrix("Tema og roller", [registry.role_name(k) for k in role_order], role_cells)
-    group_matrix = Matrix("Tema og grupper", group_cols, group_cells)
+    role_matrix = Matrix(L["matrix_roles"], [registry.role_name(k) for k in role_order], role_cells)
+    group_matrix = Matrix(L["matrix_groups"], group_cols, group_cells)
 
     # informants never quoted, codes never used
     words = dict(store.conn.execute(
@@ -482,10 +650,14 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
         for r in tt.rows:
             if r["n"] not in wanted_n:
                 continue
+            here = quoted_turns[key].get(r["n"], [])
+            said = text[r["start"]:r["end"]]
             out_turns.append(ContextTurn(r["n"], f"{tslug}-{r['n']}", r["speaker"], not r["informant"],
-                                         r["line_start"], r["line_end"], text[r["start"]:r["end"]],
-                                         quoted_turns[key].get(r["n"], []),
-                                         prev is not None and r["n"] != prev + 1 or (prev is None and r["n"] > 1)))
+                                         r["line_start"], r["line_end"], said,
+                                         [(anchor, theme_name, label) for anchor, theme_name, label, _, _ in here],
+                                         prev is not None and r["n"] != prev + 1 or (prev is None and r["n"] > 1),
+                                         segments(said, r["start"], [(a, b, f"ctx-{anchor}")
+                                                                     for anchor, _, _, a, b in here])))
             prev = r["n"]
         appendix.append(ContextTranscript(key[0], tslug, key[1], out_turns, superseded_by(*key)))
     refuse_originals(states, list(quoted.values()), "the report", allow_originals)
@@ -516,7 +688,7 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
     )
     informants_total = store.conn.execute("SELECT COUNT(*) FROM informants").fetchone()[0]
     return ReportData(
-        title=f"Tema i {project_name}" if project_name else "Tematisk analyse",
+        title=title or (L["title_project"].format(project=project_name) if project_name else L["title"]),
         project=project_name,
         built=audit.built,
         unverified=unverified,
@@ -533,8 +705,45 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
         total_codings=len(codings),
         informants_quoted=len(quoted_informants),
         informants_total=informants_total,
-        memos=_memos(store),
+        memos=memos,
+        lang=lang,
+        code_counts={code: len(rows) for code, rows in by_code.items()},
+        informant_order=informant_codes,
     )
+
+
+def _select(role_quotes: list[RoleQuotes], chosen: list[Any]) -> tuple[list[RoleQuotes], list[RoleQuotes], str]:
+    """Which extracts a theme section shows (featured ones in their order, else
+    :func:`auto_pick` per role) and which go to the appendix of all extracts."""
+    everything = [q for g in role_quotes for q in g.quotes]
+    if not everything:
+        return [], [], "none"
+    shown: list[Quote] = []
+    if chosen:
+        by_coding = {i: q for q in everything for i in q.coding_ids}
+        for f in chosen:
+            q = by_coding.get(f.coding_id)
+            if q is not None and q not in shown:  # a coding removed, recoded or outside the selection is left out
+                q.note = f.note
+                shown.append(q)
+    if shown:
+        groups = [RoleQuotes(None, "", shown, list(dict.fromkeys(q.informant for q in shown if q.informant)))]
+        selection = "featured"
+    else:
+        groups = []
+        for g in role_quotes:
+            picked = auto_pick(g.quotes)
+            groups.append(RoleQuotes(g.role, g.name, picked,
+                                     list(dict.fromkeys(q.informant for q in picked if q.informant))))
+        shown = [q for g in groups for q in g.quotes]
+        selection = "auto"
+    taken = {id(q) for q in shown}
+    others = []
+    for g in role_quotes:
+        rest = [q for q in g.quotes if id(q) not in taken]
+        if rest:
+            others.append(RoleQuotes(g.role, g.name, rest, list(dict.fromkeys(q.informant for q in rest if q.informant))))
+    return groups, others, selection
 
 
 def _memos(store: Store) -> list[Any]:
@@ -565,6 +774,65 @@ def md_quote(text: Any, prefix: str = "> ") -> str:
     return ("\\\n" + prefix).join(lines)
 
 
+def md_flow(text: Any, prefix: str = "> ") -> str:
+    """An extract (already :func:`flow` text) escaped as a Markdown blockquote body: its
+    paragraphs separated by an empty quote line."""
+    return f"\n{prefix.rstrip()}\n{prefix}".join(md_escape(p) for p in str(text).split("\n\n"))
+
+
+def md_segments(segs: list[Segment]) -> str:
+    """A context turn as Markdown: escaped, line breaks kept as hard breaks, the extracts in
+    bold, an ``<a id>`` where each extract starts (the target of its link)."""
+    out: list[str] = []
+    for seg in segs:
+        lead = "".join(f'<a id="{a}"></a>' for a in seg.anchors)
+        pieces = []
+        for piece in seg.text.split("\n"):
+            body = md_escape(piece)
+            if seg.marked and piece.strip():
+                core = body.strip()
+                left = body[:len(body) - len(body.lstrip())]
+                right = body[len(body.rstrip()):]
+                body = f"{left}**{core}**{right}"
+            pieces.append(body)
+        out.append(lead + "\\\n".join(pieces))
+    return "".join(out)
+
+
+def _narrative_html(text: Any) -> Any:
+    """A memo as safe HTML (rta.narrative escapes every character it does not render)."""
+    from markupsafe import Markup
+
+    from rta.narrative import to_html
+
+    return Markup(to_html(str(text)))
+
+
+def _svg(svg: Any) -> Any:
+    """A figure's SVG (drawn by rta.figures, whose text matplotlib escapes) as markup."""
+    from markupsafe import Markup
+
+    return Markup(str(svg))
+
+
+def _audit_line(summary: Any, lang: str) -> str:
+    from rta.report_text import audit_line
+
+    return audit_line(str(summary), lang)
+
+
+def _memo_about(m: Any, lang: str) -> str:
+    from rta.report_text import about
+
+    return about(m, lang)
+
+
+def _narrative_md(text: Any) -> str:
+    from rta.narrative import to_markdown
+
+    return to_markdown(str(text))
+
+
 def environment(template_dir: str | Path | None = None) -> Any:
     """A Jinja environment: the user's folder first (templates left out fall back to rta's),
     autoescape on for HTML templates, undefined names are errors."""
@@ -589,6 +857,13 @@ def environment(template_dir: str | Path | None = None) -> Any:
     )
     env.filters["md"] = md_escape
     env.filters["md_quote"] = md_quote
+    env.filters["md_flow"] = md_flow
+    env.filters["md_segments"] = md_segments
+    env.filters["narrative"] = _narrative_html
+    env.filters["svg"] = _svg
+    env.filters["audit_line"] = _audit_line
+    env.filters["memo_about"] = _memo_about
+    env.filters["narrative_md"] = _narrative_md
     env.filters["slug"] = slugify
     return env
 
@@ -603,7 +878,9 @@ def render(data: ReportData, fmt: str, template_dir: str | Path | None = None, e
     name = f"report.{fmt}.j2"
     try:
         template = env.get_template(name)
-        return template.render(r=data)
+        from rta.report_text import labels
+
+        return template.render(r=data, L=labels(data.lang))
     except jinja2.TemplateSyntaxError as exc:
         raise RtaError(f"template syntax error: {exc.message}", path=exc.filename or name, line=exc.lineno,
                        hint="fix the template, or remove it from --template DIR to use rta's") from None
@@ -612,6 +889,12 @@ def render(data: ReportData, fmt: str, template_dir: str | Path | None = None, e
     except jinja2.UndefinedError as exc:
         raise RtaError(f"template {name} uses an unknown value: {exc.message}", path=template_dir,
                        hint="see the fields of rta.report.ReportData") from None
+
+
+def _digest(content: str | bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(content.encode("utf-8") if isinstance(content, str) else content).hexdigest()
 
 
 @dataclass
@@ -628,17 +911,19 @@ class BuildResult:
 def parse_formats(spec: str) -> list[str]:
     """'html,md' -> ['html', 'md'] with a clear error for anything else."""
     formats = [f.strip().lower() for f in spec.split(",") if f.strip()]
-    formats = ["md" if f in ("markdown",) else f for f in formats]
+    formats = ["md" if f in ("markdown",) else "docx" if f == "word" else f for f in formats]
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
-        raise RtaError(f"unknown report format '{', '.join(bad) or spec}'", hint="use --format html, md or html,md")
+        raise RtaError(f"unknown report format '{', '.join(bad) or spec}'", hint="use --format html, md, docx or a "
+                                                                               "comma list such as html,md,docx")
     return list(dict.fromkeys(formats))
 
 
 def build_report(project: Any, formats: list[str], out: str | Path | None = None,
                  template_dir: str | Path | None = None, theme: str | None = None, role: str | None = None,
                  allow_unverified: bool = False, coder: str | None = None,
-                 progress: Callable[[str], None] | None = None, allow_originals: bool = False) -> BuildResult:
+                 progress: Callable[[str], None] | None = None, allow_originals: bool = False,
+                 lang: str | None = None, title: str | None = None, figures: bool = True) -> BuildResult:
     """Audit the project, collect the data, render each format into ``out`` (default:
     ``PROJECT/rapport``) and log 'report.built'. Refuses when the audit fails unless
     ``allow_unverified``, which stamps the report, and refuses to quote text from before
@@ -657,8 +942,10 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
             hint="run 'rta audit' to see what fails and fix it, or pass --allow-unverified to build a report "
                  "stamped UNVERIFIED on every page",
         )
+    lang = lang or project.config.report_lang
     data = collect(store, project.registry, result, project_name=project.config.name, theme=theme, role=role,
-                   unverified=not result.ok, allow_originals=allow_originals)
+                   unverified=not result.ok, allow_originals=allow_originals, lang=lang,
+                   title=title or project.config.report_title or None)
     # Quotes go to other people: warn about identifiers the anonymisation missed. Patterns,
     # deny- and allow-lists only (no NER model to load), as 'rta anonymise check --pipeline none'.
     from rta.anonymise import unresolved_flags
@@ -666,25 +953,36 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
     unresolved = {tid: n for tid, n in sorted(unresolved_flags(project, pipeline=None).items()) if n}
     data.audit.anonymisation = list(unresolved.items())
     data.build_id = uuid.uuid4().hex
+    if figures:
+        from rta.figures import add_figures
+
+        add_figures(data)
     env = environment(template_dir)
-    rendered = {fmt: render(data, fmt, template_dir, env) for fmt in formats}
+    rendered: dict[str, str | bytes] = {fmt: render(data, fmt, template_dir, env) for fmt in formats if fmt != "docx"}
+    if "docx" in formats:
+        from rta.report_docx import render_docx
+
+        rendered["docx"] = render_docx(data, template_dir)
     # All files appear together and only with their 'report.built' event: staged beside their
     # targets, renamed into place after the store commits (rta.fsutil.StagedWrites). A build
     # killed before the commit leaves the previous report and no event; one killed after it is
     # completed by the next command.
     paths = [folder / f"report.{fmt}" for fmt in rendered]
+    files: dict[Path, str | bytes] = dict(zip(paths, rendered.values()))
+    if "md" in rendered:  # Markdown shows the pictures as files beside it
+        files.update({folder / f.file: f.svg for f in data.figures})
     with StagedWrites() as staged:
-        for path, text in zip(paths, rendered.values()):
-            staged.stage(path, text)
+        for path, content in files.items():
+            staged.stage(path, content)
         with store.transaction():
             store.log_event("report.built", {
-                "files": {str(p): sha256_text(t) for p, t in zip(paths, rendered.values())},
+                "files": {str(p): _digest(c) for p, c in files.items()},
                 "build": data.build_id,
                 "quotes": data.total_quotes, "themes": [t.name for t in data.themes], "filters": data.filters,
                 "audit_ok": result.ok, "unverified": data.unverified,
                 "template": str(template_dir) if template_dir else None,
                 **({"allow_originals": True} if allow_originals else {}),
-                "unresolved_flags": unresolved, "log_head": data.audit.log_head,
+                "unresolved_flags": unresolved, "log_head": data.audit.log_head, "lang": data.lang,
             }, project.coder(coder))
             staged.journal(store)
     return BuildResult(paths, data, result.ok, unresolved, recovered)

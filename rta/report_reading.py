@@ -31,8 +31,9 @@ class NotAReport(Exception):
 
 @dataclass
 class Claims:
-    """What a report says about its build. They are inputs of the re-render, so a false claim
-    shows as a difference; their form is checked so no free text rides in on them."""
+    """What a report says about its build (its ``rta-report`` JSON). They are inputs of the
+    re-render, so a false claim shows as a difference; their form is checked so no free text
+    rides in on them."""
 
     build_id: str = ""
     built: str = ""
@@ -45,15 +46,19 @@ class Claims:
     log_head: str = ""
     theme: str | None = None
     role: str | None = None
+    lang: str = "nb"
+    title: str = ""
+    figures: bool = False
     problems: list[str] = field(default_factory=list)
 
 
-_BUILT = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) \(rta ([0-9A-Za-z.+!_-]{1,40}), fase (\d)\)")
+_BUILT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+_VERSION = re.compile(r"[0-9A-Za-z.+!_-]{1,40}")
 _COUNTS = r"\d+ [0-9A-Za-z ()'./-]+(?:, \d+ [0-9A-Za-z ()'./-]+)*"  # "23 events, 4 turn tables (logged hash)"
 _SUMMARY = re.compile(rf"audit passed: {_COUNTS}|audit FAILED: \d+ failure\(s\) \({_COUNTS}\); checked {_COUNTS}")
 _FAILURE = re.compile(r"\[[a-z]+\] .*")
-_FILTERS = re.compile(r" · utvalg: (?:tema = (.*?))?(?:, )?(?:rolle = (.*))?")
-_ANON_ITEM = re.compile(r"(.+?) \((\d+)\)(?:, |$)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CLAIMS_MD = re.compile(r"<!-- rta-report: (\{.*\}) -->")
 
 
 def _check_claims(c: Claims) -> None:
@@ -62,6 +67,9 @@ def _check_claims(c: Claims) -> None:
         c.problems.append(f"its build id «{short(c.build_id)}» is not one rta writes")
     if c.log_head and not HEAD_FORM.fullmatch(c.log_head):
         c.problems.append(f"its log head «{short(c.log_head)}» is not one rta writes")
+    if not _BUILT.fullmatch(c.built) or not _VERSION.fullmatch(c.rta_version) or not 1 <= c.phase <= 6:
+        c.problems.append(f"its build claim «{short(c.built)}, rta {short(c.rta_version)}, phase {c.phase}» is not one "
+                          "rta writes")
     if not _SUMMARY.fullmatch(c.audit_summary):
         c.problems.append(f"its audit line «{short(c.audit_summary)}» is not one rta writes")
     elif c.audit_ok != c.audit_summary.startswith("audit passed"):
@@ -71,99 +79,70 @@ def _check_claims(c: Claims) -> None:
     bad = [f for f in c.audit_failures if not _FAILURE.fullmatch(f)]
     if bad:
         c.problems.append(f"its audit failure «{short(bad[0])}» is not one rta writes")
+    if c.lang not in ("nb", "en"):
+        c.problems.append(f"its language «{short(c.lang)}» is not one rta writes")
+    if len(c.title) > 300 or _CONTROL.search(c.title):
+        c.problems.append(f"its title «{short(c.title)}» is not one rta writes")
+
+
+def claims_from_json(text: str | None, where: str) -> Claims:
+    """Claims from the ``rta-report`` JSON a report carries (:meth:`rta.report.ReportData.claims`)."""
+    import json
+
+    if not text:
+        raise NotAReport(f"it has no rta-report claims ({where}: rta writes them into every report)")
+    try:
+        d = json.loads(text)
+    except ValueError:
+        raise NotAReport(f"its rta-report claims ({where}) are not JSON") from None
+    if not isinstance(d, dict):
+        raise NotAReport(f"its rta-report claims ({where}) are not a JSON object")
+    c = Claims()
+
+    def get(key: str, kind: type | tuple, default: Any) -> Any:
+        value = d.get(key, default)
+        if value is not None and not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+            c.problems.append(f"its claim {key!r} ({short(repr(value))}) is not one rta writes")
+            return default
+        return value
+
+    c.build_id = get("build", str, "") or ""
+    c.built = get("built", str, "") or ""
+    c.rta_version = get("rta", str, "") or ""
+    c.phase = get("phase", int, 0) or 0
+    c.audit_ok = bool(get("audit_ok", bool, False))
+    c.audit_summary = get("audit", str, "") or ""
+    failures = get("failures", list, []) or []
+    c.audit_failures = [str(f) for f in failures]
+    anon = get("anonymisation", list, None)
+    if anon is not None:
+        ok = all(isinstance(x, list) and len(x) == 2 and isinstance(x[0], str) and isinstance(x[1], int) for x in anon)
+        c.anonymisation = [(x[0], x[1]) for x in anon] if ok else []
+        if not ok:
+            c.problems.append("its anonymisation claim is not one rta writes")
+    c.log_head = get("log_head", str, "") or ""
+    c.theme = get("theme", str, None)
+    c.role = get("role", str, None)
+    c.lang = get("lang", str, "nb") or "nb"
+    c.title = get("title", str, "") or ""
+    c.figures = bool(get("figures", bool, False))
+    _check_claims(c)
+    return c
 
 
 def html_claims(doc: Node) -> Claims:
-    c = Claims()
     generator = next((n for n in doc.iter() if n.tag == "meta" and n.attr("name") == "generator"), None)
     gen = generator.attr("content") if generator is not None else None
     if not gen or not gen.startswith("rta "):
         raise NotAReport('it has no <meta name="generator" content="rta ..."> (rta writes one into every report)')
-    build = next((n for n in doc.iter() if n.tag == "meta" and n.attr("name") == "rta-build"), None)
-    c.build_id = (build.attr("content") or "") if build is not None else ""
-    head = next((n for n in doc.iter() if n.tag == "meta" and n.attr("name") == "rta-log-head"), None)
-    c.log_head = (head.attr("content") or "") if head is not None else ""
-    built_dd = None
-    for n in doc.iter():
-        if n.tag == "dt" and n.text_content().strip() == "Bygget":
-            built_dd = n.next_element()
-            break
-    result = next((n for n in doc.iter() if n.attr("id") == "revisjon-resultat"), None)
-    if built_dd is None or result is None:
-        raise NotAReport("it has no audit appendix (Vedlegg B with «Bygget» and the audit result)")
-    m = _BUILT.fullmatch(built_dd.text_content())
-    if m:
-        c.built, c.rta_version, c.phase = m.group(1), m.group(2), int(m.group(3))
-    else:
-        c.problems.append(f"its build line «{short(built_dd.text_content())}» is not one rta writes")
-    c.audit_ok = "audit-ok" in result.classes()
-    c.audit_summary = result.text_content()
-    failures = next((n for n in doc.iter() if n.tag == "ul" and "audit-failures" in n.classes()), None)
-    if failures is not None:
-        c.audit_failures = [li.text_content() for li in failures.children if li.tag == "li"]
-    anon = next((n for n in doc.iter() if n.attr("id") == "anonymisering"), None)
-    if anon is not None:
-        t = anon.text_content()
-        m = re.fullmatch(r"Mulige identifikatorer igjen i (.*)\. Se rta anonymise check før rapporten deles\.", t)
-        c.anonymisation = _anon_items(m.group(1)) if m else []
-    header = next((n for n in doc.iter() if n.tag == "header"), None)
-    meta = next((n for n in header.iter() if n.tag == "p"), None) if header is not None else None
-    if meta is not None:
-        _filters(c, meta.text_content())
-    _check_claims(c)
-    return c
+    meta = next((n for n in doc.iter() if n.tag == "meta" and n.attr("name") == "rta-report"), None)
+    return claims_from_json(meta.attr("content") if meta is not None else None, '<meta name="rta-report">')
 
 
 def md_claims(text: str) -> Claims:
-    c = Claims()
-    lines = text.split("\n")
-    if "## Vedlegg B: sporbarhet og revisjon" not in lines:
-        raise NotAReport("it has no audit appendix («## Vedlegg B: sporbarhet og revisjon»)")
-    built = next((ln for ln in lines if ln.startswith("- **Bygget:** ")), None)
-    result_i = next((i for i, ln in enumerate(lines) if ln.startswith("- **Revisjon:** ")), None)
-    if built is None or result_i is None:
-        raise NotAReport("its audit appendix lacks «Bygget» or «Revisjon»")
-    m = _BUILT.fullmatch(built[len("- **Bygget:** "):])
-    if m:
-        c.built, c.rta_version, c.phase = m.group(1), m.group(2), int(m.group(3))
-    else:
-        c.problems.append(f"its build line «{short(built)}» is not one rta writes")
-    c.audit_summary = md_unescape(lines[result_i][len("- **Revisjon:** "):])
-    c.audit_ok = c.audit_summary.startswith("audit passed")
-    for ln in lines[result_i + 1:]:
-        if ln.startswith("- **Anonymisering:** "):
-            m = re.fullmatch(r"mulige identifikatorer igjen i (.*); se `rta anonymise check` før rapporten deles\.",
-                             ln[len("- **Anonymisering:** "):])
-            c.anonymisation = [(md_unescape(t), n) for t, n in _anon_items(m.group(1))] if m else []
-        elif ln.startswith("  - `") and ln.endswith("`"):
-            c.audit_failures.append(ln[5:-1])
-        elif ln.strip():
-            break
-    found = BUILD_ID["md"].search(text)
-    c.build_id = found.group(1) if found else ""
-    found = re.search(r"<!-- rta-log-head: (\S*) -->", text)
-    c.log_head = found.group(1) if found else ""
-    header = next((ln for ln in lines if ln.startswith("Bygget ")), "")
-    _filters(c, header, unescape=True)
-    _check_claims(c)
-    return c
-
-
-def _anon_items(text: str) -> list[tuple[str, int]]:
-    return [(m.group(1), int(m.group(2))) for m in _ANON_ITEM.finditer(text)]
-
-
-def _filters(c: Claims, line: str, unescape: bool = False) -> None:
-    i = line.find(" · utvalg: ")
-    if i < 0:
-        return
-    m = _FILTERS.fullmatch(line[i:])
-    if m is None:
-        c.problems.append(f"its selection «{short(line[i + 3:])}» is not one rta writes")
-        return
-    theme, role = m.group(1), m.group(2)
-    c.theme = md_unescape(theme) if unescape and theme else theme
-    c.role = md_unescape(role) if unescape and role else role
+    head = text[:20000]
+    found = CLAIMS_MD.search(head)
+    return claims_from_json(found.group(1) if found else None, "<!-- rta-report: ... -->")
 
 
 _MD_UNESCAPE = re.compile(r"\\([\\`*_\[\]|#~!{}])")
@@ -300,9 +279,10 @@ class Parsed:
 
 
 _SECTION_NAMES = {"oversikt": "the theme, role and group matrices", "ikke-sitert": "the list of informants never quoted",
-                  "vedlegg-transkripsjoner": "appendix A (the quotes in context)",
-                  "vedlegg-revisjon": "appendix B (traceability and audit)",
-                  "vedlegg-memoer": "appendix C (memos and journal)"}
+                  "vedlegg-utdrag": "appendix A (the other extracts)",
+                  "vedlegg-transkripsjoner": "appendix B (the extracts in context)",
+                  "vedlegg-revisjon": "appendix C (traceability and audit)",
+                  "vedlegg-memoer": "appendix D (memos and journal)"}
 
 
 def _html_tokens(node: Node, out: list[Token], lines: list[int]) -> None:
@@ -355,9 +335,13 @@ def parse_html_parts(doc: Node) -> Parsed:
                 where = f"theme «{theme}»"
             else:
                 where = _SECTION_NAMES.get(ident, f"section «{ident}»" if ident else "a section")
+        elif n.tag == "div" and ident.startswith("utdrag-"):  # a theme's other extracts in appendix A
+            heading["h3"] = ""
+            slug, theme = ident[len("utdrag-"):], n.attr("data-theme") or ident
+            where = f"appendix A, theme «{theme}»"
         elif n.tag in ("head", "header", "nav"):
             where = {"head": "the <head>", "header": "the report's header", "nav": "the table of contents"}[n.tag]
-        elif n.tag == "h3" and slug:
+        elif n.tag in ("h3", "h4") and slug:
             heading["h3"] = ident or n.text_content()
         parsed.rest.append(("<", n.tag, n.attrs))
         parsed.rest_lines.append(n.line)
@@ -419,6 +403,7 @@ def parse_md_parts(text: str) -> Parsed:
     parsed = Parsed()
     lines = text.split("\n")
     where, slug, heading, theme = "the report's header", "", "", ""
+    in_appendix = False
     i = 0
     while i < len(lines):
         ln = lines[i]
@@ -435,15 +420,19 @@ def parse_md_parts(text: str) -> Parsed:
             parsed.rest_where.append(where)
             i = j
             continue
-        if ident.startswith("tema-"):
-            slug, heading = ident[len("tema-"):], ""
+        if ident.startswith(("tema-", "utdrag-")):
+            slug, heading = ident.split("-", 1)[1], ""
+            in_appendix = ident.startswith("utdrag-")
         elif ident:
-            slug, heading = "", ""
+            slug, heading, in_appendix = "", "", False
         if ln.startswith("## "):
             theme = md_unescape(ln[3:]) if slug else ""
             where = f"theme «{theme}»" if slug else f"section «{md_unescape(ln[3:])}»"
-        elif ln.startswith("### ") and slug:
-            heading = ln[4:]
+        elif ln.startswith("### ") and slug and in_appendix:
+            theme = md_unescape(ln[4:])
+            where = f"appendix A, theme «{theme}»"
+        elif ln.startswith(("### ", "#### ")) and slug:
+            heading = ln.split(" ", 1)[1]
         parsed.rest.append(("#line", ln))
         parsed.rest_lines.append(i + 1)
         parsed.rest_where.append(where)
@@ -467,10 +456,12 @@ def _md_part(lines: list[str], i: int, j: int, slug: str, heading: str, kind: st
             fields["attribution"] = md_unescape(m.group(1))
             said = [m.group(2)]
             for ln in body[start + 1:]:
-                if ln == ">" or not ln.startswith("> "):
+                if ln.startswith("> — ") or not ln.startswith(">"):
                     break
-                said.append(ln[2:])
-            fields["text"] = md_unescape("\n".join(s[:-1] if s.endswith("\\") else s for s in said))
+                said.append(ln[2:] if ln.startswith("> ") else "")
+            while said and not said[-1]:
+                said.pop()
+            fields["text"] = md_unescape("\n".join(said))
         footer = next((_MD_FOOTER.fullmatch(ln) for ln in body if ln.startswith("> — ")), None)
         if footer is not None:
             fields.update(role=md_unescape(footer.group(1)), lines=md_unescape(footer.group(2)),
@@ -515,3 +506,152 @@ def short(text: str, limit: int = 60) -> str:
     """``text`` on one line, cut to ``limit`` characters for a message."""
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------------------------
+# Word reports (rta.report_docx): hidden tags, extracts, comments
+
+
+@dataclass
+class DocxExtract:
+    """An extract read from a Word report: its hidden tag, the text a reader sees (its
+    paragraphs joined by a blank line), its attribution line and where it stands."""
+
+    tag: dict[str, Any]
+    text: str
+    attribution: str
+    paragraph: int  # the body paragraph it starts at (1-based), for messages
+    theme: str  # the theme heading it stands under
+    slug: str
+    tracked: bool = False  # Word's tracked changes inside it
+    comments: list[str] = field(default_factory=list)  # ids of comments anchored in it
+
+
+@dataclass
+class DocxReport:
+    claims: Claims
+    extracts: list[DocxExtract]
+    untagged_quotes: list[tuple[int, str]]  # Quote-style paragraphs no extract tag opened
+    comments: dict[str, tuple[str, Any]]  # comment id -> ('extract', DocxExtract) | ('theme', name) | ('other', section)
+
+
+def _w(tag: str) -> str:
+    return "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}" + tag
+
+
+def _para_text(p: Any) -> tuple[str, str, bool]:
+    """(visible text, hidden text, has tracked changes) of a paragraph: deleted text left out,
+    inserted text kept, hidden (vanish) runs apart."""
+    visible, hidden, tracked = [], [], False
+    for el in p.iter():
+        if el.tag in (_w("ins"), _w("del")):
+            tracked = True
+        if el.tag not in (_w("t"), _w("tab"), _w("br")):
+            continue
+        run = el.getparent()
+        if any(a.tag == _w("del") for a in el.iterancestors()):
+            continue
+        rpr = run.find(_w("rPr")) if run is not None else None
+        vanish = rpr is not None and rpr.find(_w("vanish")) is not None
+        piece = el.text or "" if el.tag == _w("t") else "\t" if el.tag == _w("tab") else "\n"
+        (hidden if vanish else visible).append(piece)
+    return "".join(visible), "".join(hidden), tracked
+
+
+def _tags(hidden: str) -> list[tuple[str, str]]:
+    out = []
+    for m in re.finditer(r"\[rta:(\w+) (.*?)\](?=\[rta:|$)", hidden, re.S):
+        out.append((m.group(1), m.group(2)))
+    return out
+
+
+def read_docx(path: Any) -> DocxReport:
+    """Read a Word report rta wrote (and perhaps a reviewer edited and commented): its claims,
+    extracts with their hidden tags, and which comment stands where. Raises NotAReport for a
+    file that is no Word document or carries no rta claims."""
+    import json
+    import zipfile
+
+    import docx
+
+    from rta.xmlsafe import parse_untrusted_xml
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            for member in ("word/document.xml", "word/comments.xml"):
+                if member in z.namelist():
+                    info = z.getinfo(member)
+                    if info.file_size > 200 * 1024 * 1024:
+                        raise NotAReport(f"its {member} declares {info.file_size} bytes (more than 200 MB)")
+                    parse_untrusted_xml(z.read(member), str(path), member)
+        document = docx.Document(str(path))
+    except NotAReport:
+        raise
+    except Exception as exc:  # not a zip, no document part, malformed XML, entities (RtaError)
+        raise NotAReport(f"it cannot be read as a Word document ({getattr(exc, 'message', exc)})") from None
+    claims_text: str | None = None
+    extracts: list[DocxExtract] = []
+    untagged: list[tuple[int, str]] = []
+    comments: dict[str, tuple[str, Any]] = {}
+    quote_style = {s.style_id for s in document.styles if s.name == "Quote"}
+    theme, slug, section = "", "", "header"
+    current: DocxExtract | None = None
+    open_comments: list[str] = []
+    n = 0
+    for p in document.element.body.iter(_w("p")):
+        n += 1
+        visible, hidden, tracked = _para_text(p)
+        style = p.find(f"{_w('pPr')}/{_w('pStyle')}")
+        style_id = style.get(_w("val")) if style is not None else ""
+        starts = [c.get(_w("id")) for c in p.iter(_w("commentRangeStart"))]
+        refs = [c.get(_w("id")) for c in p.iter(_w("commentReference"))]
+        for kind, value in _tags(hidden):
+            if kind == "report" and claims_text is None:
+                claims_text = value
+            elif kind in ("theme", "section"):
+                current = None
+                if kind == "theme":
+                    try:
+                        info = json.loads(value)
+                        theme, slug = str(info.get("name", "")), str(info.get("slug", ""))
+                    except ValueError:
+                        theme, slug = value, ""
+                else:
+                    theme, slug, section = "", "", value
+            elif kind == "q":
+                try:
+                    tag = json.loads(value)
+                except ValueError:
+                    tag = {"bad": value}
+                current = DocxExtract(tag if isinstance(tag, dict) else {"bad": value}, "", "", n, theme, slug)
+                extracts.append(current)
+        here = [c for c in starts + refs if c is not None]
+        if current is not None and style_id in quote_style:
+            if visible.startswith("— "):
+                current.attribution = visible
+                current.comments += here + open_comments
+                current.tracked |= tracked
+                current = None
+                open_comments = []
+                for c in here:
+                    comments.setdefault(c, ("extract", extracts[-1]))
+                continue
+            said = visible
+            if not current.text:  # the first paragraph starts with the speaker in bold: 'S1: '
+                label = str(current.tag.get("a", ""))
+                said = visible.split(": ", 1)[1] if ": " in visible else visible
+                current.tag.setdefault("_label", visible.split(": ", 1)[0] if ": " in visible else label)
+            current.text = f"{current.text}\n\n{said}" if current.text else said
+            current.tracked |= tracked
+            current.comments += here
+            for c in here:
+                comments.setdefault(c, ("extract", current))
+            continue
+        if current is not None:  # a paragraph inside an extract that is not a Quote: the extract ended
+            current = None
+        if style_id in quote_style and visible.strip():
+            untagged.append((n, visible))
+        for c in here:
+            comments.setdefault(c, ("theme", theme) if theme else ("other", section))
+    claims = claims_from_json(claims_text, "the hidden [rta:report ...] tag of its title")
+    return DocxReport(claims, extracts, untagged, comments)

@@ -174,7 +174,7 @@ def test_a_failure_between_the_renames_is_completed_by_the_next_command(reported
     monkeypatch.setattr(rta.fsutil.os, "replace", real_replace)
     event = _events(reported, "report.built")[-1]
     folder = reported.root / "rapport"
-    assert len(_staged_leftovers(folder)) == 1  # the Markdown, waiting
+    assert len(_staged_leftovers(folder)) == 4  # the Markdown and its 3 pictures, waiting
     notes = recover_staged(reported.store, [folder])
     assert notes and "completed" in notes[0]
     recorded = {Path(p).name: h for p, h in event.payload["files"].items()}
@@ -189,13 +189,13 @@ def test_a_report_build_killed_before_the_commit_leaves_the_previous_report_and_
     child = _run_child(["--project", str(reported.root), "report"], "before-commit", reported.root)
     _kill_at_pause(child, "before-commit")
     folder = reported.root / "rapport"
-    assert len(_staged_leftovers(folder)) == 2  # what the killed build staged
+    assert len(_staged_leftovers(folder)) == 5  # what the killed build staged: html, md and the md's 3 pictures
     assert {p.name: p.read_bytes() for p in folder.iterdir() if not p.name.startswith(STAGED_PREFIX)} == before
     assert len(_events(reported, "report.built")) == events
     # the next build cleans the leftovers and writes a report that matches its event
     code, out, err = run_cli(capsys, reported.root, "report")
     assert code == 0, err
-    assert err.count("left by an interrupted command") == 2
+    assert err.count("left by an interrupted command") == 5
     assert _staged_leftovers(folder) == []
     recorded = {Path(p).name: h for p, h in _events(reported, "report.built")[-1].payload["files"].items()}
     assert {name: sha256_bytes(data) for name, data in _report_files(reported).items()} == recorded

@@ -37,9 +37,17 @@ def test_chromium_renders_the_report_with_its_themes_and_quotes(project: Project
     assert dom.returncode == 0, dom.stderr[-2000:]
     headings = re.findall(r"<h2>([^<]+)</h2>", dom.stdout)
     assert headings[:4] == ["Innhold", "Kommunikasjon", "Kontinuitet", "Kapasitet"]
-    assert len(re.findall(r'<blockquote class="quote"', dom.stdout)) == result.data.total_quotes == 11
+    assert len(re.findall(r'<blockquote class="quote"', dom.stdout)) == result.data.total_quotes == 10
     assert "<script" not in dom.stdout  # the transcript's <script> stayed text: nothing ran or was parsed
     assert "&lt;script&gt;" in dom.stdout
+    # the pictures are in the page as SVG (no JavaScript), with their text
+    assert len(re.findall(r"<svg\b", dom.stdout)) == 3 and "Kontinuitet" in re.search(r"<svg.*?</svg>", dom.stdout,
+                                                                                         re.S).group(0)
+    # every in-page link resolves to an element of the page (extract -> context, context -> extract)
+    ids = set(re.findall(r'\sid="([^"]+)"', dom.stdout))
+    targets = set(re.findall(r'href="#([^"]+)"', dom.stdout))
+    assert targets and targets <= ids, sorted(targets - ids)[:5]
+    assert any(t.startswith("ctx-q-") for t in targets) and any(t.startswith("q-") for t in targets)
     shot = tmp_path / "report.png"
     done = chromium(["--window-size=1000,1400", f"--screenshot={shot}", url], tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]

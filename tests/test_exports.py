@@ -117,3 +117,41 @@ def test_memo_on_something_that_does_not_exist_is_refused(project, capsys, targe
     code, _, err = run_cli(capsys, project.root, "memo", "add", "--on", target, "tekst")
     assert code == 2 and message in err
     assert project.store.conn.execute("SELECT COUNT(*) FROM memos").fetchone()[0] == 0
+
+
+def test_csv_for_excel_uses_semicolons_a_bom_and_norwegian_headings(coded, tmp_path, capsys):
+    project, _ = coded
+    out = tmp_path / "excel.csv"
+    code, _, err = run_cli(capsys, project.root, "export", "quotes", "--format", "csv", "--excel", "-o", str(out))
+    assert code == 0, err
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert list(rows[0])[:3] == ["koding", "transkripsjon", "revisjon"] and "sitat" in rows[0]
+    tid = next(r for r in rows if r["kode"] == "Tid")
+    assert tid["sitat"] == QUOTE and tid["status"] == "aktiv" and tid["opphav"] == "manuell"
+    code, _, err = run_cli(capsys, project.root, "export", "quotes", "--format", "xlsx", "--excel", "-o",
+                           str(tmp_path / "x.xlsx"))
+    assert code == 2 and "--excel shapes a csv table" in err
+
+
+def test_the_xlsx_header_filters_and_stays_in_view_with_widths_and_wrapped_quotes(coded, tmp_path, capsys):
+    import openpyxl
+
+    project, _ = coded
+    out = tmp_path / "sitater.xlsx"
+    code, _, err = run_cli(capsys, project.root, "export", "quotes", "--format", "xlsx", "-o", str(out))
+    assert code == 0, err
+    ws = openpyxl.load_workbook(out)["Sitater"]
+    header = [c.value for c in ws[1]]
+    assert header[:2] == ["koding", "transkripsjon"] and "sitat" in header and "status" in header
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:U{ws.max_row}"
+    quote_col = header.index("sitat") + 1
+    letter = openpyxl.utils.get_column_letter(quote_col)
+    assert ws.column_dimensions[letter].width == 70
+    assert ws.cell(2, quote_col).alignment.wrap_text is True
+    assert ws.cell(2, header.index("status") + 1).value == "aktiv"
+    code, _, _ = run_cli(capsys, project.root, "export", "quotes", "--format", "xlsx", "--headings", "keys", "-o",
+                         str(tmp_path / "keys.xlsx"))
+    assert code == 0 and [c.value for c in openpyxl.load_workbook(tmp_path / "keys.xlsx")["Sitater"][1]] == COLUMNS

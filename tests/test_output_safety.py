@@ -124,9 +124,9 @@ def test_xlsx_keeps_a_literal_x0041_and_marks_formula_cells_as_text(formula_codi
     with project.store.transaction():  # text that OOXML would read as an escape, and a CR
         project.store.conn.execute("UPDATE codings SET memo = ? WHERE id = ?", ("kode _x0041_ og_x005F_ og\rslutt", cid))
     out, raw = tmp_path / "sitater.xlsx", tmp_path / "raw.xlsx"
-    code, _, err = run_cli(capsys, project.root, "export", "quotes", "--format", "xlsx", "-o", str(out))
+    code, _, err = run_cli(capsys, project.root, "export", "quotes", "--format", "xlsx", "-o", str(out), "--headings", "keys")
     assert code == 0, err
-    run_cli(capsys, project.root, "export", "quotes", "--format", "xlsx", "-o", str(raw), "--raw-cells")
+    run_cli(capsys, project.root, "export", "quotes", "--format", "xlsx", "-o", str(raw), "--raw-cells", "--headings", "keys")
     ws = load_workbook(out)["Sitater"]
     header = [c.value for c in ws[1]]
     rows = [dict(zip(header, [c.value for c in r])) for r in ws.iter_rows(min_row=2)]
@@ -323,9 +323,9 @@ def test_report_memo_appendix_lists_every_memo_escaped(reviewed, tmp_path, capsy
     html, md = (p.read_text(encoding="utf-8") for p in result.paths)
     assert [m.text for m in result.data.memos] == ["Forkastet, men verdt å huske.", "Godtatt med begrunnelse.",
                                                     "Ved koding: " + EVIL_MD, "Min forforståelse."]
-    assert "## Vedlegg C: memoer og refleksiv logg" in md and 'id="vedlegg-memoer"' in html
+    assert "## Vedlegg D: memoer og refleksiv logg" in md and 'id="vedlegg-memoer"' in html
     for text in ("Forkastet, men verdt å huske.", "Godtatt med begrunnelse.", "Min forforståelse."):
         assert text in md and text in html
-    assert f"suggestion:{rejected} " in md and "refleksiv logg" in html
+    assert f"forslag {rejected} " in md and "refleksiv logg" in html  # what the memo is on, in Norwegian
     _assert_inert(md)
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html

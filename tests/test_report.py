@@ -82,24 +82,42 @@ def _build(project: Project, tmp_path: Path, **kw):
     return build_report(project, ["html", "md"], tmp_path / "out", **kw)
 
 
-def test_every_active_coding_appears_once_per_theme_under_its_role(coded: Project, tmp_path: Path) -> None:
+def test_every_passage_appears_once_per_theme_under_its_role_with_all_its_codes(coded: Project, tmp_path: Path) -> None:
     result = _build(coded, tmp_path)
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     parser = _Structure()
     parser.feed(html)
     codebook = load_codebook(coded.codebook_path)
     slugs = {"Kommunikasjon": "kommunikasjon", "Kontinuitet": "kontinuitet", "Kapasitet": "kapasitet"}
-    rows = coded.store.conn.execute("SELECT id, transcript_id, code, status FROM codings").fetchall()
-    expected = set()
+    rows = coded.store.conn.execute("SELECT id, transcript_id, turn_n, code, status FROM codings").fetchall()
+    passages: dict[tuple, list] = {}  # each fixture coding covers a whole turn: a passage is (theme, turn)
     for r in rows:
         for theme in codebook.themes_of(r["code"]):
             if r["status"] == "active":
-                expected.add((f"q-{r['id']}-{slugs[theme]}", theme, ROLE_OF[r["transcript_id"]]))
+                passages.setdefault((theme, r["transcript_id"], r["turn_n"]), []).append(r)
+    expected = {(f"q-{min(c['id'] for c in cs)}-{slugs[theme]}", theme, ROLE_OF[tid])
+                for (theme, tid, _), cs in passages.items()}
     assert sorted(parser.quotes) == sorted(expected)
     assert len(parser.quotes) == len({q[0] for q in parser.quotes})  # each exactly once
     removed_id = coded.store.conn.execute("SELECT id FROM codings WHERE status = 'removed'").fetchone()[0]
     assert f"q-{removed_id}-" not in html
-    assert result.data.total_quotes == len(expected) == 11
+    assert result.data.total_quotes == len(expected) == 10
+    # the S1 turn coded Uklarhet and Veilederrollen (both Kommunikasjon) is one extract with both codes
+    both = re.search(r'<blockquote class="quote" id="q-1-kommunikasjon"[^>]*data-coding="1 2".*?</blockquote>', html, re.S)
+    assert both and "koder: Uklarhet, Veilederrollen" in both.group(0)
+    assert "q-2-kommunikasjon" not in html
+
+
+def test_overlapping_codings_in_one_turn_are_one_passage_with_flowing_text(project: Project) -> None:
+    from rta.report import flow, passages
+
+    rows = [{"id": 1, "transcript_id": "a", "revision": 1, "turn_n": 2, "start": 10, "end": 40},
+            {"id": 2, "transcript_id": "a", "revision": 1, "turn_n": 2, "start": 30, "end": 60},
+            {"id": 3, "transcript_id": "a", "revision": 1, "turn_n": 2, "start": 60, "end": 70},  # touches, no overlap
+            {"id": 4, "transcript_id": "a", "revision": 1, "turn_n": 3, "start": 65, "end": 90}]
+    assert [[r["id"] for r in p] for p in passages(rows)] == [[1, 2], [3], [4]]
+    assert flow("Det var mye\nsom var uklart (...)\n  for oss.\n\nNeste   avsnitt\nher.") == \
+        "Det var mye som var uklart (...) for oss.\n\nNeste   avsnitt her."
 
 
 def test_quotes_follow_the_registry_role_order(coded: Project, tmp_path: Path) -> None:
@@ -118,10 +136,14 @@ def test_quote_text_is_exactly_the_transcript_span(coded: Project, tmp_path: Pat
     _build(coded, tmp_path)
     quotes = report_quotes((tmp_path / "out" / "report.html").read_text(encoding="utf-8"))
     assert quotes
+    from rta.report import flow
+
+    broken = 0
     for q in quotes:
         text = coded.store.transcript_text(q.transcript, int(q.revision))
-        assert q.text == text[int(q.start):int(q.end)]
-    assert any("\n" in q.text for q in quotes)  # line breaks kept as they are
+        assert q.text == flow(text[int(q.start):int(q.end)])
+        broken += "\n" in text[int(q.start):int(q.end)]
+    assert broken and not any("\n" in q.text for q in quotes)  # the transcript's line breaks joined
 
 
 def test_role_and_group_matrices_count_codings_and_informants(coded: Project, tmp_path: Path) -> None:
@@ -175,9 +197,13 @@ def test_quotes_link_to_their_turn_in_the_transcript_appendix(coded: Project, tm
     _build(coded, tmp_path)
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     links = set(re.findall(r'class="ctx-link" href="#([^"]+)"', html))
-    anchors = set(re.findall(r'<div class="turn[^"]*" id="([^"]+)"', html))
-    assert links and links <= anchors
-    assert "t-veileder-b-4" in links
+    anchors = set(re.findall(r'<span class="ctx-anchor" id="([^"]+)"></span>', html))
+    assert links and links == anchors
+    turn = re.search(r'<div class="turn" id="t-veileder-b-4">.*?</div></div>', html, re.S).group(0)
+    assert '<span class="ctx-anchor" id="ctx-q-10-kontinuitet"></span><mark>' in turn
+    back = re.findall(r'<a href="#(q-[^"]+)">↩ utdraget fra (\S+) i «([^»]+)»</a>', html)
+    assert ("q-10-kontinuitet", "Vb", "Kontinuitet") in back
+    assert {f"ctx-{a}" for a, _, _ in back} == anchors  # every back-link names the extract it returns to
 
 
 def test_audit_appendix_records_codebook_coders_and_audit_result(coded: Project, tmp_path: Path) -> None:
@@ -186,7 +212,9 @@ def test_audit_appendix_records_codebook_coders_and_audit_result(coded: Project,
     assert data.audit.coders == [("tester", 11)]
     assert data.audit.audit_ok and data.audit.audit_summary.startswith("audit passed")
     md = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
-    assert data.audit.codebook_sha256 in md and "audit passed" in md
+    visible = re.sub(r"<!--.*?-->", "", md)  # the build's claims (JSON, for rta audit) are a comment
+    assert data.audit.codebook_sha256 in md and "revisjonen besto: 23 hendelser, 4 transkripsjonsrevisjoner" in visible
+    assert "audit passed" not in visible
 
 
 def test_report_build_is_logged_with_file_hashes(coded: Project, tmp_path: Path) -> None:
@@ -305,7 +333,7 @@ def test_markdown_escape_neutralises_links_and_html() -> None:
 def test_cli_report_writes_both_formats(coded: Project, tmp_path: Path, capsys) -> None:
     main(["--project", str(coded.root), "report", "--out", str(tmp_path / "cli")])
     out = capsys.readouterr().out
-    assert "11 quote(s)" in out
+    assert "10 quote(s)" in out
     assert (tmp_path / "cli" / "report.html").is_file() and (tmp_path / "cli" / "report.md").is_file()
 
 
@@ -336,9 +364,85 @@ def test_report_warns_about_identifiers_the_anonymisation_missed(coded: Project,
     assert "rta anonymise check" in err
     html = (tmp_path / "leaky" / "report.html").read_text(encoding="utf-8")
     assert re.search(r'id="anonymisering"><strong>Mulige identifikatorer igjen</strong> i lekk \(2\)', html)
-    assert "mulige identifikatorer igjen i lekk (2)" in (tmp_path / "leaky" / "report.md").read_text(encoding="utf-8")
+    assert "Mulige identifikatorer igjen i lekk (2)" in (tmp_path / "leaky" / "report.md").read_text(encoding="utf-8")
     event = coded.store.conn.execute(
         "SELECT payload FROM events WHERE kind = 'report.built' ORDER BY seq DESC LIMIT 1").fetchone()[0]
     import json
 
     assert json.loads(event)["unresolved_flags"] == {"lekk": 2}
+
+
+# Fixed words of rta's own that must not appear in a report of the other language (data such as
+# theme, code and role names may, and so may the build's claims in their comment or attribute).
+ENGLISH = ["audit passed", "Status:", "Definition", "Contents", "Appendix", "informants", "extracts", "Codes",
+           "line ", "Built ", "phase ", "accepted", "Theme", "Total", "(none)", "reflexive", "defined"]
+NORWEGIAN = ["Definisjon", "Innhold", "Vedlegg", "informanter", "utdrag", "Koder", "linje", "Bygget", "fase",
+             "revisjonen", "Tema ", "Totalt", "ingen", "refleksiv", "kandidattema", "Spredning", "Kodinger"]
+
+
+def _visible_html(html: str) -> str:
+    body = re.sub(r"<(style|script)\b.*?</\1>", "", html, flags=re.S)
+    body = re.sub(r'<meta name="rta-report" content="[^"]*">', "", body)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def test_a_report_in_english_has_no_norwegian_fixed_text_and_verifies(coded: Project, tmp_path: Path) -> None:
+    from rta.memos import add_memo
+    from rta.receipts import verify_report
+
+    with coded.store.transaction():
+        add_memo(coded.store, "journal", None, "Lest alt.", "tester")
+    result = build_report(coded, ["html", "md"], tmp_path / "en", lang="en", title="Findings: continuity")
+    html = result.paths[0].read_text(encoding="utf-8")
+    md = result.paths[1].read_text(encoding="utf-8")
+    assert '<html lang="en">' in html and "<h1>Findings: continuity</h1>" in html and "# Findings: continuity" in md
+    data_words = {"Kommunikasjon", "Kontinuitet", "Kapasitet", "Skoleeier", "Skoleleder", "Veileder", "kommune"}
+    for text in (_visible_html(html), re.sub(r"<!--.*?-->", "", md)):
+        for word in NORWEGIAN:
+            hits = [m.start() for m in re.finditer(rf"\b{re.escape(word.strip())}\b", text)]
+            leaks = [text[max(0, i - 30):i + 30] for i in hits
+                     if not any(d in text[max(0, i - 30):i + 40] for d in data_words)]
+            assert not leaks, (word, leaks[:3])
+    assert "Appendix B: the extracts in context" in html and "audit passed: " in html and "reflexive journal" in html
+    assert "deductive · " in html and "Spread</dt>" in html
+    for path in result.paths:
+        assert verify_report(coded, path).ok
+    copy = tmp_path / "copy.html"
+    copy.write_text(html.replace("Appendix B: the extracts in context", "Vedlegg B: utdragene i sammenheng"),
+                    encoding="utf-8")
+    assert not verify_report(coded, copy).ok
+
+
+def test_a_norwegian_report_has_no_english_fixed_text(coded: Project, tmp_path: Path) -> None:
+    from rta.memos import add_memo
+
+    with coded.store.transaction():
+        add_memo(coded.store, "journal", None, "Lest alt.", "tester")
+        add_memo(coded.store, "coding", "3", "Tydelig brudd.", "tester")
+    result = build_report(coded, ["html", "md"], tmp_path / "nb")
+    html, md = (p.read_text(encoding="utf-8") for p in result.paths)
+    for text in (_visible_html(html), re.sub(r"<!--.*?-->", "", md)):
+        for word in ENGLISH:
+            m = re.search(rf"\b{re.escape(word.strip())}\b", text)
+            assert m is None, (word, text[max(0, m.start() - 60):m.start() + 60])
+    assert "koding 3 Brudd" in html and "revisjonen besto: " in html and "Status: defined" not in html
+
+
+def test_the_language_and_title_come_from_rta_toml_and_a_bad_language_is_refused(coded: Project, tmp_path: Path,
+                                                                                   capsys) -> None:
+    toml = coded.root / "rta.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('lang = "nb"', 'lang = "en"')
+                    .replace('title = ""', 'title = "Continuity in four municipalities"'), encoding="utf-8")
+    main(["--project", str(coded.root), "report", "--out", str(tmp_path / "cfg"), "--format", "html"])
+    html = (tmp_path / "cfg" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in html and "<h1>Continuity in four municipalities</h1>" in html
+    main(["--project", str(coded.root), "report", "--out", str(tmp_path / "nb"), "--format", "html", "--lang", "nb"])
+    assert '<html lang="nb">' in (tmp_path / "nb" / "report.html").read_text(encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["--project", str(coded.root), "report", "--out", str(tmp_path / "x"), "--lang", "sv"])
+    assert exc.value.code == 2 and "--lang must be nb or en" in capsys.readouterr().err
+    toml.write_text(toml.read_text(encoding="utf-8").replace('lang = "en"', 'lang = "de"'), encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["--project", str(coded.root), "report", "--out", str(tmp_path / "y")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "[report] lang must be" in err and "rta.toml" in err

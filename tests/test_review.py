@@ -230,3 +230,19 @@ def test_export_gives_each_suggestion_its_passage_rank_and_ranked_themes(proj):
         assert [t[1] for t in themes] == sorted((t[1] for t in themes), reverse=True)
         implied = {t for r in group for t in r["themes"]}
         assert {t[0] for t in themes} == implied
+
+
+def test_feature_key_features_the_coding_just_accepted_in_its_theme(proj):
+    from rta.codebook import load_codebook
+    from rta.featured import featured
+    from rta.themes import from_codebook
+
+    from_codebook(proj.store, load_codebook(proj.codebook_path), "kari")
+    sug = first(proj)
+    result = review(proj, "f\na\nf\nq\n")
+    assert result.exit_code == 0
+    assert "nothing to feature yet" in result.stdout
+    coding = proj.store.conn.execute("SELECT id FROM codings WHERE suggestion_id=?", (sug["id"],)).fetchone()[0]
+    assert f"featured coding {coding} in Kommunikasjon (place 1 of 1)" in result.stdout
+    theme = proj.store.conn.execute("SELECT id FROM themes WHERE name = 'Kommunikasjon'").fetchone()[0]
+    assert [f.coding_id for f in featured(proj.store)[theme]] == [coding]

@@ -26,6 +26,7 @@ from rta.cli import read as _read  # noqa: F401,E402
 from rta.cli import checkpoint as _checkpoint  # noqa: F401,E402
 from rta.cli import show as _show  # noqa: F401,E402
 from rta.cli import verify as _verify  # noqa: F401,E402
+from rta.cli import featured as _featured  # noqa: F401,E402
 
 
 def _click_classes(name: str) -> tuple[type, ...]:

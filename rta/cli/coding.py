@@ -457,16 +457,27 @@ def export_quotes_cmd(
     allow_originals: bool = typer.Option(False, "--allow-originals",
                                          help="Quote codings on revisions from before 'rta anonymise apply' "
                                               "(their text may hold the real names)."),
+    excel: bool = typer.Option(False, "--excel", help="csv for Excel set up for Norway: ';' between cells, a BOM, "
+                                                      "headings and values in the project's report language."),
+    headings: str = typer.Option("", "--headings", help="xlsx headings: nb or en (default: the project's report "
+                                                        "language); 'keys' for the machine column names."),
 ) -> None:
     """The quote table: one row per coding with source, informant, code, themes and hash; a
-    quote from a superseded revision says so in the 'note' column."""
+    quote from a superseded revision says so in the 'note' column. The xlsx has a header row
+    that filters and stays in view, column widths and wrapped quote cells."""
     from rta.exports import export_quotes
 
     project = open_project()
     out = output or Path(f"quotes.{fmt}")
+    lang = headings or project.config.report_lang
+    if lang not in ("nb", "en", "keys"):
+        raise RtaError(f"--headings must be nb, en or keys, not '{lang}'")
+    if excel and fmt != "csv":
+        raise RtaError("--excel shapes a csv table", hint="use --format csv --excel (an xlsx is for Excel already)")
     n = export_quotes(project.store, fmt, out, role_name=project.registry.role_name,
                       status=None if all_statuses else "active", raw_cells=raw_cells,
-                      allow_originals=allow_originals)
+                      allow_originals=allow_originals, excel=(lang if lang != "keys" else "nb") if excel else None,
+                      lang=None if lang == "keys" else lang)
     echo(f"wrote {n} quote(s) to {out}")
 
 

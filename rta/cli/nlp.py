@@ -21,7 +21,7 @@ from rta.textsafe import RAW_CELLS_HELP, for_terminal
 EXPORT_FIELDS = ("id", "transcript", "speaker", "role", "group", "start", "end", "line_start", "line_end",
                  "text", "passage", "rank", "code", "themes", "score", "themes_ranked", "method", "evidence",
                  "pipeline", "status", "note")
-KEYS_HELP = "[a]ccept [r]eject [s]kip re[c]ode [w]iden [n]arrow [m]emo [u]ndo [q]uit"
+KEYS_HELP = "[a]ccept [r]eject [s]kip re[c]ode [w]iden [n]arrow [m]emo [f]eature [u]ndo [q]uit"
 
 
 @app.command()
@@ -108,6 +108,27 @@ def suggest(
     else:
         echo("learned from the project: no code has enough examples yet (indicators only)")
     echo("next: rta review")
+
+
+def _feature_last(store, coding_id: int | None, who: str | None) -> None:
+    """'f' in rta review: feature the coding the last accepted or recoded suggestion became,
+    in its code's theme (asked for when the code is in several)."""
+    from rta.featured import feature
+    from rta.themes import list_themes
+
+    if coding_id is None:
+        echo("nothing to feature yet: 'f' features the coding you last accepted or recoded")
+        return
+    code = store.conn.execute("SELECT code FROM codings WHERE id = ?", (coding_id,)).fetchone()["code"]
+    themes = [t.name for t in list_themes(store) if code in t.codes]
+    if not themes:
+        echo(f"coding {coding_id} ({code}) is in no theme of the project: see 'rta themes'")
+        return
+    name = themes[0] if len(themes) == 1 else _read_line(f"theme ({', '.join(themes)}): ")
+    if name:
+        items = feature(store, coding_id, name, who)
+        echo(f"featured coding {coding_id} in {next((t for t in themes if t.lower() == name.lower()), name)} "
+             f"(place {[f.coding_id for f in items].index(coding_id) + 1} of {len(items)})")
 
 
 def _read_key(prompt: str) -> str:
@@ -219,11 +240,12 @@ def review(
     pos = 0
     history: list[int] = []  # positions of decided suggestions, for undo
     counts = {"accepted": 0, "rejected": 0, "recoded": 0, "skipped": 0}
+    last_coding: int | None = None  # the coding the last accepted or recoded suggestion became ('f' features it)
     while True:
         if pos >= len(queue):
             # the end of the queue: still allow undoing the last decision
-            key = _read_key("end of the queue: [u]ndo [q]uit > ")
-            if key != "u":
+            key = _read_key("end of the queue: [f]eature [u]ndo [q]uit > ")
+            if key not in ("u", "f"):
                 break
             sug = None
         else:
@@ -246,6 +268,7 @@ def review(
                     echo(f"accepted: already coded as coding {coding_id}, linked (no second coding)" if linked
                          else f"accepted: coding {coding_id}")
                     counts["accepted"] += 1
+                    last_coding = coding_id
                     history.append(pos)
                     pos += 1
                 elif key == "r":
@@ -265,6 +288,7 @@ def review(
                         coding_id = rv.recode(store, sug.id, new_code, who, version)
                         echo(f"recoded to {new_code}: coding {coding_id}")
                         counts["recoded"] += 1
+                        last_coding = coding_id
                         history.append(pos)
                         pos += 1
                 elif key in ("w", "n"):
@@ -275,6 +299,8 @@ def review(
                     if text:
                         rv.add_memo(store, sug.id, text, who)
                         echo("memo saved")
+                elif key == "f":
+                    _feature_last(store, last_coding, who)
                 elif key == "u":
                     undone = rv.undo_last(store, who)
                     if undone is None:

@@ -14,8 +14,8 @@ from rta.cli.app import app, echo, open_project, output_folder, report_formats
 
 @app.command()
 def report(
-    fmt: str = typer.Option("html,md", "--format", "-f", parser=report_formats, metavar="html,md",
-                           help="html, md or html,md."),
+    fmt: str = typer.Option("html,md", "--format", "-f", parser=report_formats, metavar="html,md,docx",
+                           help="html, md, docx (Word) or a comma list."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", parser=output_folder,
                                        help="Output folder (default: PROJECT/rapport)."),
     template: Optional[Path] = typer.Option(None, "--template", help="Folder with your own report.*.j2 templates."),
@@ -27,6 +27,11 @@ def report(
                                          help="Quote codings on revisions from before 'rta anonymise apply' "
                                               "(their text may hold the real names)."),
     coder: Optional[str] = typer.Option(None, help="Who builds it (recorded in the log)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="nb or en: the language of the report's own text "
+                                                            "(default: [report] lang in rta.toml, else nb)."),
+    title: Optional[str] = typer.Option(None, "--title", help="The report's title (default: [report] title in "
+                                                              "rta.toml, else 'Tema i NAME')."),
+    no_figures: bool = typer.Option(False, "--no-figures", help="Leave out the thematic map and the charts."),
 ) -> None:
     """Write the report: per theme its definition, central concept, origin, codes and quotes
     grouped by role; theme x role and theme x group matrices; who is never quoted; a transcript
@@ -34,8 +39,12 @@ def report(
     from rta.report import build_report, parse_formats
 
     project = open_project()
+    if lang is not None and lang not in ("nb", "en"):
+        from rta.errors import RtaError
+
+        raise RtaError(f"--lang must be nb or en, not '{lang}'", hint="rta report --lang en")
     result = build_report(project, parse_formats(fmt), out, template, theme, role, allow_unverified, coder,
-                          allow_originals=allow_originals)
+                          allow_originals=allow_originals, lang=lang, title=title, figures=not no_figures)
     data = result.data
     for note in result.recovered:
         echo(f"note: {note}", err=True)

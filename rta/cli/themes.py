@@ -273,6 +273,34 @@ def themes_propose(
         echo(f"[{i}] {', '.join(p.codes)} ({p.turns} shared turns, cohesion {p.cohesion:.2f}{extra})")
 
 
+@themes_app.command("map")
+def themes_map(
+    out: Path = typer.Option(..., "--output", "-o", parser=output_file, help="The picture: .svg or .png."),
+    phase: Optional[int] = typer.Option(None, "--phase", min=1, max=6,
+                                        help="The themes as they stood at the end of this phase (default: now)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="nb or en (default: rta.toml)."),
+) -> None:
+    """Draw the thematic map: themes, their codes, codes shared between themes, sized by
+    codings. With --phase N, the themes as the log says they stood then (for a figure of how
+    the themes developed through the phases)."""
+    from rta.figures import draw_map
+    from rta.fsutil import atomic_write_bytes, atomic_write_text
+
+    if out.suffix.lower() not in (".svg", ".png"):
+        raise RtaError(f"cannot draw a map as {out.suffix or 'a file without extension'}", path=out,
+                       hint="give -o map.svg or -o map.png")
+    project = open_project()
+    lang = lang or project.config.report_lang
+    if lang not in ("nb", "en"):
+        raise RtaError(f"--lang must be nb or en, not '{lang}'")
+    figure = draw_map(project.store, phase, lang)
+    if out.suffix.lower() == ".svg":
+        atomic_write_text(out, figure.svg)
+    else:
+        atomic_write_bytes(out, figure.png())
+    echo(f"wrote {out}")
+
+
 @themes_app.command("review")
 def themes_review(
     fmt: str = format_option("table", "table", "json", help="table or json."),
