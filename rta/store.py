@@ -422,6 +422,8 @@ class Store:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self._depth = 0
+        self._head: tuple[int, str] | None = None
+        self._coders: set[str] = set()
         self._migrate()
 
     # -- schema ---------------------------------------------------------------------------
@@ -461,14 +463,17 @@ class Store:
             return
         self.conn.execute("BEGIN IMMEDIATE")
         self._depth = 1
+        self._head, self._coders = None, set()  # the log's head and coders seen, valid inside this transaction
         try:
             yield self.conn
         except BaseException:
             self._depth = 0
+            self._head = None
             self.conn.execute("ROLLBACK")
             raise
         else:
             self._depth = 0
+            self._head = None
             self.conn.execute("COMMIT")
 
     @property
@@ -498,26 +503,34 @@ class Store:
         if not self._depth:
             raise RuntimeError("writes to the store must happen inside Store.transaction()")
 
-    def ensure_coder(self, coder: str | None) -> None:
-        if coder:
+    def ensure_coder(self, coder: str | None, ts: str | None = None) -> None:
+        if coder and coder not in self._coders:
             self.conn.execute(
-                "INSERT OR IGNORE INTO coders(name, first_seen) VALUES (?, ?)", (coder, now())
+                "INSERT OR IGNORE INTO coders(name, first_seen) VALUES (?, ?)", (coder, ts or now())
             )
+            if self._depth:
+                self._coders.add(coder)
 
-    def log_event(self, kind: str, payload: dict[str, Any], coder: str | None) -> Event:
+    def log_event(self, kind: str, payload: dict[str, Any], coder: str | None, *, ts: str | None = None,
+                  phase: int | None = None) -> Event:
         """Append a decision to the hash-chained log (inside the caller's transaction).
 
         Free text in the payload (a string under one of :data:`FREE_TEXT_FIELDS`) is stored in
         ``event_texts`` and replaced by its sha256 (``reason`` -> ``reason_sha256``), so the log
         never holds personal text that could not be removed; :meth:`events` gives it back as
-        ``Event.texts``."""
+        ``Event.texts``.
+
+        ``ts`` and ``phase`` are for ``rta merge`` only: a decision replayed from another copy of
+        the project keeps the time it was made and the phase it was made in (its payload says
+        where it came from, under ``merged``)."""
         self._require_tx()
-        self.ensure_coder(coder)
-        last = self.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        seq = (last["seq"] + 1) if last else 1
-        prev = last["hash"] if last else GENESIS_HASH
-        ts = now()
-        phase = self.phase()
+        self.ensure_coder(coder, ts)
+        if self._head is None:  # (the write lock is held: no other process appends until the commit)
+            last = self.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            self._head = (last["seq"], last["hash"]) if last else (0, GENESIS_HASH)
+        seq, prev = self._head[0] + 1, self._head[1]
+        ts = ts or now()
+        phase = self.phase() if phase is None else phase
         texts = {k: v for k, v in payload.items() if k in FREE_TEXT_FIELDS and isinstance(v, str)}
         logged = {k: v for k, v in payload.items() if k not in texts}
         for k, v in texts.items():
@@ -528,6 +541,7 @@ class Store:
             "INSERT INTO events(seq, ts, coder, phase, kind, payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)",
             (seq, ts, coder, phase, kind, body, prev, digest),
         )
+        self._head = (seq, digest)
         if texts:
             self.conn.executemany("INSERT INTO event_texts(seq, field, text) VALUES (?,?,?)",
                                   [(seq, k, v) for k, v in texts.items()])

@@ -25,6 +25,7 @@ from rta.cli import anonymise as _anonymise  # noqa: F401,E402
 from rta.cli import read as _read  # noqa: F401,E402
 from rta.cli import checkpoint as _checkpoint  # noqa: F401,E402
 from rta.cli import show as _show  # noqa: F401,E402
+from rta.cli import merge as _merge  # noqa: F401,E402
 
 
 def _click_classes(name: str) -> tuple[type, ...]:

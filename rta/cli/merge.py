@@ -1,0 +1,62 @@
+"""Commands: clone, merge (several coders, one study)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from rta.cli.app import app, echo, format_option, open_project
+
+
+@app.command()
+def clone(
+    directory: Path = typer.Argument(..., help="The project to copy."),
+    new_directory: Path = typer.Argument(..., help="Folder for the copy (new, or empty)."),
+    coder: str = typer.Option(..., "--coder", help="Who codes in the copy (its rta.toml coder)."),
+) -> None:
+    """Make a working copy of a project for a co-coder: configuration, registry, codebook and
+    the store with its whole log; not reports, exports or checkpoints, and never a pseudonym
+    key. Bring the copies together again with 'rta merge'."""
+    from rta.merge import clone as do_clone, copy_id
+
+    project = do_clone(directory, new_directory, coder)
+    echo(f"cloned {directory} to {project.root} for coder '{project.config.coder}' (copy "
+         f"{copy_id(project.store)[:12]}…)")
+    echo("  the pseudonym key (kept outside projects) was not copied; reports and checkpoints stay with the original")
+    echo(f"  when you have coded: cd {directory} && rta merge {project.root}   (and the other way round)")
+    project.close()
+
+
+@app.command()
+def merge(
+    other: Path = typer.Argument(..., help="The folder of another copy of this project."),
+    resolve: Optional[List[str]] = typer.Option(
+        None, "--resolve", metavar="N=ours|theirs",
+        help="Decide conflict N as a merge without it listed: ours keeps this project's version, theirs takes "
+             "the other's (repeatable)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what the merge would do, change nothing."),
+    verify: bool = typer.Option(False, "--verify", help="Audit the merged project before committing; undo the merge "
+                                "if it would not pass (one full audit more)."),
+    coder: Optional[str] = typer.Option(None, help="Who merges (default: $RTA_CODER or rta.toml)."),
+    fmt: str = format_option("text", "text", "json", help="text or json."),
+) -> None:
+    """Bring another copy's decisions into this project: codings, removals and recodes,
+    suggestion decisions, memos and journal entries, themes, codebook versions and transcript
+    revisions, each logged here with its coder, time and where it came from. Merging again adds
+    nothing; conflicting theme changes are listed for you to decide (--resolve)."""
+    from rta.merge import merge as do_merge, parse_resolutions, summary_lines
+
+    choices = parse_resolutions(resolve or [])
+    project = open_project()
+    result = do_merge(project, other, coder=coder, resolve=choices, dry_run=dry_run, verify=verify)
+    if fmt == "json":
+        echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in summary_lines(result):
+            echo(line)
+    open_conflicts = [c for c in result.conflicts if not any(r["n"] == c.n for r in result.resolved)]
+    if open_conflicts:
+        raise typer.Exit(1)

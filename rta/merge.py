@@ -1,0 +1,1431 @@
+"""Several coders, one study: bring another copy of the project into this one.
+
+A team works on copies of one project (``rta clone``), each coder in their own. ``rta merge
+OTHER`` brings the other copy's decisions here. The log is the source of truth, so a merge is
+a replay: every event of the other copy that this project does not have yet is applied here
+and logged again, as a new entry of this log with
+
+* its original coder, time and phase (the phase it was made in, over there);
+* ``merged: {"from": COPY, "hash": HASH}`` in its payload: the copy where the decision was
+  first made and the hash of its entry in that copy's log (kept as it is when the decision had
+  itself come through another merge);
+* ids translated into this project's: a coding, memo, theme or suggestion made over there gets
+  this project's next id, a transcript revision or codebook version is matched by its text's
+  sha256 (the same text is the same revision, whatever its number).
+
+So ``rta audit``'s replay rebuilds the merged state from this log alone, and a second merge of
+the same copy adds nothing: each decision is known by its first hash (its *identity*). Merging
+both ways gives both projects the same codings, memos and themes.
+
+Which events: the common prefix of the two logs (the entries with the same hashes, up to where
+the copies parted) is skipped; after it, every decision (transcripts and revisions, codebook
+versions, codings and their removals, recodes and re-anchorings, suggestions and the decisions
+on them, memos and journal entries, themes) is applied. A decision whose effect this project
+already has (both coders removed the same coding; a re-anchoring this project computed itself
+when the revision came in) is *absorbed*: recorded as seen in the ``project.merged`` entry,
+nothing changed. Bookkeeping of the other copy (its phase changes, reports, checkpoints,
+informant syncs, earlier merges) is not merged.
+
+Theme changes that disagree (both sides renamed, merged, split or defined the same theme
+differently; a new theme whose name this project already uses for another) are *conflicts*:
+listed, numbered, never decided by rta. ``rta merge OTHER --resolve N=ours|theirs`` decides:
+``ours`` keeps this project's version (the other's change is recorded as seen), ``theirs``
+applies the other's change. A recode of a coding that this project recoded otherwise is a
+conflict too.
+
+Refused, with nothing changed (exit 2): a folder that is not a project, the project itself, a
+project of a newer (or older, not yet upgraded) schema, a copy that fails its audit, and a
+project of another study (no transcript revision in common).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import quote as url_quote
+
+from rta.errors import RtaError
+from rta.fsutil import sha256_text
+from rta.store import SCHEMA_VERSION, Store, _Connection, canonical_json, lock_timeout, log_head, now
+
+MERGED = "merged"
+
+# The other copy's bookkeeping: never replayed here (its merges are replayed event by event).
+NOT_MERGED = {
+    "project.created": "the project's creation",
+    "project.cloned": "the copy's creation",
+    "project.merged": "its own merges (their decisions come one by one)",
+    "merge.resolved": "its own merge decisions",
+    "phase.changed": "phase changes (each copy keeps its phase)",
+    "informants.synced": "informant syncs (from each copy's informants.yaml)",
+    "report.built": "reports built there",
+    "checkpoint.signed": "signed checkpoints (each copy signs its own log)",
+    "qdpx.imported": "the note of a REFI-QDA import (its transcripts and codings come one by one)",
+    "coding.candidates_moved": "purge bookkeeping",
+}
+
+THEME_KINDS = ("theme.added", "theme.proposed", "theme.assigned", "theme.unassigned", "theme.renamed",
+               "theme.defined", "theme.discarded", "theme.merged", "theme.split")
+RESOLUTIONS = ("ours", "theirs")
+
+
+# --------------------------------------------------------------------------------------------
+# The other copy, opened read-only
+
+
+class ReadOnlyStore(Store):
+    """Another project's store, opened read-only: no migration, no write, no lock taken."""
+
+    def __init__(self, path: str | Path) -> None:  # noqa: D107 - no Store.__init__: it would migrate
+        self.path = Path(path)
+        uri = "file:" + url_quote(str(self.path.resolve())) + "?mode=ro"
+        wait = lock_timeout()
+        try:
+            self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=wait, factory=_Connection)
+            self.conn.store_path, self.conn.lock_wait = self.path, wait
+            self.conn.row_factory = sqlite3.Row
+            self._depth = 0
+            self.version = self.schema_version()
+            self.conn.execute("SELECT COUNT(*) FROM events").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise RtaError(f"cannot read the project store: {exc}", path=self.path,
+                           hint="give the folder of a copy of this project (made with 'rta clone')") from None
+
+
+def copy_id(store: Store) -> str:
+    """This copy's id: the one its 'project.cloned' entry gave it, else (the copy 'rta init'
+    made) the hash of its first log entry."""
+    row = store.conn.execute("SELECT json_extract(payload, '$.copy') FROM events WHERE kind = 'project.cloned' "
+                             "AND json_extract(payload, '$.merged') IS NULL ORDER BY seq DESC LIMIT 1").fetchone()
+    if row is not None and isinstance(row[0], str):
+        return row[0]
+    first = store.conn.execute("SELECT hash FROM events ORDER BY seq LIMIT 1").fetchone()
+    return str(first[0]) if first else "0" * 64
+
+
+def open_other(path: str | Path, this_root: Path) -> tuple[Path, ReadOnlyStore]:
+    """The other copy's folder and store; RtaError for a folder that is no project, this
+    project itself, or a store of another schema version."""
+    from rta.config import CONFIG_NAME
+    from rta.project import STORE_NAME
+
+    root = Path(path).expanduser()
+    if not root.exists():
+        raise RtaError("no such folder", path=root, hint="give the folder of another copy of this project")
+    if not root.is_dir():
+        raise RtaError("is a file, not a project folder", path=root,
+                       hint="give the folder of another copy of this project (with rta.toml and rta.db)")
+    if not (root / CONFIG_NAME).is_file() or not (root / STORE_NAME).is_file():
+        raise RtaError("not an rta project (no rta.toml and rta.db here)", path=root,
+                       hint="give the folder of another copy of this project (made with 'rta clone')")
+    if root.resolve() == this_root.resolve() or os.path.samefile(root / STORE_NAME, this_root / STORE_NAME):
+        raise RtaError("that is this project itself: there is nothing to merge", path=root,
+                       hint="give the folder of another copy (e.g. a co-coder's, made with 'rta clone')")
+    other = ReadOnlyStore(root / STORE_NAME)
+    if other.version > SCHEMA_VERSION:
+        other.close()
+        raise RtaError(f"that project was written by a newer rta (schema {other.version}, this rta knows "
+                       f"{SCHEMA_VERSION})", path=root, hint="upgrade rta here (pip install -U rta), then merge")
+    if other.version < SCHEMA_VERSION:
+        other.close()
+        raise RtaError(f"that project was written by an older rta (schema {other.version}, this rta has "
+                       f"{SCHEMA_VERSION})", path=root,
+                       hint=f"open it once with this rta to upgrade it (e.g. rta --project {root} audit), then merge")
+    return root, other
+
+
+# --------------------------------------------------------------------------------------------
+# What each log holds: identities and the objects each decision created
+
+
+def _origin(hash_: str, merged_hash: Any) -> str:
+    return merged_hash if isinstance(merged_hash, str) else hash_
+
+
+@dataclass
+class LogIndex:
+    """One store's log as merging needs it: every decision's identity (its first hash) and
+    seq here, and which coding, memo, theme and suggestion each creating decision made."""
+
+    hashes: list[str] = field(default_factory=list)  # by seq - 1
+    seq_of: dict[str, int] = field(default_factory=dict)  # identity -> seq here
+    known: set[str] = field(default_factory=set)  # identities, plus what earlier merges absorbed
+    codings: dict[str, int] = field(default_factory=dict)  # identity of coding.added -> coding id
+    memos: dict[str, int] = field(default_factory=dict)
+    themes: dict[tuple[str, int], int] = field(default_factory=dict)  # (identity, position in ids) -> theme id
+    batches: dict[str, tuple[int, list[int]]] = field(default_factory=dict)  # identity -> (first id, offsets)
+    theme_events: list[tuple[int, str, str, dict[str, Any]]] = field(default_factory=list)  # seq, identity, kind, p
+
+
+def index_log(store: Store) -> LogIndex:
+    idx = LogIndex()
+    seen_themes: set[int] = set()
+    rows = store.conn.execute(
+        "SELECT seq, hash, kind, json_extract(payload, '$.merged.hash'), json_extract(payload, '$.coding'), "
+        "json_extract(payload, '$.memo'), CASE WHEN kind LIKE 'theme.%' OR kind IN ('suggestions.generated', "
+        "'project.merged') THEN payload END FROM events ORDER BY seq")
+    for seq, digest, kind, merged_hash, coding, memo, payload in rows:
+        idx.hashes.append(digest)
+        ident = _origin(digest, merged_hash)
+        idx.seq_of[ident] = seq
+        idx.known.add(ident)
+        if kind == "coding.added" and isinstance(coding, int):
+            idx.codings[ident] = coding
+        elif kind in ("memo.added", "journal.added") and isinstance(memo, int):
+            idx.memos[ident] = memo
+        elif payload is not None:
+            p = json.loads(payload)
+            if kind == "suggestions.generated":
+                ids = p.get("ids")
+                if isinstance(ids, list) and len(ids) == 2:
+                    offsets = (p.get(MERGED) or {}).get("offsets") or list(range(ids[1] - ids[0] + 1))
+                    idx.batches[ident] = (ids[0], offsets)
+            elif kind == "project.merged":
+                idx.known.update(h for h in p.get("absorbed") or [] if isinstance(h, str))
+                for r in p.get("resolved") or []:
+                    if isinstance(r, dict) and isinstance(r.get("hash"), str):
+                        idx.known.add(r["hash"])
+                for ident2, pos, tid in p.get("themes") or []:
+                    idx.themes[(ident2, pos)] = tid
+                    seen_themes.add(tid)
+            else:
+                for pos, tid in enumerate(p.get("ids") or []):
+                    if isinstance(tid, int) and tid not in seen_themes:
+                        seen_themes.add(tid)
+                        idx.themes[(ident, pos)] = tid
+                idx.theme_events.append((seq, ident, kind, p))
+    return idx
+
+
+def common_prefix(a: LogIndex, b: LogIndex) -> int:
+    """The seq of the last entry both logs share (0: none): where the copies parted."""
+    n = 0
+    for x, y in zip(a.hashes, b.hashes):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+# --------------------------------------------------------------------------------------------
+# The result
+
+
+@dataclass
+class Conflict:
+    """Two decisions on one theme (or coding) that disagree: left for a person."""
+
+    n: int
+    kind: str  # 'rename', 'define', 'merge', 'split', 'name', 'recode'
+    what: str  # 'theme Tillit', 'coding 12'
+    ours: str
+    theirs: str
+    hash: str  # the other copy's decision (its identity)
+    coder: str | None
+    ts: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "kind": self.kind, "what": self.what, "ours": self.ours, "theirs": self.theirs,
+                "hash": self.hash, "coder": self.coder, "ts": self.ts}
+
+
+@dataclass
+class MergeResult:
+    other: Path
+    other_copy: str
+    other_head: str
+    fork: int  # the last common entry
+    applied: dict[str, int] = field(default_factory=dict)  # kind -> decisions logged here
+    absorbed: list[str] = field(default_factory=list)  # identities already in effect here
+    skipped: dict[str, int] = field(default_factory=dict)  # kinds not merged -> count
+    conflicts: list[Conflict] = field(default_factory=list)
+    resolved: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    reanchored: int = 0  # codings of this project moved to a revision that came with the merge
+    seq: int | None = None  # the project.merged entry (None: nothing to log, or a dry run)
+    dry_run: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.applied.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"other": str(self.other), "other_copy": self.other_copy, "other_head": self.other_head,
+                "fork": self.fork, "applied": self.applied, "absorbed": len(self.absorbed), "skipped": self.skipped,
+                "conflicts": [c.to_dict() for c in self.conflicts], "resolved": self.resolved, "notes": self.notes,
+                "reanchored": self.reanchored, "event": self.seq, "dry_run": self.dry_run}
+
+
+class _DryRun(Exception):
+    """Raised inside the merge transaction to roll a dry run back."""
+
+
+@dataclass
+class _Event:
+    seq: int
+    ts: str
+    coder: str | None
+    phase: int | None
+    kind: str
+    p: dict[str, Any]
+    hash: str
+    ident: str
+    texts: dict[str, str]
+
+
+# --------------------------------------------------------------------------------------------
+# The merge
+
+
+def merge(project: Any, other_dir: str | Path, coder: str | None = None, resolve: dict[int, str] | None = None,
+          dry_run: bool = False, verify: bool = False) -> MergeResult:
+    """Merge the copy at ``other_dir`` into ``project`` (module doc). One transaction: all or
+    nothing. ``resolve`` maps conflict numbers (as a merge without it lists them) to 'ours' or
+    'theirs'. The other copy's log chain is verified first, and every text taken from its
+    tables (transcript revisions, memos) against the hash its log has for it. ``verify``:
+    also audit the merged project inside the transaction and undo everything if it would not
+    pass (``rta merge --verify``; it costs one full audit)."""
+    from rta.audit import AuditReport, _check_chain, audit
+
+    who = project.coder(coder)
+    root, other = open_other(other_dir, project.root)
+    try:
+        checked = AuditReport()
+        _check_chain(other, checked)
+        if not checked.ok:
+            listed = "; ".join(str(f) for f in checked.failures[:3])
+            raise RtaError(f"that copy's log does not pass its audit ({len(checked.failures)} failure(s): {listed})",
+                           path=root, hint=f"audit it first (rta --project {root} audit) and repair it, or merge "
+                                           "another copy; nothing was changed here")
+        store = project.store
+        m = _Merger(project, store, other, root, who, resolve or {})
+        try:
+            with store.transaction():
+                m.run()
+                if verify:
+                    after = audit(store, registry=project.registry)
+                    if not after.ok:
+                        raise RtaError(f"the merged project would not pass its audit ({len(after.failures)} "
+                                       f"failure(s), e.g. {after.failures[0]}); nothing was changed",
+                                       hint="run 'rta audit' here and in the other copy; report this as a bug "
+                                            "if both pass")
+                if dry_run:
+                    raise _DryRun()
+        except _DryRun:
+            m.result.dry_run = True
+            m.result.seq = None
+        return m.result
+    finally:
+        other.close()
+
+
+def _registry_of(root: Path) -> Any:
+    try:
+        from rta.project import Project
+
+        return Project.open(root).registry
+    except RtaError:
+        return None
+
+
+class _Merger:
+    def __init__(self, project: Any, store: Store, other: ReadOnlyStore, root: Path, who: str,
+                 resolve: dict[int, str]) -> None:
+        self.project, self.store, self.other, self.who, self.resolve = project, store, other, who, resolve
+        self.this_idx = index_log(store)
+        self.other_idx = index_log(other)
+        self.fork = common_prefix(self.this_idx, self.other_idx)
+        self.other_copy = copy_id(other)
+        head = log_head(other)
+        self.result = MergeResult(root, self.other_copy, str(head), self.fork)
+        self.rev_map: dict[tuple[str, int], int] = {}
+        self.cb_map: dict[int, int] = {}
+        self.coding_map: dict[int, int] = {}
+        self.memo_map: dict[int, int] = {}
+        self.theme_map: dict[int, int] = {}
+        self.sug_map: dict[int, int] = {}
+        self.theme_links: list[list[Any]] = []  # (identity, position, this id) decided by a resolution
+        self._texts: dict[tuple[str, int], str] = {}
+        self._lines: dict[tuple[str, int], list[int]] = {}
+        self._turns: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
+        self.revised: set[str] = set()
+        self.other_memos: dict[int, Any] | None = None
+        self.redacted_memos: set[Any] = set()
+        self.this_changes: dict[int, set[str]] = {}
+
+    # -- setting up ---------------------------------------------------------------------------
+    def _check_same_study(self) -> None:
+        this = {(r[0], r[1]) for r in self.store.conn.execute("SELECT transcript_id, sha256 FROM transcript_revisions")}
+        theirs = {(r[0], r[1]) for r in self.other.conn.execute("SELECT transcript_id, sha256 FROM transcript_revisions")}
+        if not this & theirs:
+            raise RtaError("that project shares no transcript with this one: it is another study (or a copy "
+                           "made before any transcript was added)", path=self.result.other,
+                           hint="merge copies of the same study; add the transcripts to both first "
+                                "('rta add'), or start the co-coder's copy with 'rta clone'")
+
+    def _build_maps(self) -> None:
+        conn, oconn = self.store.conn, self.other.conn
+        by_sha: dict[tuple[str, str], int] = {}
+        for tid, rev, sha in conn.execute("SELECT transcript_id, revision, sha256 FROM transcript_revisions"):
+            by_sha[(tid, sha)] = max(rev, by_sha.get((tid, sha), 0))
+        for tid, rev, sha in oconn.execute("SELECT transcript_id, revision, sha256 FROM transcript_revisions"):
+            if (tid, sha) in by_sha:
+                self.rev_map[(tid, rev)] = by_sha[(tid, sha)]
+        cb = {sha: i for i, sha in conn.execute("SELECT id, sha256 FROM codebook_versions")}
+        for i, sha in oconn.execute("SELECT id, sha256 FROM codebook_versions"):
+            if sha in cb:
+                self.cb_map[i] = cb[sha]
+        t, o = self.this_idx, self.other_idx
+        self.coding_map = {cid: t.codings[k] for k, cid in o.codings.items() if k in t.codings}
+        self.memo_map = {mid: t.memos[k] for k, mid in o.memos.items() if k in t.memos}
+        self.theme_map = {tid: t.themes[k] for k, tid in o.themes.items() if k in t.themes}
+        for ident, (first, offsets) in o.batches.items():
+            if ident in t.batches:
+                tfirst, toffsets = t.batches[ident]
+                where = {off: tfirst + i for i, off in enumerate(toffsets)}
+                for i, off in enumerate(offsets):
+                    if off in where:
+                        self.sug_map[first + i] = where[off]
+        # theme changes made here that the other copy does not know: what its changes may clash with
+        for seq, ident, kind, p in t.theme_events:
+            if seq <= self.fork or ident in o.known:
+                continue
+            for tid in p.get("ids") or []:
+                if isinstance(tid, int):
+                    self.this_changes.setdefault(tid, set()).add(kind)
+        self.other_codings = {r[0]: (r[1], r[2]) for r in oconn.execute("SELECT id, created, memo FROM codings")}
+
+    def _other_events(self) -> list[_Event]:
+        rows = self.other.conn.execute(
+            "SELECT seq, ts, coder, phase, kind, payload, hash FROM events WHERE seq > ? ORDER BY seq",
+            (self.fork,)).fetchall()
+        out: list[_Event] = []
+        for seq, ts, coder, phase, kind, payload, digest in rows:
+            p = json.loads(payload)
+            merged = p.get(MERGED)
+            ident = _origin(digest, merged.get("hash") if isinstance(merged, dict) else None)
+            out.append(_Event(seq, ts, coder, phase, kind, p, digest, ident, {}))
+        wanted = [e.seq for e in out if e.ident not in self.this_idx.known
+                  and any(k.endswith("_sha256") for k in e.p)]
+        texts = self.other.event_texts(wanted) if wanted else {}
+        for e in out:
+            e.texts = texts.get(e.seq, {})
+        return out
+
+    # -- the run --------------------------------------------------------------------------------
+    def run(self) -> None:
+        self._check_same_study()
+        self._build_maps()
+        events = self._other_events()
+        for e in events:
+            if e.ident in self.this_idx.known:
+                continue
+            if e.kind in NOT_MERGED:
+                self.result.skipped[e.kind] = self.result.skipped.get(e.kind, 0) + 1
+                continue
+            handler: Callable[[_Event], None] | None = getattr(self, "_" + e.kind.replace(".", "_"), None)
+            if handler is None:
+                self.result.skipped[e.kind] = self.result.skipped.get(e.kind, 0) + 1
+                self._note(f"'{e.kind}' entries are not merged (this rta does not know how)")
+                continue
+            handler(e)
+        unknown = [n for n in self.resolve if n not in {c.n for c in self.result.conflicts}]
+        if unknown:
+            listed = ", ".join(str(c.n) for c in self.result.conflicts) or "none"
+            raise RtaError(f"--resolve {unknown[0]}: there is no conflict {unknown[0]} (conflicts: {listed})",
+                           hint="run 'rta merge OTHER' without --resolve to list the conflicts; nothing was changed")
+        self._settle()
+        self._informants()
+        if self.result.applied or self.result.absorbed or self.result.resolved or self.result.reanchored:
+            payload = {"from": self.other_copy, "path": str(self.result.other.resolve()), "head": self.result.other_head,
+                       "fork": self.fork, "applied": self.result.applied, "absorbed": self.result.absorbed,
+                       "conflicts": [c.to_dict() for c in self.result.conflicts], "resolved": self.result.resolved,
+                       "themes": self.theme_links}
+            self.result.seq = self.store.log_event("project.merged", payload, self.who).seq
+
+    def _tampered(self, what: str) -> RtaError:
+        return RtaError(f"that copy does not pass its audit: {what}", path=self.result.other,
+                        hint=f"audit it first (rta --project {self.result.other} audit) and repair it, or merge "
+                             "another copy; nothing was changed here")
+
+    def _note(self, text: str) -> None:
+        if text not in self.result.notes:
+            self.result.notes.append(text)
+
+    def _absorb(self, e: _Event) -> None:
+        self.result.absorbed.append(e.ident)
+        self.this_idx.known.add(e.ident)
+
+    def _log(self, e: _Event, payload: dict[str, Any], kind: str | None = None, texts: dict[str, str] | None = None,
+             origin: dict[str, Any] | None = None) -> int:
+        """Log ``e`` here as translated (``payload``), keeping its coder, time and phase."""
+        kind = kind or e.kind
+        merged = e.p.get(MERGED)
+        body = {k: v for k, v in payload.items() if k != MERGED}
+        for name, text in {**e.texts, **(texts or {})}.items():
+            body.pop(f"{name}_sha256", None)
+            body[name] = text
+        body[MERGED] = {**(merged if isinstance(merged, dict) else {"from": self.other_copy, "hash": e.hash}),
+                        **(origin or {})}
+        event = self.store.log_event(kind, body, e.coder, ts=e.ts, phase=e.phase)
+        self.result.applied[kind] = self.result.applied.get(kind, 0) + 1
+        self.this_idx.known.add(e.ident)
+        self.this_idx.seq_of[e.ident] = event.seq
+        return event.seq
+
+    def _conflict(self, e: _Event, kind: str, what: str, ours: str, theirs: str) -> str | None:
+        """List a conflict; returns the resolution given for it ('ours', 'theirs') or None."""
+        n = len(self.result.conflicts) + 1
+        conflict = Conflict(n, kind, what, ours, theirs, e.ident, e.coder, e.ts)
+        choice = self.resolve.get(n)
+        self.result.conflicts.append(conflict)
+        if choice is not None:
+            self.result.resolved.append({"n": n, "hash": e.ident, "kind": kind, "what": what, "choice": choice})
+            if choice == "ours":
+                self.this_idx.known.add(e.ident)
+        return choice
+
+    # -- transcripts and texts ------------------------------------------------------------------
+    def text(self, tid: str, rev: int) -> str:
+        key = (tid, rev)
+        if key not in self._texts:
+            self._texts[key] = self.store.transcript_text(tid, rev)
+        return self._texts[key]
+
+    def positions(self, tid: str, rev: int, start: int, end: int) -> tuple[int, int, int | None]:
+        from rta.replay import derive_positions, line_starts
+
+        key = (tid, rev)
+        if key not in self._lines:
+            self._lines[key] = line_starts(self.text(tid, rev))
+            self._turns[key] = sorted((r[1], r[2], r[0]) for r in self.store.conn.execute(
+                "SELECT n, start, end FROM turns WHERE transcript_id = ? AND revision = ?", key))
+        return derive_positions(self._lines[key], self._turns[key], start, end)
+
+    def _transcript_added(self, e: _Event) -> None:
+        from rta.replay import TURN_COLUMNS, turns_sha256
+
+        p = e.p
+        tid, orev = p.get("transcript"), p.get("revision")
+        if (tid, orev) in self.rev_map:
+            self._absorb(e)
+            return
+        o = self.other.conn.execute("SELECT * FROM transcript_revisions WHERE transcript_id = ? AND revision = ?",
+                                    (tid, orev)).fetchone()
+        if o is None:
+            self._note(f"transcript '{tid}' revision {orev}: not stored in that copy, not merged")
+            return
+        if sha256_text(o["text"]) != o["sha256"]:
+            raise self._tampered(f"transcript '{tid}' revision {orev}: its text no longer matches its sha256")
+        conn = self.store.conn
+        row = self.store.transcript_row(tid)
+        meta = self.other.conn.execute("SELECT metadata FROM transcripts WHERE id = ?", (tid,)).fetchone()[0]
+        if row is None:
+            rev = 1
+            conn.execute("INSERT INTO transcripts(id, revision, source_path, metadata, added) VALUES (?,?,?,?,?)",
+                         (tid, rev, o["source_path"], meta, e.ts))
+        else:
+            rev = int(row["revision"]) + 1
+            ours = int(row["revision"])
+            if ours not in {v for (t, _), v in self.rev_map.items() if t == tid}:
+                self._note(f"transcript '{tid}': both copies revised it; the other copy's revision {orev} is now "
+                           f"current here (revision {rev}), yours stays as revision {ours}: compare them "
+                           f"('rta show {tid} --revision {ours}') and add the right text again if needed")
+            conn.execute("UPDATE transcripts SET revision = ?, source_path = ?, metadata = ? WHERE id = ?",
+                         (rev, o["source_path"], meta, tid))
+        conn.execute("INSERT INTO transcript_revisions(transcript_id, revision, text, sha256, source_path, created, "
+                     "coder, note) VALUES (?,?,?,?,?,?,?,?)",
+                     (tid, rev, o["text"], o["sha256"], o["source_path"], o["created"], o["coder"], o["note"]))
+        cols = ", ".join(f'"{c}"' for c in TURN_COLUMNS)
+        turns = [list(r) for r in self.other.conn.execute(
+            f"SELECT {cols} FROM turns WHERE transcript_id = ? AND revision = ? ORDER BY n", (tid, orev))]
+        conn.executemany(f"INSERT INTO turns(transcript_id, revision, {cols}) VALUES (?,?,{','.join('?' * len(cols.split(',')))})",
+                         [(tid, rev, *t) for t in turns])
+        self.rev_map[(tid, orev)] = rev
+        self.revised.add(tid)
+        payload = {k: v for k, v in p.items() if k not in ("before_pseudonymisation",)}
+        payload.update(revision=rev, sha256=o["sha256"], source=o["source_path"], turns_sha256=turns_sha256(turns),
+                       metadata_sha256=sha256_text(meta),
+                       note_sha256=None if o["note"] is None else sha256_text(o["note"]))
+        payload.pop("note", None)
+        self._log(e, payload, kind="transcript.added" if rev == 1 else "transcript.revised")
+
+    _transcript_revised = _transcript_added
+
+    def _anonymise_applied(self, e: _Event) -> None:
+        p = e.p
+        rev = self.rev_map.get((p.get("transcript"), p.get("revision")))
+        if rev is None:
+            self._note(f"a pseudonymisation of '{p.get('transcript')}' names a revision not merged: not merged")
+            return
+        self._log(e, {**p, "revision": rev, "sha256": sha256_text(self.text(p["transcript"], rev))})
+
+    # -- codebook -------------------------------------------------------------------------------
+    def _codebook_imported(self, e: _Event) -> None:
+        p = e.p
+        oid = p.get("version")
+        if oid in self.cb_map:
+            self._absorb(e)
+            return
+        o = self.other.conn.execute("SELECT * FROM codebook_versions WHERE id = ?", (oid,)).fetchone()
+        if o is None:
+            self._note(f"codebook version {oid}: not stored in that copy, not merged")
+            return
+        conn = self.store.conn
+        previous = conn.execute("SELECT MAX(id) FROM codebook_versions").fetchone()[0]
+        cur = conn.execute("INSERT INTO codebook_versions(name, sha256, content, source_path, imported, coder) "
+                           "VALUES (?,?,?,?,?,?)", (o["name"], o["sha256"], o["content"], o["source_path"],
+                                                    o["imported"], o["coder"]))
+        new = int(cur.lastrowid)
+        conn.executemany("INSERT INTO codes(codebook_version, name, guid, parent, definition, color) "
+                         "VALUES (?,?,?,?,?,?)",
+                         [(new, *r) for r in self.other.conn.execute(
+                             "SELECT name, guid, parent, definition, color FROM codes WHERE codebook_version = ?",
+                             (oid,))])
+        self.cb_map[oid] = new
+        self._log(e, {**p, "version": new, "previous": previous})
+
+    # -- codings --------------------------------------------------------------------------------
+    def _coding(self, e: _Event) -> sqlite3.Row | None:
+        cid = self.coding_map.get(e.p.get("coding"))
+        row = self.store.conn.execute("SELECT * FROM codings WHERE id = ?", (cid,)).fetchone() if cid else None
+        if row is None:
+            self._note(f"'{e.kind}' entries on codings that did not come along were not merged")
+        return row
+
+    def _coding_added(self, e: _Event) -> None:
+        p = e.p
+        tid, oid = p.get("transcript"), p.get("coding")
+        rev = self.rev_map.get((tid, p.get("revision")))
+        if rev is None or not isinstance(oid, int):
+            self._note("codings on a transcript revision that did not come along were not merged")
+            return
+        version = p.get("codebook_version")
+        version = self.cb_map.get(version) if version is not None else None
+        suggestion = self.sug_map.get(p.get("suggestion")) if p.get("suggestion") is not None else None
+        created, memo = self.other_codings.get(oid, (e.ts, None))
+        if p.get("memo_sha256") is None and "memo" not in e.texts and not isinstance(p.get("memo"), str):
+            memo = None
+        start, end = int(p["start"]), int(p["end"])
+        line_start, line_end, turn = self.positions(tid, rev, start, end)
+        cur = self.store.conn.execute(
+            "INSERT INTO codings(transcript_id, revision, start, end, line_start, line_end, turn_n, code, "
+            "codebook_version, coder, created, status, origin, suggestion_id, memo, quote_sha256) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,'active',?,?,?,?)",
+            (tid, rev, start, end, line_start, line_end, turn, p.get("code"), version, e.coder, created,
+             p.get("origin") or "manual", suggestion, memo, p.get("quote_sha256")))
+        new = int(cur.lastrowid)
+        self.coding_map[oid] = new
+        payload = {k: v for k, v in p.items() if k != "memo"}
+        payload.update(coding=new, revision=rev, codebook_version=version, suggestion=suggestion,
+                       memo_sha256=None if memo is None else sha256_text(memo))
+        self._log(e, payload)
+
+    def _coding_removed(self, e: _Event) -> None:
+        row = self._coding(e)
+        if row is None:
+            return
+        if row["status"] == "removed":
+            self._absorb(e)
+            return
+        self.store.conn.execute("UPDATE codings SET status = 'removed' WHERE id = ?", (row["id"],))
+        self._log(e, {**e.p, "coding": row["id"], "previous_status": row["status"]})
+
+    def _coding_recoded(self, e: _Event) -> None:
+        p = e.p
+        row = self._coding(e)
+        if row is None:
+            return
+        version = p.get("codebook_version")
+        version = self.cb_map.get(version, row["codebook_version"]) if version is not None else row["codebook_version"]
+        if row["code"] == p.get("code"):
+            self._absorb(e)
+            return
+        if row["status"] != "active":
+            self._note(f"a recode of coding {row['id']} ({row['code']} -> {p.get('code')}), {row['status']} here, "
+                       "was not merged")
+            self._absorb(e)
+            return
+        if p.get("old_code") is not None and row["code"] != p.get("old_code"):
+            choice = self._conflict(e, "recode", f"coding {row['id']}", f"{row['code']} (recoded here)",
+                                    f"{p.get('code')} (by {e.coder})")
+            if choice != "theirs":
+                return
+        self.store.conn.execute("UPDATE codings SET code = ?, codebook_version = ? WHERE id = ?",
+                                (p.get("code"), version, row["id"]))
+        self._log(e, {**p, "coding": row["id"], "old_code": row["code"], "old_codebook_version": row["codebook_version"],
+                      "codebook_version": version})
+
+    def _coding_reanchored(self, e: _Event) -> None:
+        p = e.p
+        row = self._coding(e)
+        new = p.get("new")
+        if row is None or not (isinstance(new, list) and len(new) == 3):
+            return
+        rev = self.rev_map.get((row["transcript_id"], new[0]))
+        if rev is None:
+            self._note("re-anchorings onto transcript revisions that did not come along were not merged")
+            return
+        if (row["revision"], row["start"], row["end"], row["status"]) == (rev, new[1], new[2], "active") \
+                or row["revision"] > rev:
+            self._absorb(e)  # already there (this project re-anchored it too), or moved on since
+            return
+        start, end = int(new[1]), int(new[2])
+        line_start, line_end, turn = self.positions(row["transcript_id"], rev, start, end)
+        digest = sha256_text(self.text(row["transcript_id"], rev)[start:end])
+        similarity = None if p.get("method") == "exact" else p.get("similarity")
+        self.store.conn.execute(
+            "UPDATE codings SET status = 'active', revision = ?, start = ?, end = ?, line_start = ?, line_end = ?, "
+            "turn_n = ?, quote_sha256 = ?, anchor_similarity = ?, anchor_candidates = NULL WHERE id = ?",
+            (rev, start, end, line_start, line_end, turn, digest, similarity, row["id"]))
+        self._log(e, {**p, "coding": row["id"], "old": [row["revision"], row["start"], row["end"]],
+                      "new": [rev, start, end], "old_sha256": row["quote_sha256"], "quote_sha256": digest})
+
+    def _coding_orphaned(self, e: _Event) -> None:
+        p = e.p
+        row = self._coding(e)
+        if row is None:
+            return
+        rev = self.rev_map.get((row["transcript_id"], p.get("new_revision")))
+        if rev is None or row["status"] == "orphaned" or row["revision"] >= rev:
+            self._absorb(e)
+            return
+        candidates = []
+        for c in p.get("candidates") or []:
+            if isinstance(c, list) and len(c) == 4:
+                s, t = int(c[1]), int(c[2])
+                ls, le, _ = self.positions(row["transcript_id"], rev, s, t)
+                candidates.append({"start": s, "end": t, "line_start": ls, "line_end": le, "similarity": c[3],
+                                   "text": self.text(row["transcript_id"], rev)[s:t]})
+        self.store.conn.execute(
+            "UPDATE codings SET status = 'orphaned', anchor_candidates = ? WHERE id = ?",
+            (json.dumps({"revision": rev, "candidates": candidates}, ensure_ascii=False), row["id"]))
+        self._log(e, {**p, "coding": row["id"], "old": [row["revision"], row["start"], row["end"]],
+                      "new_revision": rev, "candidates": [[rev, c["start"], c["end"], c["similarity"]]
+                                                          for c in candidates]})
+
+    # -- memos ----------------------------------------------------------------------------------
+    def _memo_added(self, e: _Event) -> None:
+        p = e.p
+        if self.other_memos is None:
+            self.other_memos = {r["id"]: r for r in self.other.conn.execute("SELECT * FROM memos")}
+            self.redacted_memos = {r[0] for r in self.other.conn.execute(
+                "SELECT json_extract(payload, '$.id') FROM events WHERE kind = 'text.redacted' AND "
+                "json_extract(payload, '$.table') = 'memos'")}
+        o = self.other_memos.get(p.get("memo"))
+        if o is None:
+            self._note("memos the other copy no longer stores were not merged")
+            return
+        if "text_sha256" in p and sha256_text(o["text"]) != p["text_sha256"] and o["id"] not in self.redacted_memos:
+            raise self._tampered(f"memo {o['id']}: its text does not hash to what its log says")
+        target = o["target"]
+        if o["target_kind"] == "coding" and target is not None and target.isdigit():
+            mapped = self.coding_map.get(int(target))
+            if mapped is None:
+                self._note("memos on codings that did not come along were not merged")
+                return
+            target = str(mapped)
+        cur = self.store.conn.execute(
+            "INSERT INTO memos(target_kind, target, text, phase, coder, created) VALUES (?,?,?,?,?,?)",
+            (o["target_kind"], target, o["text"], o["phase"], o["coder"], o["created"]))
+        self.memo_map[int(o["id"])] = int(cur.lastrowid)
+        payload = {k: v for k, v in p.items() if k != "text"}
+        payload.update(memo=int(cur.lastrowid), target=target, text_sha256=sha256_text(o["text"]))
+        self._log(e, payload)
+
+    _journal_added = _memo_added
+
+    def _text_redacted(self, e: _Event) -> None:
+        p = e.p
+        table, name = p.get("table"), p.get("field")
+        if table == "memos" and isinstance(p.get("id"), int):
+            target = self.memo_map.get(p["id"])
+        elif table == "codings" and isinstance(p.get("id"), int):
+            target = self.coding_map.get(p["id"])
+        else:
+            self._note("redactions of transcript text and logged texts are not merged: repeat them here "
+                       "('rta anonymise purge', 'rta memo redact')")
+            return
+        if target is None:
+            return
+        current = self.store.conn.execute(f"SELECT {name} FROM {table} WHERE id = ?", (target,)).fetchone()
+        new = self.other.conn.execute(f"SELECT {name} FROM {table} WHERE id = ?", (p["id"],)).fetchone()
+        if current is None or new is None or not isinstance(current[0], str) or not isinstance(new[0], str):
+            return
+        if current[0] == new[0]:
+            self._absorb(e)
+            return
+        self.store.conn.execute(f"UPDATE {table} SET {name} = ? WHERE id = ?", (new[0], target))
+        self._log(e, {**p, "id": target, "old_sha256": sha256_text(current[0]), "new_sha256": sha256_text(new[0])})
+
+    # -- themes ---------------------------------------------------------------------------------
+    def _other_theme(self, oid: int, name: str) -> Any:
+        row = self.other.conn.execute(f"SELECT {name} FROM themes WHERE id = ?", (oid,)).fetchone()
+        return row[0] if row else None
+
+    def _theme_row(self, tid: int) -> sqlite3.Row | None:
+        return self.store.conn.execute("SELECT * FROM themes WHERE id = ?", (tid,)).fetchone()
+
+    def _theme_codes(self, tid: int) -> set[str]:
+        return {r[0] for r in self.store.conn.execute("SELECT code FROM theme_codes WHERE theme_id = ?", (tid,))}
+
+    def _name_taken(self, name: str, but: int | None = None) -> sqlite3.Row | None:
+        return self.store.conn.execute("SELECT * FROM themes WHERE name = ? COLLATE NOCASE AND id IS NOT ?",
+                                       (name, but)).fetchone()
+
+    def _touch(self, tid: int, ts: str) -> None:
+        self.store.conn.execute("UPDATE themes SET version = version + 1, updated = ? WHERE id = ?", (ts, tid))
+
+    def _log_theme(self, e: _Event, ids: list[int], extra: dict[str, Any] | None = None,
+                   origin: dict[str, Any] | None = None) -> None:
+        from rta.themes import theme_rows
+
+        p = e.p
+        from_ids = [self.theme_map.get(i, i) for i in p.get("from_ids") or []]
+        payload = {**p, "ids": ids, "from_ids": from_ids, **(extra or {})}
+        pointing = [r[0] for r in self.store.conn.execute(
+            "SELECT id FROM themes WHERE opposite IN (SELECT name FROM themes WHERE id IN (%s)) OR parent IN "
+            "(SELECT name FROM themes WHERE id IN (%s))" % (",".join("?" * len(ids)), ",".join("?" * len(ids))),
+            (*ids, *ids))] if e.kind == "theme.renamed" else []
+        payload["after"] = theme_rows(self.store, [*ids, *pointing])
+        self._log(e, payload, origin=origin)
+
+    def _new_theme(self, e: _Event, state: dict[str, Any], codes: list[str]) -> int:
+        cur = self.store.conn.execute(
+            "INSERT INTO themes(name, definition, central_concept, origin, status, parent, opposite, guid, source, "
+            "version, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            tuple(state.get(k) for k in ("name", "definition", "central_concept", "origin", "status", "parent",
+                                         "opposite", "guid", "source", "version", "created", "updated")))
+        tid = int(cur.lastrowid)
+        self.store.conn.executemany("INSERT OR IGNORE INTO theme_codes(theme_id, code) VALUES (?, ?)",
+                                    [(tid, c) for c in codes])
+        return tid
+
+    def _after(self, e: _Event, oid: int) -> dict[str, Any] | None:
+        after = e.p.get("after")
+        state = after.get(str(oid)) if isinstance(after, dict) else None
+        if state is None:
+            self._note("theme changes logged by an older rta (without the rows after the change) were not merged")
+        return state
+
+    def _created(self, e: _Event, pos: int, oid: int) -> bool:
+        """True when theme ``oid`` at position ``pos`` of ``e``'s ids was made by ``e``."""
+        return self.other_idx.themes.get((e.ident, pos)) == oid
+
+    def _place_new(self, e: _Event, pos: int, oid: int, state: dict[str, Any]) -> int | None:
+        """Create the other copy's new theme here, or (a name this project already uses for
+        another theme) list the clash; resolved, the two are one theme from then on."""
+        taken = self._name_taken(state["name"])
+        if taken is None:
+            tid = self._new_theme(e, state, list(state.get("codes") or []))
+            self.theme_map[oid] = tid
+            return tid
+        choice = self._conflict(e, "name", f"theme '{taken['name']}'",
+                                f"theme {taken['id']} '{taken['name']}' here ({', '.join(sorted(self._theme_codes(taken['id']))) or 'no codes'})",
+                                f"another theme '{state['name']}' made by {e.coder} there "
+                                f"({', '.join(state.get('codes') or []) or 'no codes'})")
+        if choice is None:
+            return None
+        tid = int(taken["id"])
+        self.theme_map[oid] = tid
+        self.theme_links.append([e.ident, pos, tid])
+        self.store.conn.executemany("INSERT OR IGNORE INTO theme_codes(theme_id, code) VALUES (?, ?)",
+                                    [(tid, c) for c in state.get("codes") or []])
+        if choice == "theirs":
+            fields = {k: state[k] for k in ("definition", "central_concept", "origin", "status") if k in state}
+            self.store.conn.execute("UPDATE themes SET %s WHERE id = ?" % ", ".join(f"{k} = ?" for k in fields),
+                                    (*fields.values(), tid))
+        self._touch(tid, e.ts)
+        return tid
+
+    def _theme_added(self, e: _Event) -> None:
+        ids = e.p.get("ids") or []
+        oid = ids[0] if ids else None
+        state = self._after(e, oid) if isinstance(oid, int) else None
+        if state is None:
+            return
+        tid = self._place_new(e, 0, oid, state)
+        if tid is not None:
+            self._log_theme(e, [tid])
+
+    _theme_proposed = _theme_added
+
+    def _mapped(self, e: _Event) -> list[int] | None:
+        ids = [self.theme_map.get(i) for i in e.p.get("ids") or []]
+        if not ids or any(i is None for i in ids):
+            self._note("changes to themes that did not come along were not merged")
+            return None
+        return ids  # type: ignore[return-value]
+
+    def _theme_assigned(self, e: _Event) -> None:
+        ids = self._mapped(e)
+        if ids is None:
+            return
+        tid = ids[0]
+        have = self._theme_codes(tid)
+        codes = set(e.p.get("codes") or [])
+        want = have | codes if e.kind == "theme.assigned" else have - codes
+        if want == have:
+            self._absorb(e)
+            return
+        if e.kind == "theme.assigned":
+            self.store.conn.executemany("INSERT OR IGNORE INTO theme_codes(theme_id, code) VALUES (?, ?)",
+                                        [(tid, c) for c in sorted(want - have)])
+        else:
+            self.store.conn.executemany("DELETE FROM theme_codes WHERE theme_id = ? AND code = ?",
+                                        [(tid, c) for c in sorted(have - want)])
+        self._touch(tid, e.ts)
+        self._log_theme(e, ids)
+
+    _theme_unassigned = _theme_assigned
+
+    def _theme_renamed(self, e: _Event) -> None:
+        ids = self._mapped(e)
+        if ids is None:
+            return
+        p, tid = e.p, ids[0]
+        row = self._theme_row(tid)
+        old, new = p.get("old"), p.get("new")
+        if row["name"] == new:
+            self._absorb(e)
+            return
+        if row["name"] != old or "theme.renamed" in self.this_changes.get(tid, set()):
+            if self._other_theme(e.p["ids"][0], "name") == row["name"]:
+                self._absorb(e)  # the other copy took this project's name since (an earlier merge)
+                return
+            choice = self._conflict(e, "rename", f"theme '{row['name']}'", f"'{row['name']}' (renamed here)",
+                                    f"'{new}' (renamed by {e.coder})")
+            if choice != "theirs":
+                return
+        clash = self._name_taken(new, but=tid)
+        if clash is not None:
+            choice = self._conflict(e, "name", f"theme '{row['name']}'", f"'{new}' is theme {clash['id']} here",
+                                    f"rename '{old}' to '{new}' (by {e.coder})")
+            if choice != "theirs":
+                return
+            raise RtaError(f"theme '{row['name']}' cannot take the name '{new}': theme {clash['id']} has it here",
+                           hint="rename that theme first ('rta themes rename'), or resolve this conflict as ours")
+        conn = self.store.conn
+        conn.execute("UPDATE themes SET name = ? WHERE id = ?", (new, tid))
+        conn.execute("UPDATE themes SET opposite = ? WHERE opposite = ?", (new, row["name"]))
+        conn.execute("UPDATE themes SET parent = ? WHERE parent = ?", (new, row["name"]))
+        self._touch(tid, e.ts)
+        self._log_theme(e, ids, {"old": row["name"], "theme": new})
+
+    def _theme_defined(self, e: _Event) -> None:
+        ids = self._mapped(e)
+        if ids is None:
+            return
+        p, tid = e.p, ids[0]
+        row = self._theme_row(tid)
+        old, new = p.get("old") or {}, p.get("new") or {}
+        apply, clash = {}, {}
+        for name, value in new.items():
+            if name not in ("definition", "central_concept", "origin", "status", "opposite", "parent"):
+                continue
+            if row[name] == value:
+                continue
+            if name in old and row[name] != old[name]:
+                clash[name] = value
+            else:
+                apply[name] = value
+        if clash and all(self._other_theme(p["ids"][0], k) == row[k] for k in clash):
+            clash = {}  # the other copy took this project's values since (an earlier merge)
+        if clash:
+            choice = self._conflict(e, "define", f"theme '{row['name']}'",
+                                    "; ".join(f"{k}: {row[k]!r}" for k in clash),
+                                    "; ".join(f"{k}: {v!r} (by {e.coder})" for k, v in clash.items()))
+            if choice == "theirs":
+                apply.update(clash)
+            elif not apply:
+                return
+        if not apply:
+            self._absorb(e)
+            return
+        self.store.conn.execute("UPDATE themes SET %s WHERE id = ?" % ", ".join(f"{k} = ?" for k in apply),
+                                (*apply.values(), tid))
+        self._touch(tid, e.ts)
+        self._log_theme(e, ids, {"theme": row["name"], "old": {k: row[k] for k in apply}, "new": apply})
+
+    def _theme_discarded(self, e: _Event) -> None:
+        ids = self._mapped(e)
+        if ids is None:
+            return
+        row = self._theme_row(ids[0])
+        if row["status"] == "discarded":
+            self._absorb(e)
+            return
+        self.store.conn.execute("UPDATE themes SET status = 'discarded' WHERE id = ?", (ids[0],))
+        self._touch(ids[0], e.ts)
+        self._log_theme(e, ids, {"theme": row["name"], "previous_status": row["status"]})
+
+    def _structural_clash(self, e: _Event, existing: list[int], verb: str) -> str | None:
+        """A merge or split over there of themes this project merged, split or discarded since
+        the copies parted: a conflict. Returns None (no clash), or the resolution or 'held'."""
+        touched = [tid for tid in existing if self.this_changes.get(tid, set()) & {"theme.merged", "theme.split",
+                                                                                  "theme.discarded"}
+                   or self._theme_row(tid)["status"] == "discarded"]
+        if not touched:
+            return None
+        names = ", ".join(f"'{self._theme_row(t)['name']}'" for t in touched)
+        here = "; ".join(f"'{self._theme_row(t)['name']}' is {self._theme_row(t)['status']}" for t in touched)
+        choice = self._conflict(e, verb, f"theme {names}", f"changed here since the copies parted ({here})",
+                                f"{e.kind.split('.')[1]} by {e.coder}: {_describe(e)}")
+        return choice or "held"
+
+    def _theme_merged(self, e: _Event) -> None:
+        p = e.p
+        oids = [i for i in p.get("ids") or [] if isinstance(i, int)]
+        if not oids:
+            return
+        target_new = self._created(e, 0, oids[0])
+        existing = [self.theme_map.get(i) for i in (oids[1:] if target_new else oids)]
+        if any(i is None for i in existing):
+            self._note("changes to themes that did not come along were not merged")
+            return
+        clash = self._structural_clash(e, existing, "merge")  # type: ignore[arg-type]
+        if clash in ("held", "ours"):
+            return
+        if target_new:
+            state = self._after(e, oids[0])
+            if state is None:
+                return
+            target = self._place_new(e, 0, oids[0], state)
+            if target is None:
+                return
+            sources = existing
+        else:
+            target, sources = existing[0], existing[1:]
+        codes = set(p.get("codes") or [])
+        self.store.conn.executemany("INSERT OR IGNORE INTO theme_codes(theme_id, code) VALUES (?, ?)",
+                                    [(target, c) for c in sorted(codes)])
+        if not target_new:
+            self._touch(target, e.ts)
+        for tid in sources:
+            self.store.conn.execute("UPDATE themes SET status = 'discarded' WHERE id = ?", (tid,))
+            self._touch(tid, e.ts)
+        self._log_theme(e, [target, *sources], {"theme": self._theme_row(target)["name"]})  # type: ignore[list-item]
+
+    def _theme_split(self, e: _Event) -> None:
+        p = e.p
+        oids = [i for i in p.get("ids") or [] if isinstance(i, int)]
+        if not oids or oids[0] not in self.theme_map:
+            self._note("changes to themes that did not come along were not merged")
+            return
+        tid = self.theme_map[oids[0]]
+        clash = self._structural_clash(e, [tid], "split")
+        if clash in ("held", "ours"):
+            return
+        made: list[int] = []
+        given: set[str] = set()
+        for pos, oid in enumerate(oids[1:], start=1):
+            state = self._after(e, oid)
+            if state is None:
+                return
+            part = self._place_new(e, pos, oid, state)
+            if part is None:
+                return
+            made.append(part)
+            given |= set(state.get("codes") or [])
+        if p.get("kept"):
+            self.store.conn.executemany("DELETE FROM theme_codes WHERE theme_id = ? AND code = ?",
+                                        [(tid, c) for c in sorted(given)])
+        else:
+            self.store.conn.execute("UPDATE themes SET status = 'discarded' WHERE id = ?", (tid,))
+        self._touch(tid, e.ts)
+        self._log_theme(e, [tid, *made])
+
+    # -- suggestions ----------------------------------------------------------------------------
+    def _suggestions_generated(self, e: _Event) -> None:
+        from rta.replay import row_digests, suggestion_rows_sha256
+
+        p = e.p
+        ids = p.get("ids")
+        if not (isinstance(ids, list) and len(ids) == 2):
+            self._absorb(e)
+            return
+        first, last = ids
+        offsets = (p.get(MERGED) or {}).get("offsets") or list(range(last - first + 1))
+        inserted = _inserted_suggestions(self.other, first, last)
+        conn = self.store.conn
+        next_id = (conn.execute("SELECT MAX(id) FROM suggestions").fetchone()[0] or 0) + 1
+        rows, kept = [], []
+        for i, sid in enumerate(range(first, last + 1)):
+            row = inserted.get(sid)
+            if row is None:
+                continue
+            rev = self.rev_map.get((row[1], row[2]))
+            if rev is None:
+                continue
+            same = conn.execute("SELECT id FROM suggestions WHERE transcript_id = ? AND revision = ? AND start = ? "
+                                "AND end = ? AND code = ? AND method = ?",
+                                (row[1], rev, row[4], row[5], row[8], row[10])).fetchone()
+            if same is not None:
+                self.sug_map[sid] = int(same[0])
+                continue
+            new = [next_id + len(rows), row[1], rev, *row[3:]]
+            rows.append(new)
+            kept.append(offsets[i])
+            self.sug_map[sid] = new[0]
+        if not rows:
+            self._absorb(e)
+            return
+        cols = ", ".join(f'"{c}"' for c in _SUGGESTION_COLUMNS)
+        conn.executemany(f"INSERT INTO suggestions({cols}) VALUES ({','.join('?' * len(_SUGGESTION_COLUMNS))})", rows)
+        payload = {**p, "ids": [rows[0][0], rows[-1][0]], "rows_sha256": suggestion_rows_sha256(rows),
+                   "row_digests": row_digests(rows)}
+        self._log(e, payload, origin={"offsets": kept} if len(kept) != len(offsets) or kept != offsets else None)
+
+    def _suggestion(self, e: _Event) -> sqlite3.Row | None:
+        sid = self.sug_map.get(e.p.get("suggestion"))
+        if sid is None:
+            sid = self._same_suggestion(e.p.get("suggestion"))
+        row = self.store.conn.execute("SELECT * FROM suggestions WHERE id = ?", (sid,)).fetchone() if sid else None
+        if row is None:
+            self._note("decisions on suggestions that did not come along were not merged")
+        return row
+
+    def _same_suggestion(self, osid: Any) -> int | None:
+        o = self.other.conn.execute("SELECT * FROM suggestions WHERE id = ?", (osid,)).fetchone() \
+            if isinstance(osid, int) else None
+        if o is None:
+            return None
+        rev = self.rev_map.get((o["transcript_id"], o["revision"]))
+        same = self.store.conn.execute(
+            "SELECT id FROM suggestions WHERE transcript_id = ? AND revision = ? AND start = ? AND end = ? AND "
+            "code = ? AND method = ?", (o["transcript_id"], rev, o["start"], o["end"], o["code"], o["method"])
+        ).fetchone() if rev is not None else None
+        if same is not None:
+            self.sug_map[osid] = int(same[0])
+            return int(same[0])
+        return None
+
+    def _suggestion_decided(self, e: _Event) -> None:
+        p = e.p
+        row = self._suggestion(e)
+        if row is None:
+            return
+        status = {"suggestion.accepted": "accepted", "suggestion.rejected": "rejected",
+                  "suggestion.recoded": "rejected"}[e.kind]
+        coding = self.coding_map.get(p.get("coding")) if p.get("coding") is not None else None
+        if row["status"] != "suggested":
+            if row["status"] != status:
+                self._note(f"suggestion {row['id']}: {row['status']} here by {row['decided_by']}, {status} there by "
+                           f"{e.coder}; each decision's coding came along, the suggestion keeps this project's")
+            self._absorb(e)
+            return
+        if e.kind != "suggestion.rejected" and p.get("coding") is not None and coding is None:
+            self._note("decisions on suggestions whose coding did not come along were not merged")
+            return
+        conn = self.store.conn
+        if e.kind == "suggestion.rejected":
+            conn.execute("UPDATE suggestions SET status = 'rejected', decided_by = ?, decided_at = ? WHERE id = ?",
+                         (e.coder, e.ts, row["id"]))
+        else:
+            conn.execute("UPDATE suggestions SET status = ?, decided_by = ?, decided_at = ?, coding_id = ? WHERE id = ?",
+                         (status, e.coder, e.ts, coding, row["id"]))
+        self._log(e, {**p, "suggestion": row["id"], **({"coding": coding} if "coding" in p else {})})
+
+    _suggestion_accepted = _suggestion_rejected = _suggestion_recoded = _suggestion_decided
+
+    def _suggestion_noted(self, e: _Event) -> None:
+        row = self._suggestion(e)
+        if row is not None:
+            self._log(e, {**e.p, "suggestion": row["id"]})
+
+    _suggestion_skipped = _suggestion_memo = _suggestion_noted
+
+    def _suggestion_span_changed(self, e: _Event) -> None:
+        p = e.p
+        row = self._suggestion(e)
+        old, new = p.get("old"), p.get("new")
+        if row is None or not (isinstance(old, list) and isinstance(new, list)):
+            return
+        now_span = [row["start"], row["end"], row["line_start"], row["line_end"]]
+        if now_span == new:
+            self._absorb(e)
+            return
+        if now_span != old or row["status"] != "suggested":
+            self._note(f"suggestion {row['id']}: its span was changed here too; the other copy's change was not merged")
+            self._absorb(e)
+            return
+        self.store.conn.execute("UPDATE suggestions SET start = ?, end = ?, line_start = ?, line_end = ? WHERE id = ?",
+                                (*new, row["id"]))
+        self._log(e, {**p, "suggestion": row["id"]})
+
+    def _suggestion_undone(self, e: _Event) -> None:
+        p = e.p
+        row = self._suggestion(e)
+        if row is None:
+            return
+        undone = p.get("undoes")
+        ident = self.other_idx.hashes[undone - 1] if isinstance(undone, int) and 0 < undone <= len(
+            self.other_idx.hashes) else None
+        origin = self._identity_at(undone) if ident else None
+        seq = self.this_idx.seq_of.get(origin) if origin else None
+        if seq is None or undone <= self.fork and seq != undone:
+            self._note("undos of review decisions that were not merged were not merged")
+            self._absorb(e)
+            return
+        kind = p.get("kind")
+        conn = self.store.conn
+        if kind in ("suggestion.accepted", "suggestion.recoded", "suggestion.rejected"):
+            if row["status"] == "suggested":
+                self._absorb(e)
+                return
+            conn.execute("UPDATE suggestions SET status = 'suggested', decided_by = NULL, decided_at = NULL"
+                         + (", coding_id = NULL" if kind != "suggestion.rejected" else "") + " WHERE id = ?",
+                         (row["id"],))
+        elif kind == "suggestion.span_changed":
+            payload = json.loads(conn.execute("SELECT payload FROM events WHERE seq = ?", (seq,)).fetchone()[0])
+            old = payload.get("old")
+            if isinstance(old, list) and len(old) == 4:
+                conn.execute("UPDATE suggestions SET start = ?, end = ?, line_start = ?, line_end = ? WHERE id = ?",
+                             (*old, row["id"]))
+        self._log(e, {**p, "undoes": seq, "suggestion": row["id"]})
+
+    def _identity_at(self, seq: int) -> str | None:
+        row = self.other.conn.execute("SELECT hash, json_extract(payload, '$.merged.hash') FROM events WHERE seq = ?",
+                                      (seq,)).fetchone()
+        return _origin(row[0], row[1]) if row else None
+
+    def _suggestion_reanchored(self, e: _Event) -> None:
+        p = e.p
+        row = self._suggestion(e)
+        new = p.get("new")
+        if row is None or not (isinstance(new, list) and len(new) == 3):
+            return
+        rev = self.rev_map.get((row["transcript_id"], new[0]))
+        if rev is None or row["status"] != "suggested" or row["revision"] >= rev:
+            self._absorb(e)
+            return
+        line_start, line_end, turn = self.positions(row["transcript_id"], rev, int(new[1]), int(new[2]))
+        self.store.conn.execute("UPDATE suggestions SET revision = ?, start = ?, end = ?, line_start = ?, line_end = ?, "
+                                "turn_n = ? WHERE id = ?", (rev, new[1], new[2], line_start, line_end, turn, row["id"]))
+        self._log(e, {**p, "suggestion": row["id"], "old": [row["revision"], row["start"], row["end"]],
+                      "new": [rev, new[1], new[2]], "lines": [line_start, line_end], "turn": turn})
+
+    def _suggestion_retired(self, e: _Event) -> None:
+        row = self._suggestion(e)
+        if row is None:
+            return
+        if row["status"] != "suggested":
+            self._absorb(e)
+            return
+        self.store.conn.execute("UPDATE suggestions SET status = 'retired', decided_by = 'rta', decided_at = ? "
+                                "WHERE id = ?", (e.ts, row["id"]))
+        rev = self.rev_map.get((row["transcript_id"], e.p.get("revision")), e.p.get("revision"))
+        self._log(e, {**e.p, "suggestion": row["id"], "old": [row["revision"], row["start"], row["end"]],
+                      "revision": rev})
+
+    def _suggestions_recoded(self, e: _Event) -> None:
+        self._note("suggestions recoded by a codebook rename there were not merged (the codebook version was)")
+        self._absorb(e)
+
+    # -- after the events -----------------------------------------------------------------------
+    def _settle(self) -> None:
+        """Active codings on a revision that is no longer current (this project's, when a newer
+        revision came with the merge; the other copy's, coded on a revision this project had
+        already replaced) move to the current one, as when a revision is added; pending
+        suggestions likewise."""
+        from rta.anchor import reanchor_codings, settle_suggestions
+
+        rows = self.store.conn.execute(
+            "SELECT DISTINCT c.transcript_id, c.revision, t.revision FROM codings c JOIN transcripts t ON "
+            "t.id = c.transcript_id WHERE c.status = 'active' AND c.revision < t.revision "
+            "ORDER BY c.transcript_id, c.revision").fetchall()
+        for tid, old, new in rows:
+            moved = reanchor_codings(self.store, tid, old, new, self.who)
+            self.result.reanchored += len(moved)
+            orphaned = sum(1 for m in moved if m.method == "orphaned")
+            if orphaned:
+                self._note(f"{orphaned} coding(s) of '{tid}' lost their anchor in the merged revision: see 'rta orphans'")
+        settle_suggestions(self.store, self.who)
+
+    def _informants(self) -> None:
+        """Informants the merged transcripts declare, unknown here: added as the other copy has them."""
+        have = {r[0] for r in self.store.conn.execute("SELECT code FROM informants")}
+        used = {r[0] for r in self.store.conn.execute("SELECT DISTINCT informant FROM turns WHERE informant IS NOT NULL")}
+        missing = used - have
+        if not missing:
+            return
+        rows = [tuple(r) for r in self.other.conn.execute("SELECT code, role, grp, attributes, position FROM informants")
+                if r[0] in missing]
+        self.store.conn.executemany("INSERT OR IGNORE INTO informants(code, role, grp, attributes, position) "
+                                    "VALUES (?,?,?,?,?)", rows)
+        self.store.log_informants(self.who)
+
+
+_SUGGESTION_COLUMNS = ("id", "transcript_id", "revision", "turn_n", "start", "end", "line_start", "line_end", "code",
+                       "score", "method", "evidence", "pipeline", "status", "created", "decided_by", "decided_at",
+                       "coding_id")
+
+
+def _inserted_suggestions(store: Store, first: int, last: int) -> dict[int, list[Any]]:
+    """Suggestions ``first..last`` of ``store`` as 'rta suggest' inserted them (the logged
+    decisions undone, as the audit restores them)."""
+    from rta.replay import SUGGESTION_ROW_SQL, derive_positions, line_starts, replay
+
+    cache = getattr(store, "_merge_origin", None)
+    if cache is None:
+        cache = replay(store).suggestion_origin
+        store._merge_origin = cache  # type: ignore[attr-defined]
+    col = {c: i for i, c in enumerate(_SUGGESTION_COLUMNS)}
+    out: dict[int, list[Any]] = {}
+    for r in store.conn.execute(SUGGESTION_ROW_SQL + " WHERE id BETWEEN ? AND ?", (first, last)):
+        row = list(r)
+        row[col["status"]], row[col["decided_by"]], row[col["decided_at"]], row[col["coding_id"]] = \
+            "suggested", None, None, None
+        origin = cache.get(row[0], {})
+        for name, value in origin.items():
+            row[col[name]] = value
+        if "revision" in origin:
+            key = (row[col["transcript_id"]], row[col["revision"]])
+            text = store.transcript_text(*key)
+            turns = sorted((t[1], t[2], t[0]) for t in store.conn.execute(
+                "SELECT n, start, end FROM turns WHERE transcript_id = ? AND revision = ?", key))
+            found = derive_positions(line_starts(text), turns, row[col["start"]], row[col["end"]])
+            if "line_start" not in origin:
+                row[col["line_start"]], row[col["line_end"]] = found[0], found[1]
+            row[col["turn_n"]] = found[2]
+        out[row[0]] = row
+    return out
+
+
+def _describe(e: _Event) -> str:
+    p = e.p
+    if e.kind == "theme.merged":
+        return f"{', '.join(p.get('sources') or [])} into '{p.get('theme')}'"
+    if e.kind == "theme.split":
+        return f"'{p.get('theme')}' into {', '.join(p.get('parts') or {})}"
+    return str(p.get("theme") or "")
+
+
+def parse_resolutions(values: list[str]) -> dict[int, str]:
+    """``--resolve N=ours|theirs`` (repeatable, or comma-separated) as {N: choice}."""
+    out: dict[int, str] = {}
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            n, sep, choice = part.partition("=")
+            choice = choice.strip().lower()
+            if not sep or not n.strip().isdigit() or choice not in RESOLUTIONS:
+                raise RtaError(f"cannot read --resolve '{part}'",
+                               hint="write --resolve N=ours or N=theirs, N a conflict number 'rta merge OTHER' listed")
+            out[int(n)] = choice
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Clone
+
+
+def clone(source: str | Path, dest: str | Path, coder: str) -> Any:
+    """A working copy of the project at ``source`` for a co-coder: the configuration, the
+    registry and codebook files and the store (copied consistently with SQLite's backup, even
+    while someone works in the source), with ``coder`` as the copy's coder and a
+    'project.cloned' entry giving it its own copy id. Nothing else comes along: not the
+    reports, exports or checkpoints of the source, and never a pseudonym key (it is kept
+    outside projects; a key file found in the folder is left out too)."""
+    from rta.config import CONFIG_NAME, load_config, save_config
+    from rta.fsutil import atomic_write_bytes, create_private_file, is_shared_folder
+    from rta.project import STORE_NAME, Project, _make_project_folder
+
+    src = Path(source)
+    if not (src / CONFIG_NAME).is_file() or not (src / STORE_NAME).is_file():
+        raise RtaError("not an rta project (no rta.toml and rta.db here)", path=src,
+                       hint="give the folder of the project to copy")
+    dest = Path(dest)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise RtaError("exists and is not an empty folder", path=dest, hint="choose a new folder for the copy")
+    if not coder.strip():
+        raise RtaError("the copy needs a coder", hint="rta clone DIR NEWDIR --coder NAME")
+    config = load_config(src / CONFIG_NAME)
+    source_store = Store(src / STORE_NAME)  # (upgrades an older store, as any command would)
+    created = not dest.exists()
+    _make_project_folder(dest, is_shared_folder(src))
+    try:
+        for rel in (config.registry, config.codebook):
+            path = src / rel
+            if path.is_file() and not _looks_like_key(path):
+                atomic_write_bytes(dest / rel, path.read_bytes())
+        create_private_file(dest / STORE_NAME)
+        target = sqlite3.connect(str(dest / STORE_NAME))
+        try:
+            source_store.conn.backup(target)
+        finally:
+            target.close()
+        config.coder = coder.strip()
+        store = Store(dest / STORE_NAME)
+        try:
+            with store.transaction():
+                store.log_event("project.cloned", {"copy": uuid.uuid4().hex, "from": copy_id(source_store),
+                                                   "head": str(log_head(source_store)),
+                                                   "source": str(src.resolve())}, config.coder)
+        finally:
+            store.close()
+        save_config(dest / CONFIG_NAME, config)
+    except BaseException:
+        if created:
+            shutil.rmtree(dest, ignore_errors=True)
+        else:
+            for name in (CONFIG_NAME, STORE_NAME, STORE_NAME + "-wal", STORE_NAME + "-shm", config.registry,
+                         config.codebook):
+                (dest / name).unlink(missing_ok=True)
+        raise
+    finally:
+        source_store.close()
+    return Project.open(dest)
+
+
+def _looks_like_key(path: Path) -> bool:
+    """A pseudonym key (rta anonymise apply's JSON/YAML) where a project file should be."""
+    try:
+        head = path.read_bytes()[:4096].decode("utf-8", "replace")
+    except OSError:
+        return False
+    from rta.anonymise import KEY_FORMAT
+
+    return f'"format": "{KEY_FORMAT}"' in head or f"format: {KEY_FORMAT}" in head
+
+
+def summary_lines(result: MergeResult) -> list[str]:
+    """What a merge did, for the terminal."""
+    lines = []
+    verb = "would merge" if result.dry_run else "merged"
+    total = result.total
+    what = ", ".join(f"{n} {k}" for k, n in sorted(result.applied.items())) or "nothing new"
+    lines.append(f"{verb} {total} decision(s) from {result.other} (copy {result.other_copy[:12]}…, head "
+                 f"{result.other_head.split(':')[0]}; the logs part after entry {result.fork}): {what}")
+    if result.absorbed:
+        lines.append(f"  {len(result.absorbed)} already in effect here (recorded as seen)")
+    if result.reanchored:
+        lines.append(f"  {result.reanchored} coding(s) re-anchored to a transcript revision that came with the merge")
+    if result.skipped:
+        lines.append("  not merged: " + ", ".join(f"{n} {k}" for k, n in sorted(result.skipped.items())))
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    open_ = [c for c in result.conflicts if not any(r["n"] == c.n for r in result.resolved)]
+    for c in result.conflicts:
+        done = next((r["choice"] for r in result.resolved if r["n"] == c.n), None)
+        state = f"resolved: {done}" if done else "left for you"
+        lines.append(f"  conflict {c.n} ({c.kind}, {state}): {c.what}: here {c.ours}; there {c.theirs}")
+    if open_:
+        nums = ",".join(f"{c.n}=ours" for c in open_[:2])
+        lines.append(f"  {len(open_)} conflict(s) not decided: rta merge {result.other} --resolve {nums} (ours keeps "
+                     "this project's version, theirs takes the other's)")
+    if result.seq is not None:
+        lines.append(f"  logged as entry {result.seq} (project.merged); 'rta audit' checks the merged log")
+    return lines
+
+
+__all__ = ["merge", "clone", "copy_id", "MergeResult", "Conflict", "parse_resolutions", "summary_lines", "now",
+           "canonical_json"]
