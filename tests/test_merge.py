@@ -316,3 +316,33 @@ def test_dry_run_changes_nothing_and_json_says_what_would_come(pair, capsys):
     data = json.loads(out)
     assert data["dry_run"] and data["applied"]["coding.added"] == 1
     assert _state(a) == before
+
+
+def test_an_edited_merged_entry_or_row_fails_the_audit(pair, tmp_path):
+    a, b = pair
+    code_quote(b, "mini-skoleeier", QUOTE_B, "Tid", coder="ola")
+    merge(a, b.root)
+    a.close()
+    cases = {
+        "entry": ["DROP TRIGGER events_append_only_update",
+                  "UPDATE events SET payload = replace(payload, '\"from\":', '\"frm\":') WHERE kind = 'coding.added' "
+                  "AND payload LIKE '%\"merged\"%'"],
+        "row": ["UPDATE codings SET coder = 'kari' WHERE coder = 'ola'"],
+    }
+    for name, sql in cases.items():
+        copy = tmp_path / f"{name}.db"
+        shutil.copyfile(a.root / "rta.db", copy)
+        conn = sqlite3.connect(copy)
+        for statement in sql:
+            conn.execute(statement)
+        conn.commit()
+        conn.close()
+        from rta.store import Store
+
+        store = Store(copy)
+        report = audit(store)
+        store.close()
+        assert not report.ok
+        kinds = {f.kind for f in report.failures}
+        assert ("chain" in kinds) if name == "entry" else (kinds == {"record"} and any(
+            f.ids.get("field") == "coder" for f in report.failures))
