@@ -12,7 +12,6 @@ import pytest
 from rta import themes
 from rta.audit import audit
 from rta.coding import uncode
-from rta.errors import RtaError
 from rta.memos import add_memo
 from rta.merge import clone, copy_id, merge
 from rta.project import Project

@@ -1,4 +1,4 @@
-"""Commands: clone, merge (several coders, one study)."""
+"""Commands: clone, merge, compare (several coders, one study)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from rta.cli.app import app, echo, format_option, open_project
+from rta.cli.app import app, echo, format_option, open_project, output_file
 
 
 @app.command()
@@ -60,3 +60,41 @@ def merge(
     open_conflicts = [c for c in result.conflicts if not any(r["n"] == c.n for r in result.resolved)]
     if open_conflicts:
         raise typer.Exit(1)
+
+
+@app.command()
+def compare(
+    coders: str = typer.Option(..., "--coders", help="The two coders to compare, e.g. kari,ola."),
+    transcript: Optional[str] = typer.Option(None, "--transcript", help="Only this transcript."),
+    code_name: Optional[str] = typer.Option(None, "--code", "-c", help="Only passages where either used this code."),
+    fmt: str = format_option("table", "table", "json", "html", help="table, json or html (a page for a team meeting)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_file,
+                                          help="Write to this file (default: standard output)."),
+) -> None:
+    """Where two coders read the data differently: passages coded by one only, the same passage
+    with different codes, the same code over different extents, each with the quote in context.
+    Material for reflexive dialogue in the team, not a test of who is right."""
+    from rta.compare import check_coders, compare_coders, compare_html, compare_text
+
+    project = open_project()
+    store = project.store
+    a, b = check_coders(store, coders.split(","))
+    result = compare_coders(store, a, b, transcript=transcript, code=code_name)
+    if fmt == "json":
+        _write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", output)
+    elif fmt == "html":
+        _write(compare_html(result, project.config.language), output)
+    else:
+        _write("\n".join(compare_text(result)) + "\n", output)
+
+
+def _write(text: str, output: Optional[Path]) -> None:
+    """To standard output (through rta's escaping echo), or atomically to ``output`` (an HTML
+    page or JSON file keeps its text as it is: the page escapes it itself)."""
+    if output is None or str(output) == "-":
+        echo(text, nl=False)
+        return
+    from rta.fsutil import atomic_write_text
+
+    atomic_write_text(output, text)
+    echo(f"wrote {output}")
