@@ -8,7 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from rta.cli.app import app, echo, format_option, open_project, output_file
+from rta.cli.app import app, choice, echo, format_option, open_project, output_file
+from rta.errors import RtaError
 
 
 @app.command()
@@ -70,6 +71,11 @@ def compare(
     fmt: str = format_option("table", "table", "json", "html", help="table, json or html (a page for a team meeting)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", parser=output_file,
                                           help="Write to this file (default: standard output)."),
+    agreement: bool = typer.Option(False, "--agreement", help="Agreement figures per code and overall (percentage, "
+                                   "Cohen's kappa, Krippendorff's alpha), for codebook and coding-reliability "
+                                   "approaches: reflexive TA does not use them."),
+    unit: str = typer.Option("turn", "--unit", parser=choice("turn", "sentence", what="unit"), metavar="turn|sentence",
+                             help="With --agreement: the units, informant turns or their sentences."),
 ) -> None:
     """Where two coders read the data differently: passages coded by one only, the same passage
     with different codes, the same code over different extents, each with the quote in context.
@@ -79,6 +85,16 @@ def compare(
     project = open_project()
     store = project.store
     a, b = check_coders(store, coders.split(","))
+    if agreement:
+        from rta.agreement import agreement as figures, agreement_text
+
+        if fmt == "html":
+            raise RtaError("--agreement gives a table or json", hint="use --format table or --format json")
+        report = figures(store, a, b, unit=unit, transcript=transcript, code=code_name)
+        text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if fmt == "json" else \
+            "\n".join(agreement_text(report))
+        _write(text + "\n", output)
+        return
     result = compare_coders(store, a, b, transcript=transcript, code=code_name)
     if fmt == "json":
         _write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", output)
