@@ -310,19 +310,21 @@ def check_span(store: Store, transcript_id: str, revision: int, start: int, end:
 
 
 def duplicate_of(store: Store, transcript_id: str, revision: int, start: int, end: int, code: str,
-                 exclude: int | None = None) -> int | None:
-    """The id of an active coding with exactly this span and code (other than ``exclude``)."""
+                 exclude: int | None = None, coder: str | None = None) -> int | None:
+    """The id of an active coding with exactly this span and code (other than ``exclude``; by
+    ``coder`` when given: two coders coding the same words alike is agreement, not a duplicate)."""
     row = store.conn.execute(
         "SELECT id FROM codings WHERE transcript_id=? AND revision=? AND start=? AND end=? AND code=? "
-        "AND status='active' AND id != ? ORDER BY id LIMIT 1",
-        (transcript_id, revision, start, end, code, -1 if exclude is None else exclude)).fetchone()
+        "AND status='active' AND id != ? AND (? IS NULL OR coder = ?) ORDER BY id LIMIT 1",
+        (transcript_id, revision, start, end, code, -1 if exclude is None else exclude, coder, coder)).fetchone()
     return int(row["id"]) if row else None
 
 
 def refuse_duplicate(store: Store, transcript_id: str, revision: int, start: int, end: int, code: str,
-                     exclude: int | None = None) -> None:
-    """:class:`SpanError` naming the existing coding when this span is already coded ``code``."""
-    existing = duplicate_of(store, transcript_id, revision, start, end, code, exclude)
+                     exclude: int | None = None, coder: str | None = None) -> None:
+    """:class:`SpanError` naming the existing coding when this span is already coded ``code``
+    (by ``coder``, when given)."""
+    existing = duplicate_of(store, transcript_id, revision, start, end, code, exclude, coder)
     if existing is not None:
         text = store.transcript_text(transcript_id, revision)
         raise SpanError(f"{_where(text, transcript_id, start, end)} is already coded {code}: coding #{existing}",
@@ -374,7 +376,7 @@ def create_coding(
         raise RtaError(f"span {start}-{end} is outside transcript '{transcript_id}' (length {len(text)})")
     code = check_code(store, codebook_version, code)
     turn = check_span(store, transcript_id, revision, start, end)
-    refuse_duplicate(store, transcript_id, revision, start, end, code)
+    refuse_duplicate(store, transcript_id, revision, start, end, code, coder=coder)
     quote = text[start:end]
     line_start, line_end = _lines_of(text, start, end)
     digest = sha256_text(quote)
@@ -573,7 +575,8 @@ def recode(store: Store, coding_id: int, code: str, coder: str, codebook_version
     if new_code == coding.code and codebook_version == coding.codebook_version:
         raise RtaError(f"coding {coding_id} already has code '{new_code}'")
     if new_code != coding.code:
-        refuse_duplicate(store, coding.transcript_id, coding.revision, coding.start, coding.end, new_code, coding_id)
+        refuse_duplicate(store, coding.transcript_id, coding.revision, coding.start, coding.end, new_code, coding_id,
+                         coder=coding.coder)
     store.conn.execute("UPDATE codings SET code=?, codebook_version=? WHERE id=?", (new_code, codebook_version, coding_id))
     store.log_event(
         "coding.recoded",

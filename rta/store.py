@@ -344,6 +344,10 @@ DEFAULT_LOCK_TIMEOUT = 5.0  # seconds a command waits for another rta command's 
 SQL_INT_MAX = 2**63 - 1
 
 
+FIRST_WAIT = 0.5  # seconds a writer waits for the lock before it says it is waiting
+BUSY_NOTICE: Any = None  # called with a sentence when a writer must wait (the CLI prints it on stderr)
+
+
 class StoreBusy(RtaError):
     """Another process kept the project's write lock longer than this command would wait."""
 
@@ -461,7 +465,7 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._begin()
         self._depth = 1
         self._head, self._coders = None, set()  # the log's head and coders seen, valid inside this transaction
         try:
@@ -475,6 +479,30 @@ class Store:
             self._depth = 0
             self._head = None
             self.conn.execute("COMMIT")
+
+    def _begin(self) -> None:
+        """``BEGIN IMMEDIATE``: take the write lock. When another process holds it (a co-coder's
+        rta command in a shared project), say so through :data:`BUSY_NOTICE` after a moment and
+        keep retrying (SQLite's busy handler) until ``lock_wait`` seconds have passed in all;
+        then :class:`StoreBusy`, with nothing written."""
+        wait = self.conn.lock_wait
+        first = min(wait, FIRST_WAIT)
+        if first >= wait:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        self.conn.execute(f"PRAGMA busy_timeout = {int(first * 1000)}")
+        try:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except StoreBusy:
+                if BUSY_NOTICE is not None:
+                    BUSY_NOTICE(f"another rta command is writing to this project: waiting for it (up to {wait:g} s, "
+                                f"${LOCK_TIMEOUT_ENV})")
+            self.conn.execute(f"PRAGMA busy_timeout = {int((wait - first) * 1000)}")
+            self.conn.execute("BEGIN IMMEDIATE")
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
 
     @property
     def in_transaction(self) -> bool:

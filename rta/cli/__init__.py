@@ -72,6 +72,9 @@ def _command():
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``rta`` console script."""
+    import rta.store
+
+    rta.store.BUSY_NOTICE = lambda message: print(for_terminal(message), file=sys.stderr, flush=True)
     try:
         code = _command().main(args=argv, prog_name="rta", standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(N) comes back as a return value here
