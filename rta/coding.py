@@ -398,6 +398,18 @@ def create_coding(
     return coding_id
 
 
+def check_coder(store: Store, name: str) -> str:
+    """``name`` if the project knows that coder (someone who made a decision here, or came with
+    a merge); else an RtaError naming the coders there are."""
+    known = [r[0] for r in store.conn.execute("SELECT name FROM coders ORDER BY name")]
+    if name in known:
+        return name
+    folded = [k for k in known if k.casefold() == name.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    raise RtaError(f"no coder '{name}' in this project", hint="coders: " + (", ".join(known) or "none yet"))
+
+
 def get_coding(store: Store, coding_id: int) -> Coding:
     row = store.conn.execute("SELECT * FROM codings WHERE id = ?", (coding_id,)).fetchone()
     if row is None:
@@ -672,6 +684,7 @@ def query_codings(
     transcript: str | None = None,
     status: str | None = "active",
     themes: dict[str, list[str]] | None = None,
+    coder: str | None = None,
 ) -> list[CodingView]:
     """Codings with their quote and source, filtered; ``status`` None means every status.
     ``role`` is a role key (e.g. ``skoleeier``); names are compared case-insensitively."""
@@ -692,6 +705,9 @@ def query_codings(
     if transcript:
         sql += " AND c.transcript_id = ?"
         args.append(transcript)
+    if coder:
+        sql += " AND c.coder = ?"
+        args.append(coder)
     if role:
         sql += " AND t.role = ? COLLATE NOCASE"
         args.append(role)

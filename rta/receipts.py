@@ -219,7 +219,7 @@ def _verify_extracts(project: Any, text: str, doc: Node | None, claims: Claims, 
     store: Store = project.store
     try:
         data = collect(store, project.registry, AuditReport(), project_name=project.config.name, theme=claims.theme,
-                       role=claims.role, unverified=not claims.audit_ok)
+                       role=claims.role, unverified=not claims.audit_ok, coder=claims.coder)
     except RtaError as exc:
         result.add(KIND, f"{name} cannot be rendered again from this project: {exc.message}", file=name)
         for part in extracts:

@@ -45,6 +45,7 @@ class Claims:
     log_head: str = ""
     theme: str | None = None
     role: str | None = None
+    coder: str | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -52,7 +53,7 @@ _BUILT = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) \(rta ([0-9A-Za-z.+!_-]{
 _COUNTS = r"\d+ [0-9A-Za-z ()'./-]+(?:, \d+ [0-9A-Za-z ()'./-]+)*"  # "23 events, 4 turn tables (logged hash)"
 _SUMMARY = re.compile(rf"audit passed: {_COUNTS}|audit FAILED: \d+ failure\(s\) \({_COUNTS}\); checked {_COUNTS}")
 _FAILURE = re.compile(r"\[[a-z]+\] .*")
-_FILTERS = re.compile(r" · utvalg: (?:tema = (.*?))?(?:, )?(?:rolle = (.*))?")
+_FILTERS = re.compile(r" · utvalg: (?:tema = (.*?))?(?:, )?(?:rolle = (.*?))?(?:, )?(?:koder = (.*))?")
 _ANON_ITEM = re.compile(r"(.+?) \((\d+)\)(?:, |$)")
 
 
@@ -161,9 +162,10 @@ def _filters(c: Claims, line: str, unescape: bool = False) -> None:
     if m is None:
         c.problems.append(f"its selection «{short(line[i + 3:])}» is not one rta writes")
         return
-    theme, role = m.group(1), m.group(2)
+    theme, role, coder = m.group(1), m.group(2), m.group(3)
     c.theme = md_unescape(theme) if unescape and theme else theme
     c.role = md_unescape(role) if unescape and role else role
+    c.coder = md_unescape(coder) if unescape and coder else coder
 
 
 _MD_UNESCAPE = re.compile(r"\\([\\`*_\[\]|#~!{}])")

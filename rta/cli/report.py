@@ -26,7 +26,8 @@ def report(
     allow_originals: bool = typer.Option(False, "--allow-originals",
                                          help="Quote codings on revisions from before 'rta anonymise apply' "
                                               "(their text may hold the real names)."),
-    coder: Optional[str] = typer.Option(None, help="Who builds it (recorded in the log)."),
+    coder: Optional[str] = typer.Option(None, "--coder", help="A coder's own view: only NAME's codings are quoted "
+                                        "and counted (the audit appendix still lists every coder)."),
 ) -> None:
     """Write the report: per theme its definition, central concept, origin, codes and quotes
     grouped by role; theme x role and theme x group matrices; who is never quoted; a transcript
@@ -34,8 +35,8 @@ def report(
     from rta.report import build_report, parse_formats
 
     project = open_project()
-    result = build_report(project, parse_formats(fmt), out, template, theme, role, allow_unverified, coder,
-                          allow_originals=allow_originals)
+    result = build_report(project, parse_formats(fmt), out, template, theme, role, allow_unverified, None,
+                          allow_originals=allow_originals, view=coder)
     data = result.data
     for note in result.recovered:
         echo(f"note: {note}", err=True)
