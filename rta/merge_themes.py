@@ -258,6 +258,11 @@ class ThemeMerging:
         self.store.conn.executemany("INSERT OR IGNORE INTO theme_codes(theme_id, code) VALUES (?, ?)",
                                     [(target, c) for c in sorted(codes)])
         if not target_new:
+            state = (p.get("after") or {}).get(str(oids[0])) or {}
+            if clash == "theirs" and self._theme_row(target)["status"] == "discarded" \
+                    and state.get("status") not in (None, "discarded"):
+                # their merge kept this theme: it lives again here (this project had merged it away)
+                self.store.conn.execute("UPDATE themes SET status = ? WHERE id = ?", (state["status"], target))
             self._touch(target, e.ts)
         for tid in sources:
             self.store.conn.execute("UPDATE themes SET status = 'discarded' WHERE id = ?", (tid,))

@@ -345,3 +345,20 @@ def test_an_edited_merged_entry_or_row_fails_the_audit(pair, tmp_path):
         kinds = {f.kind for f in report.failures}
         assert ("chain" in kinds) if name == "entry" else (kinds == {"record"} and any(
             f.ids.get("field") == "coder" for f in report.failures))
+
+
+def test_resolving_a_merge_conflict_as_theirs_takes_their_merge(pair):
+    a, b = pair
+    themes.add_theme(a.store, "Tid", "tester", codes=["Tid"])
+    a.close()
+    b.close()
+    merge(b, a.root)
+    themes.merge(a.store, ["Kontinuitet", "Tid"], "Tid og brudd", "tester")
+    themes.merge(b.store, ["Kontinuitet", "Tid"], "Kontinuitet", "ola")
+    result = merge(a, b.root)
+    n = next(c.n for c in result.conflicts if c.kind == "merge")
+    merge(a, b.root, resolve={n: "theirs"})
+    kontinuitet = themes.get_theme(a.store, "Kontinuitet")  # live again, with both codes
+    assert sorted(kontinuitet.codes) == ["Brudd", "Tid"]
+    assert themes.get_theme(a.store, "Tid", allow_discarded=True).status == "discarded"
+    assert_audits(a)
