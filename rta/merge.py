@@ -72,7 +72,6 @@ NOT_MERGED = {
 
 THEME_KINDS = ("theme.added", "theme.proposed", "theme.assigned", "theme.unassigned", "theme.renamed",
                "theme.defined", "theme.discarded", "theme.merged", "theme.split")
-RESOLUTIONS = ("ours", "theirs")
 
 
 # --------------------------------------------------------------------------------------------
@@ -796,57 +795,3 @@ class _Merger(ThemeMerging, SuggestionMerging):
         self.store.conn.executemany("INSERT OR IGNORE INTO informants(code, role, grp, attributes, position) "
                                     "VALUES (?,?,?,?,?)", rows)
         self.store.log_informants(self.who)
-
-
-def parse_resolutions(values: list[str]) -> dict[int, str]:
-    """``--resolve N=ours|theirs`` (repeatable, or comma-separated) as {N: choice}."""
-    out: dict[int, str] = {}
-    for value in values:
-        for part in value.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            n, sep, choice = part.partition("=")
-            choice = choice.strip().lower()
-            if not sep or not n.strip().isdigit() or choice not in RESOLUTIONS:
-                raise RtaError(f"cannot read --resolve '{part}'",
-                               hint="write --resolve N=ours or N=theirs, N a conflict number 'rta merge OTHER' listed")
-            out[int(n)] = choice
-    return out
-
-
-def summary_lines(result: MergeResult) -> list[str]:
-    """What a merge did, for the terminal."""
-    lines = []
-    verb = "would merge" if result.dry_run else "merged"
-    total = result.total
-    what = ", ".join(f"{n} {k}" for k, n in sorted(result.applied.items())) or "nothing new"
-    lines.append(f"{verb} {total} decision(s) from {result.other} (copy {result.other_copy[:12]}…, head "
-                 f"{result.other_head.split(':')[0]}; the logs part after entry {result.fork}): {what}")
-    if result.absorbed:
-        lines.append(f"  {len(result.absorbed)} already in effect here (recorded as seen)")
-    if result.reanchored:
-        lines.append(f"  {result.reanchored} coding(s) re-anchored to a transcript revision that came with the merge")
-    if result.skipped:
-        lines.append("  not merged: " + ", ".join(f"{n} {k}" for k, n in sorted(result.skipped.items())))
-    for note in result.notes:
-        lines.append(f"  note: {note}")
-    open_ = [c for c in result.conflicts if not any(r["n"] == c.n for r in result.resolved)]
-    for c in result.conflicts:
-        done = next((r["choice"] for r in result.resolved if r["n"] == c.n), None)
-        state = f"resolved: {done}" if done else "left for you"
-        lines.append(f"  conflict {c.n} ({c.kind}, {state}): {c.what}: here {c.ours}; there {c.theirs}")
-    if open_:
-        nums = ",".join(f"{c.n}=ours" for c in open_[:2])
-        lines.append(f"  {len(open_)} conflict(s) not decided: rta merge {result.other} --resolve {nums} (ours keeps "
-                     "this project's version, theirs takes the other's)")
-    if result.seq is not None:
-        lines.append(f"  logged as entry {result.seq} (project.merged); 'rta audit' checks the merged log")
-    return lines
-
-
-def clone(source: str | Path, dest: str | Path, coder: str) -> Any:
-    """:func:`rta.clone.clone` (a working copy for a co-coder)."""
-    from rta.clone import clone as do_clone
-
-    return do_clone(source, dest, coder)

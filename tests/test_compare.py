@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from rta.compare import compare_coders, compare_html
-from rta.merge import clone, merge
+from rta.clone import clone
+from rta.merge import merge
 from rta.project import Project
 from test_store_fixtures import code_quote, run_cli
 

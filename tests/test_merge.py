@@ -13,7 +13,8 @@ from rta import themes
 from rta.audit import audit
 from rta.coding import uncode
 from rta.memos import add_memo
-from rta.merge import clone, copy_id, merge
+from rta.clone import clone
+from rta.merge import copy_id, merge
 from rta.project import Project
 from test_store_fixtures import code_quote, run_cli
 

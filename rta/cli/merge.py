@@ -11,6 +11,8 @@ import typer
 from rta.cli.app import app, choice, echo, format_option, open_project, output_file
 from rta.errors import RtaError
 
+RESOLUTIONS = ("ours", "theirs")
+
 
 @app.command()
 def clone(
@@ -21,7 +23,8 @@ def clone(
     """Make a working copy of a project for a co-coder: configuration, registry, codebook and
     the store with its whole log; not reports, exports or checkpoints, and never a pseudonym
     key. Bring the copies together again with 'rta merge'."""
-    from rta.merge import clone as do_clone, copy_id
+    from rta.clone import clone as do_clone
+    from rta.merge import copy_id
 
     project = do_clone(directory, new_directory, coder)
     echo(f"cloned {directory} to {project.root} for coder '{project.config.coder}' (copy "
@@ -48,7 +51,7 @@ def merge(
     suggestion decisions, memos and journal entries, themes, codebook versions and transcript
     revisions, each logged here with its coder, time and where it came from. Merging again adds
     nothing; conflicting theme changes are listed for you to decide (--resolve)."""
-    from rta.merge import merge as do_merge, parse_resolutions, summary_lines
+    from rta.merge import merge as do_merge
 
     choices = parse_resolutions(resolve or [])
     project = open_project()
@@ -114,3 +117,50 @@ def _write(text: str, output: Optional[Path]) -> None:
 
     atomic_write_text(output, text)
     echo(f"wrote {output}")
+
+
+def parse_resolutions(values: list[str]) -> dict[int, str]:
+    """``--resolve N=ours|theirs`` (repeatable, or comma-separated) as {N: choice}."""
+    out: dict[int, str] = {}
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            n, sep, choice = part.partition("=")
+            choice = choice.strip().lower()
+            if not sep or not n.strip().isdigit() or choice not in RESOLUTIONS:
+                raise RtaError(f"cannot read --resolve '{part}'",
+                               hint="write --resolve N=ours or N=theirs, N a conflict number 'rta merge OTHER' listed")
+            out[int(n)] = choice
+    return out
+
+
+def summary_lines(result) -> list[str]:  # rta.merge.MergeResult
+    """What a merge did, for the terminal."""
+    lines = []
+    verb = "would merge" if result.dry_run else "merged"
+    total = result.total
+    what = ", ".join(f"{n} {k}" for k, n in sorted(result.applied.items())) or "nothing new"
+    lines.append(f"{verb} {total} decision(s) from {result.other} (copy {result.other_copy[:12]}…, head "
+                 f"{result.other_head.split(':')[0]}; the logs part after entry {result.fork}): {what}")
+    if result.absorbed:
+        lines.append(f"  {len(result.absorbed)} already in effect here (recorded as seen)")
+    if result.reanchored:
+        lines.append(f"  {result.reanchored} coding(s) re-anchored to a transcript revision that came with the merge")
+    if result.skipped:
+        lines.append("  not merged: " + ", ".join(f"{n} {k}" for k, n in sorted(result.skipped.items())))
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    open_ = [c for c in result.conflicts if not any(r["n"] == c.n for r in result.resolved)]
+    for c in result.conflicts:
+        done = next((r["choice"] for r in result.resolved if r["n"] == c.n), None)
+        state = f"resolved: {done}" if done else "left for you"
+        lines.append(f"  conflict {c.n} ({c.kind}, {state}): {c.what}: here {c.ours}; there {c.theirs}")
+    if open_:
+        nums = ",".join(f"{c.n}=ours" for c in open_[:2])
+        lines.append(f"  {len(open_)} conflict(s) not decided: rta merge {result.other} --resolve {nums} (ours keeps "
+                     "this project's version, theirs takes the other's)")
+    if result.seq is not None:
+        lines.append(f"  logged as entry {result.seq} (project.merged); 'rta audit' checks the merged log")
+    return lines
