@@ -402,16 +402,16 @@ class _Merger(ThemeMerging, SuggestionMerging):
 
     def _other_events(self) -> list[_Event]:
         rows = self.other.conn.execute(
-            "SELECT seq, ts, coder, phase, kind, payload, hash FROM events WHERE seq > ? ORDER BY seq",
-            (self.fork,)).fetchall()
+            "SELECT seq, ts, coder, phase, kind, payload, hash, json_extract(payload, '$.merged.hash') FROM events "
+            "WHERE seq > ? ORDER BY seq", (self.fork,)).fetchall()
         out: list[_Event] = []
-        for seq, ts, coder, phase, kind, payload, digest in rows:
-            p = json.loads(payload)
-            merged = p.get(MERGED)
-            ident = _origin(digest, merged.get("hash") if isinstance(merged, dict) else None)
-            out.append(_Event(seq, ts, coder, phase, kind, p, digest, ident, {}))
-        wanted = [e.seq for e in out if e.ident not in self.this_idx.known
-                  and any(k.endswith("_sha256") for k in e.p)]
+        known = self.this_idx.known
+        for seq, ts, coder, phase, kind, payload, digest, merged_hash in rows:
+            ident = _origin(digest, merged_hash)
+            if ident in known:
+                continue  # here already (a re-merge reads no more than this)
+            out.append(_Event(seq, ts, coder, phase, kind, json.loads(payload), digest, ident, {}))
+        wanted = [e.seq for e in out if any(k.endswith("_sha256") for k in e.p)]
         texts = self.other.event_texts(wanted) if wanted else {}
         for e in out:
             e.texts = texts.get(e.seq, {})
