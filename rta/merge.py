@@ -165,10 +165,12 @@ class LogIndex:
 def index_log(store: Store) -> LogIndex:
     idx = LogIndex()
     seen_themes: set[int] = set()
-    rows = store.conn.execute(
-        "SELECT seq, hash, kind, json_extract(payload, '$.merged.hash'), json_extract(payload, '$.coding'), "
-        "json_extract(payload, '$.memo'), CASE WHEN kind LIKE 'theme.%' OR kind IN ('suggestions.generated', "
-        "'project.merged') THEN payload END FROM events ORDER BY seq")
+    rows = store.conn.execute(  # (payloads are canonical JSON: a merged entry holds '"merged":{')
+        "SELECT seq, hash, kind, CASE WHEN instr(payload, '\"merged\":{') THEN json_extract(payload, '$.merged.hash') END, "
+        "CASE WHEN kind = 'coding.added' THEN json_extract(payload, '$.coding') END, "
+        "CASE WHEN kind IN ('memo.added', 'journal.added') THEN json_extract(payload, '$.memo') END, "
+        "CASE WHEN kind LIKE 'theme.%' OR kind IN ('suggestions.generated', 'project.merged') THEN payload END "
+        "FROM events ORDER BY seq")
     for seq, digest, kind, merged_hash, coding, memo, payload in rows:
         idx.hashes.append(digest)
         ident = _origin(digest, merged_hash)
@@ -402,8 +404,8 @@ class _Merger(ThemeMerging, SuggestionMerging):
 
     def _other_events(self) -> list[_Event]:
         rows = self.other.conn.execute(
-            "SELECT seq, ts, coder, phase, kind, payload, hash, json_extract(payload, '$.merged.hash') FROM events "
-            "WHERE seq > ? ORDER BY seq", (self.fork,)).fetchall()
+            "SELECT seq, ts, coder, phase, kind, payload, hash, CASE WHEN instr(payload, '\"merged\":{') THEN "
+            "json_extract(payload, '$.merged.hash') END FROM events WHERE seq > ? ORDER BY seq", (self.fork,)).fetchall()
         out: list[_Event] = []
         known = self.this_idx.known
         for seq, ts, coder, phase, kind, payload, digest, merged_hash in rows:
