@@ -34,8 +34,9 @@ applies the other's change. A recode of a coding that this project recoded other
 conflict too.
 
 Refused, with nothing changed (exit 2): a folder that is not a project, the project itself, a
-project of a newer (or older, not yet upgraded) schema, a copy that fails its audit, and a
-project of another study (no transcript revision in common).
+project of a newer (or older, not yet upgraded) schema, a copy whose log chain does not verify
+(or whose transcript or memo text no longer matches its logged hash), and a project of another
+study (no transcript revision in common).
 """
 
 from __future__ import annotations

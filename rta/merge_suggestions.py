@@ -7,6 +7,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 
+from rta.replay import SUGGESTION_COLUMNS
 from rta.store import Store
 
 MERGED = "merged"
@@ -56,8 +57,8 @@ class SuggestionMerging:
         if not rows:
             self._absorb(e)
             return
-        cols = ", ".join(f'"{c}"' for c in _SUGGESTION_COLUMNS)
-        conn.executemany(f"INSERT INTO suggestions({cols}) VALUES ({','.join('?' * len(_SUGGESTION_COLUMNS))})", rows)
+        cols = ", ".join(f'"{c}"' for c in SUGGESTION_COLUMNS)
+        conn.executemany(f"INSERT INTO suggestions({cols}) VALUES ({','.join('?' * len(SUGGESTION_COLUMNS))})", rows)
         payload = {**p, "ids": [rows[0][0], rows[-1][0]], "rows_sha256": suggestion_rows_sha256(rows),
                    "row_digests": row_digests(rows)}
         self._log(e, payload, origin={"offsets": kept} if len(kept) != len(offsets) or kept != offsets else None)
@@ -211,9 +212,6 @@ class SuggestionMerging:
         self._absorb(e)
 
 
-_SUGGESTION_COLUMNS = ("id", "transcript_id", "revision", "turn_n", "start", "end", "line_start", "line_end", "code",
-                       "score", "method", "evidence", "pipeline", "status", "created", "decided_by", "decided_at",
-                       "coding_id")
 
 
 def _inserted_suggestions(store: Store, first: int, last: int) -> dict[int, list[Any]]:
@@ -225,7 +223,7 @@ def _inserted_suggestions(store: Store, first: int, last: int) -> dict[int, list
     if cache is None:
         cache = replay(store).suggestion_origin
         store._merge_origin = cache  # type: ignore[attr-defined]
-    col = {c: i for i, c in enumerate(_SUGGESTION_COLUMNS)}
+    col = {c: i for i, c in enumerate(SUGGESTION_COLUMNS)}
     out: dict[int, list[Any]] = {}
     for r in store.conn.execute(SUGGESTION_ROW_SQL + " WHERE id BETWEEN ? AND ?", (first, last)):
         row = list(r)
