@@ -531,7 +531,8 @@ def resolve_orphan(store, coding_id: int, candidate: int | None, coder: str | No
     start, end = c["start"], c["end"]
     # the same rules as a new coding: inside one informant turn, not a second coding of the span
     turn = check_span(store, row["transcript_id"], current, start, end)
-    refuse_duplicate(store, row["transcript_id"], current, start, end, row["code"], exclude=coding_id)
+    refuse_duplicate(store, row["transcript_id"], current, start, end, row["code"], exclude=coding_id,
+                     coder=row["coder"])
     line_start, line_end = lines_of(text, start, end)
     digest = sha256_text(text[start:end])
     store.conn.execute(

@@ -317,19 +317,21 @@ def check_span(store: Store, transcript_id: str, revision: int, start: int, end:
 
 
 def duplicate_of(store: Store, transcript_id: str, revision: int, start: int, end: int, code: str,
-                 exclude: int | None = None) -> int | None:
-    """The id of an active coding with exactly this span and code (other than ``exclude``)."""
+                 exclude: int | None = None, coder: str | None = None) -> int | None:
+    """The id of an active coding with exactly this span and code (other than ``exclude``; by
+    ``coder`` when given: two coders coding the same words alike is agreement, not a duplicate)."""
     row = store.conn.execute(
         "SELECT id FROM codings WHERE transcript_id=? AND revision=? AND start=? AND end=? AND code=? "
-        "AND status='active' AND id != ? ORDER BY id LIMIT 1",
-        (transcript_id, revision, start, end, code, -1 if exclude is None else exclude)).fetchone()
+        "AND status='active' AND id != ? AND (? IS NULL OR coder = ?) ORDER BY id LIMIT 1",
+        (transcript_id, revision, start, end, code, -1 if exclude is None else exclude, coder, coder)).fetchone()
     return int(row["id"]) if row else None
 
 
 def refuse_duplicate(store: Store, transcript_id: str, revision: int, start: int, end: int, code: str,
-                     exclude: int | None = None) -> None:
-    """:class:`SpanError` naming the existing coding when this span is already coded ``code``."""
-    existing = duplicate_of(store, transcript_id, revision, start, end, code, exclude)
+                     exclude: int | None = None, coder: str | None = None) -> None:
+    """:class:`SpanError` naming the existing coding when this span is already coded ``code``
+    (by ``coder``, when given)."""
+    existing = duplicate_of(store, transcript_id, revision, start, end, code, exclude, coder)
     if existing is not None:
         text = store.transcript_text(transcript_id, revision)
         raise SpanError(f"{_where(text, transcript_id, start, end)} is already coded {code}: coding #{existing}",
@@ -388,7 +390,7 @@ def create_coding(
         raise RtaError(f"span {start}-{end} is outside transcript '{transcript_id}' (length {len(text)})")
     code = check_code(store, codebook_version, code)
     turn = check_span(store, transcript_id, revision, start, end)
-    refuse_duplicate(store, transcript_id, revision, start, end, code)
+    refuse_duplicate(store, transcript_id, revision, start, end, code, coder=coder)
     quote = text[start:end]
     line_start, line_end = _lines_of(text, start, end)
     digest = sha256_text(quote)
@@ -410,6 +412,18 @@ def create_coding(
         payload["adjusted"] = adjusted
     store.log_event("coding.added", payload, coder)
     return coding_id
+
+
+def check_coder(store: Store, name: str) -> str:
+    """``name`` if the project knows that coder (someone who made a decision here, or came with
+    a merge); else an RtaError naming the coders there are."""
+    known = [r[0] for r in store.conn.execute("SELECT name FROM coders ORDER BY name")]
+    if name in known:
+        return name
+    folded = [k for k in known if k.casefold() == name.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    raise RtaError(f"no coder '{name}' in this project", hint="coders: " + (", ".join(known) or "none yet"))
 
 
 def get_coding(store: Store, coding_id: int) -> Coding:
@@ -589,7 +603,8 @@ def recode(store: Store, coding_id: int, code: str, coder: str, codebook_version
     if new_code == coding.code and codebook_version == coding.codebook_version:
         raise RtaError(f"coding {coding_id} already has code '{new_code}'")
     if new_code != coding.code:
-        refuse_duplicate(store, coding.transcript_id, coding.revision, coding.start, coding.end, new_code, coding_id)
+        refuse_duplicate(store, coding.transcript_id, coding.revision, coding.start, coding.end, new_code, coding_id,
+                         coder=coding.coder)
     store.conn.execute("UPDATE codings SET code=?, codebook_version=? WHERE id=?", (new_code, codebook_version, coding_id))
     store.log_event(
         "coding.recoded",
@@ -685,6 +700,7 @@ def query_codings(
     transcript: str | None = None,
     status: str | None = "active",
     themes: dict[str, list[str]] | None = None,
+    coder: str | None = None,
 ) -> list[CodingView]:
     """Codings with their quote and source, filtered; ``status`` None means every status.
     ``role`` is a role key (e.g. ``skoleeier``); names are compared case-insensitively."""
@@ -705,6 +721,9 @@ def query_codings(
     if transcript:
         sql += " AND c.transcript_id = ?"
         args.append(transcript)
+    if coder:
+        sql += " AND c.coder = ?"
+        args.append(coder)
     if role:
         sql += " AND t.role = ? COLLATE NOCASE"
         args.append(role)

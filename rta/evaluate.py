@@ -94,12 +94,17 @@ class Evaluation:
                 "by_method": self.by_method, "mostly_rejected": self.mostly_rejected}
 
 
-def evaluate(store: Store, code: str | None = None) -> Evaluation:
-    """Compute the figures from the store (suggestions and active codings)."""
+def evaluate(store: Store, code: str | None = None, coder: str | None = None) -> Evaluation:
+    """Compute the figures from the store (suggestions and active codings). ``coder``: that
+    coder's view: the suggestions they decided and their codings (pending suggestions, decided
+    by no one yet, are left out)."""
     figures: dict[str, CodeFigures] = {}
     by_method: dict[str, dict[str, int]] = defaultdict(lambda: {"suggested": 0, "accepted": 0, "rejected": 0})
     spans: dict[tuple[str, int, str], list[tuple[int, int, bool]]] = defaultdict(list)
-    for r in store.conn.execute("SELECT transcript_id, revision, start, end, code, status, method, evidence FROM suggestions"):
+    for r in store.conn.execute("SELECT transcript_id, revision, start, end, code, status, method, evidence, "
+                                "decided_by FROM suggestions"):
+        if coder and r["decided_by"] != coder:
+            continue
         if (code and r["code"] != code) or r["status"] == "retired":
             continue  # retired: made on text a later revision replaced, never decided by a person
         f = figures.setdefault(r["code"], CodeFigures(r["code"]))
@@ -122,8 +127,8 @@ def evaluate(store: Store, code: str | None = None) -> Evaluation:
         indicator = bool(methods - {"learned"})
         spans[(r["transcript_id"], r["revision"], r["code"])].append((r["start"], r["end"], indicator))
     for r in store.conn.execute(
-            "SELECT transcript_id, revision, start, end, code FROM codings WHERE status = 'active'"):
-        if code and r["code"] != code:
+            "SELECT transcript_id, revision, start, end, code, coder FROM codings WHERE status = 'active'"):
+        if (code and r["code"] != code) or (coder and r["coder"] != coder):
             continue
         f = figures.setdefault(r["code"], CodeFigures(r["code"]))
         f.codings += 1

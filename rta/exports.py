@@ -63,14 +63,14 @@ def for_people(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
 
 
 def quote_rows(store: Store, role_name: Callable[[str | None], str] | None = None, status: str | None = "active",
-               allow_originals: bool = False) -> list[dict[str, Any]]:
+               allow_originals: bool = False, coder: str | None = None) -> list[dict[str, Any]]:
     """One dict per coding (``status`` None: every status), in transcript and text order.
     ``role_name`` turns a role key into its display name (the registry's). A coding on a
     superseded revision says so in ``note``; one on a revision from before pseudonymisation is
     refused (:class:`rta.anchor.OriginalsRefused`) unless ``allow_originals``."""
     from rta.anchor import refuse_originals, revision_states
 
-    views = query_codings(store, status=status)
+    views = query_codings(store, status=status, coder=coder)
     states = revision_states(store)
     refuse_originals(states, [(f"coding #{v.id} ({v.status})", v.transcript_id, v.revision) for v in views],
                      "the export", allow_originals,
@@ -308,7 +308,7 @@ _XLSX_PARTS = {
 
 def export_quotes(store: Store, fmt: str, out: str | Path, role_name: Callable[[str | None], str] | None = None,
                   status: str | None = "active", raw_cells: bool = False, allow_originals: bool = False,
-                  excel: str | None = None, lang: str | None = None) -> int:
+                  excel: str | None = None, lang: str | None = None, coder: str | None = None) -> int:
     """Write the quote table to ``out`` atomically; returns the number of rows. ``raw_cells``:
     no formula neutralising in csv/xlsx (see the module docstring).
 
@@ -321,7 +321,7 @@ def export_quotes(store: Store, fmt: str, out: str | Path, role_name: Callable[[
     if fmt not in FORMATS:
         raise RtaError(f"unknown format '{fmt}'", hint=f"use one of {', '.join(FORMATS)}")
     head = log_head(store)
-    rows = quote_rows(store, role_name=role_name, status=status, allow_originals=allow_originals)
+    rows = quote_rows(store, role_name=role_name, status=status, allow_originals=allow_originals, coder=coder)
     if fmt == "jsonl":
         data = rows_to_jsonl(rows)
     elif fmt == "csv":

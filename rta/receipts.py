@@ -228,7 +228,8 @@ def _verify_extracts(project: Any, text: str, doc: Node | None, claims: Claims, 
     try:
         data = collect(store, project.registry, AuditReport(), project_name=project.config.name, theme=claims.theme,
                        role=claims.role, unverified=not claims.audit_ok,
-                       lang=claims.lang if claims.lang in ("nb", "en") else "nb", title=claims.title or None)
+                       lang=claims.lang if claims.lang in ("nb", "en") else "nb", title=claims.title or None,
+                       coder=claims.coder)
     except RtaError as exc:
         result.add(KIND, f"{name} cannot be rendered again from this project: {exc.message}", file=name)
         for part in extracts:

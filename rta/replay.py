@@ -212,7 +212,8 @@ class _Replayer:
             digest = p.get(f"{name}_sha256")
             if isinstance(digest, str) and (kind, name) not in EXTERNAL_TEXTS:
                 r.row("event_texts", (seq, name), seq, kind)["text"] = Expect(digest, seq, kind, "sha256")
-        if kind != "phase.changed" and phase is not None and phase != self.phase:
+        # (a decision merged from another copy keeps the phase it was made in there)
+        if kind != "phase.changed" and phase is not None and phase != self.phase and "merged" not in p:
             r.problems.append(Problem(seq, kind, f"the entry is stamped phase {phase}, but the log had moved the "
                                                  f"project to phase {self.phase} (the phase was changed by hand)"))
         handler = getattr(self, "_" + kind.replace(".", "_"), None)

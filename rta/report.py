@@ -282,7 +282,8 @@ class ReportData:
                 "audit_ok": self.audit.audit_ok, "audit": self.audit.audit_summary,
                 "failures": list(self.audit.audit_failures), "anonymisation": self.audit.anonymisation,
                 "log_head": self.audit.log_head, "theme": self.filters.get("tema"), "role": self.filters.get("rolle"),
-                "lang": self.lang, "title": self.title, "figures": bool(self.figures)}
+                "lang": self.lang, "title": self.title, "figures": bool(self.figures),
+                "coder": self.filters.get("koder")}
 
     def claims_json_plain(self) -> str:
         import json
@@ -431,7 +432,8 @@ class _Turns:
 
 def collect(store: Store, registry: Any, audit_result: Any, project_name: str = "", theme: str | None = None,
             role: str | None = None, unverified: bool = False, context: int = 1,
-            allow_originals: bool = False, lang: str = "nb", title: str | None = None) -> ReportData:
+            allow_originals: bool = False, lang: str = "nb", title: str | None = None,
+            coder: str | None = None) -> ReportData:
     """Read the store into :class:`ReportData`. Only active codings count; ``theme`` and
     ``role`` narrow the quotes shown (the matrices always cover every theme and role), and
     ``context`` is how many turns around each quoted turn the appendix shows.
@@ -464,6 +466,11 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
     role_key = _resolve_role(registry, role) if role is not None else None
     if role_key:
         filters["rolle"] = registry.role_name(role_key)
+    if coder is not None:  # a coder's own view: only their codings are quoted and counted
+        from rta.coding import check_coder
+
+        coder = check_coder(store, coder)
+        filters["koder"] = coder
 
     # every active coding with its speaker
     texts: dict[tuple[str, int], str] = {}
@@ -482,7 +489,8 @@ def collect(store: Store, registry: Any, audit_result: Any, project_name: str = 
         turns[key] = _Turns(rows)
     codings = store.conn.execute(
         "SELECT id, transcript_id, revision, start, end, line_start, line_end, turn_n, code, quote_sha256, origin "
-        "FROM codings WHERE status = 'active' ORDER BY transcript_id, start, id").fetchall()
+        "FROM codings WHERE status = 'active' AND (? IS NULL OR coder = ?) ORDER BY transcript_id, start, id",
+        (coder, coder)).fetchall()
     by_code: dict[str, list[Any]] = {}
     for c in codings:
         by_code.setdefault(c["code"], []).append(c)
@@ -923,13 +931,15 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
                  template_dir: str | Path | None = None, theme: str | None = None, role: str | None = None,
                  allow_unverified: bool = False, coder: str | None = None,
                  progress: Callable[[str], None] | None = None, allow_originals: bool = False,
-                 lang: str | None = None, title: str | None = None, figures: bool = True) -> BuildResult:
+                 lang: str | None = None, title: str | None = None, figures: bool = True,
+                 view: str | None = None) -> BuildResult:
     """Audit the project, collect the data, render each format into ``out`` (default:
     ``PROJECT/rapport``) and log 'report.built'. Refuses when the audit fails unless
     ``allow_unverified``, which stamps the report, and refuses to quote text from before
-    pseudonymisation unless ``allow_originals`` (see :func:`collect`)."""
+    pseudonymisation unless ``allow_originals`` (see :func:`collect`). ``view``: a coder's own
+    view (only that coder's codings); ``coder``: who builds it (logged)."""
     from rta.audit import audit as run_audit
-    from rta.fsutil import StagedWrites, recover_staged, sha256_text
+    from rta.fsutil import StagedWrites, recover_staged
 
     store: Store = project.store
     folder = Path(out) if out is not None else project.root / "rapport"
@@ -945,7 +955,7 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
     lang = lang or project.config.report_lang
     data = collect(store, project.registry, result, project_name=project.config.name, theme=theme, role=role,
                    unverified=not result.ok, allow_originals=allow_originals, lang=lang,
-                   title=title or project.config.report_title or None)
+                   title=title or project.config.report_title or None, coder=view)
     # Quotes go to other people: warn about identifiers the anonymisation missed. Patterns,
     # deny- and allow-lists only (no NER model to load), as 'rta anonymise check --pipeline none'.
     from rta.anonymise import unresolved_flags

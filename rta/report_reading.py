@@ -49,6 +49,7 @@ class Claims:
     lang: str = "nb"
     title: str = ""
     figures: bool = False
+    coder: str | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -126,6 +127,7 @@ def claims_from_json(text: str | None, where: str) -> Claims:
     c.lang = get("lang", str, "nb") or "nb"
     c.title = get("title", str, "") or ""
     c.figures = bool(get("figures", bool, False))
+    c.coder = get("coder", str, None)
     _check_claims(c)
     return c
 

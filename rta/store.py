@@ -344,6 +344,10 @@ DEFAULT_LOCK_TIMEOUT = 5.0  # seconds a command waits for another rta command's 
 SQL_INT_MAX = 2**63 - 1
 
 
+FIRST_WAIT = 0.5  # seconds a writer waits for the lock before it says it is waiting
+BUSY_NOTICE: Any = None  # called with a sentence when a writer must wait (the CLI prints it on stderr)
+
+
 class StoreBusy(RtaError):
     """Another process kept the project's write lock longer than this command would wait."""
 
@@ -422,6 +426,8 @@ class Store:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self._depth = 0
+        self._head: tuple[int, str] | None = None
+        self._coders: set[str] = set()
         self._migrate()
 
     # -- schema ---------------------------------------------------------------------------
@@ -459,17 +465,44 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._begin()
         self._depth = 1
+        self._head, self._coders = None, set()  # the log's head and coders seen, valid inside this transaction
         try:
             yield self.conn
         except BaseException:
             self._depth = 0
+            self._head = None
             self.conn.execute("ROLLBACK")
             raise
         else:
             self._depth = 0
+            self._head = None
             self.conn.execute("COMMIT")
+
+    def _begin(self) -> None:
+        """``BEGIN IMMEDIATE``: take the write lock. When another process holds it (a co-coder's
+        rta command in a shared project), say so through :data:`BUSY_NOTICE` after a moment and
+        keep retrying (SQLite's busy handler) until ``lock_wait`` seconds have passed in all;
+        then :class:`StoreBusy`, with nothing written."""
+        wait = self.conn.lock_wait
+        first = min(wait, FIRST_WAIT)
+        if first >= wait:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        self.conn.execute(f"PRAGMA busy_timeout = {int(first * 1000)}")
+        try:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except StoreBusy:
+                if BUSY_NOTICE is not None:
+                    BUSY_NOTICE(f"another rta command is writing to this project: waiting for it (up to {wait:g} s, "
+                                f"${LOCK_TIMEOUT_ENV})")
+            self.conn.execute(f"PRAGMA busy_timeout = {int((wait - first) * 1000)}")
+            self.conn.execute("BEGIN IMMEDIATE")
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
 
     @property
     def in_transaction(self) -> bool:
@@ -498,26 +531,34 @@ class Store:
         if not self._depth:
             raise RuntimeError("writes to the store must happen inside Store.transaction()")
 
-    def ensure_coder(self, coder: str | None) -> None:
-        if coder:
+    def ensure_coder(self, coder: str | None, ts: str | None = None) -> None:
+        if coder and coder not in self._coders:
             self.conn.execute(
-                "INSERT OR IGNORE INTO coders(name, first_seen) VALUES (?, ?)", (coder, now())
+                "INSERT OR IGNORE INTO coders(name, first_seen) VALUES (?, ?)", (coder, ts or now())
             )
+            if self._depth:
+                self._coders.add(coder)
 
-    def log_event(self, kind: str, payload: dict[str, Any], coder: str | None) -> Event:
+    def log_event(self, kind: str, payload: dict[str, Any], coder: str | None, *, ts: str | None = None,
+                  phase: int | None = None) -> Event:
         """Append a decision to the hash-chained log (inside the caller's transaction).
 
         Free text in the payload (a string under one of :data:`FREE_TEXT_FIELDS`) is stored in
         ``event_texts`` and replaced by its sha256 (``reason`` -> ``reason_sha256``), so the log
         never holds personal text that could not be removed; :meth:`events` gives it back as
-        ``Event.texts``."""
+        ``Event.texts``.
+
+        ``ts`` and ``phase`` are for ``rta merge`` only: a decision replayed from another copy of
+        the project keeps the time it was made and the phase it was made in (its payload says
+        where it came from, under ``merged``)."""
         self._require_tx()
-        self.ensure_coder(coder)
-        last = self.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        seq = (last["seq"] + 1) if last else 1
-        prev = last["hash"] if last else GENESIS_HASH
-        ts = now()
-        phase = self.phase()
+        self.ensure_coder(coder, ts)
+        if self._head is None:  # (the write lock is held: no other process appends until the commit)
+            last = self.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            self._head = (last["seq"], last["hash"]) if last else (0, GENESIS_HASH)
+        seq, prev = self._head[0] + 1, self._head[1]
+        ts = ts or now()
+        phase = self.phase() if phase is None else phase
         texts = {k: v for k, v in payload.items() if k in FREE_TEXT_FIELDS and isinstance(v, str)}
         logged = {k: v for k, v in payload.items() if k not in texts}
         for k, v in texts.items():
@@ -528,6 +569,7 @@ class Store:
             "INSERT INTO events(seq, ts, coder, phase, kind, payload, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)",
             (seq, ts, coder, phase, kind, body, prev, digest),
         )
+        self._head = (seq, digest)
         if texts:
             self.conn.executemany("INSERT INTO event_texts(seq, field, text) VALUES (?,?,?)",
                                   [(seq, k, v) for k, v in texts.items()])

@@ -27,6 +27,7 @@ from rta.cli import checkpoint as _checkpoint  # noqa: F401,E402
 from rta.cli import show as _show  # noqa: F401,E402
 from rta.cli import verify as _verify  # noqa: F401,E402
 from rta.cli import featured as _featured  # noqa: F401,E402
+from rta.cli import merge as _merge  # noqa: F401,E402
 
 
 def _click_classes(name: str) -> tuple[type, ...]:
@@ -73,6 +74,9 @@ def _command():
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``rta`` console script."""
+    import rta.store
+
+    rta.store.BUSY_NOTICE = lambda message: print(for_terminal(message), file=sys.stderr, flush=True)
     try:
         code = _command().main(args=argv, prog_name="rta", standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(N) comes back as a return value here

@@ -185,9 +185,10 @@ def codings(
     fmt: str = format_option("table", "table", "json", help="table or json."),
     context: Optional[int] = typer.Option(None, "--context", "-C", parser=whole_number,
                                           help="Show each quote in its transcript with N lines around it."),
+    coder: Optional[str] = typer.Option(None, "--coder", help="Only this coder's codings (a coder's own view)."),
 ) -> None:
     """List codings with their quote and source (transcript, lines, informant)."""
-    from rta.coding import query_codings
+    from rta.coding import check_coder, query_codings
 
     if status not in ("active", "removed", "orphaned", "all"):
         raise RtaError(f"unknown status '{status}'", hint="use active, removed, orphaned or all")
@@ -196,8 +197,9 @@ def codings(
     if context is not None and context < 0:
         raise RtaError(f"--context {context} is negative", hint="give the number of lines to show around each quote")
     project = open_project()
+    coder = check_coder(project.store, coder) if coder is not None else None
     rows = query_codings(project.store, code=code_name, informant=informant, role=_role_key(project, role),
-                         theme=theme, transcript=transcript, status=None if status == "all" else status)
+                         theme=theme, transcript=transcript, status=None if status == "all" else status, coder=coder)
     views: dict = {}  # (transcript, revision) -> rta.show.View, for --context
     if fmt == "json":
         items = [r.to_dict() for r in rows]
@@ -461,13 +463,16 @@ def export_quotes_cmd(
                                                       "headings and values in the project's report language."),
     headings: str = typer.Option("", "--headings", help="xlsx headings: nb or en (default: the project's report "
                                                         "language); 'keys' for the machine column names."),
+    coder: Optional[str] = typer.Option(None, "--coder", help="Only this coder's codings (a coder's own view)."),
 ) -> None:
     """The quote table: one row per coding with source, informant, code, themes and hash; a
     quote from a superseded revision says so in the 'note' column. The xlsx has a header row
     that filters and stays in view, column widths and wrapped quote cells."""
+    from rta.coding import check_coder
     from rta.exports import export_quotes
 
     project = open_project()
+    coder = check_coder(project.store, coder) if coder is not None else None
     out = output or Path(f"quotes.{fmt}")
     lang = headings or project.config.report_lang
     if lang not in ("nb", "en", "keys"):
@@ -477,7 +482,7 @@ def export_quotes_cmd(
     n = export_quotes(project.store, fmt, out, role_name=project.registry.role_name,
                       status=None if all_statuses else "active", raw_cells=raw_cells,
                       allow_originals=allow_originals, excel=(lang if lang != "keys" else "nb") if excel else None,
-                      lang=None if lang == "keys" else lang)
+                      lang=None if lang == "keys" else lang, coder=coder)
     echo(f"wrote {n} quote(s) to {out}")
 
 

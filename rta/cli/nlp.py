@@ -336,15 +336,17 @@ def _ids(values: Optional[List[str]]) -> list[int]:
 def evaluate(
     code: Optional[str] = typer.Option(None, "--code", help="Only this code."),
     fmt: str = format_option("table", "table", "json", help="table or json."),
+    coder: Optional[str] = typer.Option(None, "--coder", help="Only this coder's decisions and codings."),
 ) -> None:
     """How good is the assistant: per code, the share of final codings a suggestion
     anticipated (recall), the acceptance rate, and codes whose suggestions are mostly rejected."""
+    from rta.coding import check_coder
     from rta.evaluate import evaluate as run, format_table
 
     if fmt not in ("table", "json"):
         raise RtaError(f"unknown format '{fmt}'", hint="use --format table or --format json")
     project = open_project()
-    ev = run(project.store, code)
+    ev = run(project.store, code, check_coder(project.store, coder) if coder is not None else None)
     if fmt == "json":
         echo(json.dumps(ev.to_dict(), ensure_ascii=False, indent=2))
     elif not ev.codes:

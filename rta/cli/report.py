@@ -26,7 +26,8 @@ def report(
     allow_originals: bool = typer.Option(False, "--allow-originals",
                                          help="Quote codings on revisions from before 'rta anonymise apply' "
                                               "(their text may hold the real names)."),
-    coder: Optional[str] = typer.Option(None, help="Who builds it (recorded in the log)."),
+    coder: Optional[str] = typer.Option(None, "--coder", help="A coder's own view: only NAME's codings are quoted "
+                                        "and counted (the audit appendix still lists every coder)."),
     lang: Optional[str] = typer.Option(None, "--lang", help="nb or en: the language of the report's own text "
                                                             "(default: [report] lang in rta.toml, else nb)."),
     title: Optional[str] = typer.Option(None, "--title", help="The report's title (default: [report] title in "
@@ -43,8 +44,9 @@ def report(
         from rta.errors import RtaError
 
         raise RtaError(f"--lang must be nb or en, not '{lang}'", hint="rta report --lang en")
-    result = build_report(project, parse_formats(fmt), out, template, theme, role, allow_unverified, coder,
-                          allow_originals=allow_originals, lang=lang, title=title, figures=not no_figures)
+    result = build_report(project, parse_formats(fmt), out, template, theme, role, allow_unverified, None,
+                          allow_originals=allow_originals, lang=lang, title=title, figures=not no_figures,
+                          view=coder)
     data = result.data
     for note in result.recovered:
         echo(f"note: {note}", err=True)
