@@ -158,6 +158,18 @@ def _code_or_link(store: Store, sug: Suggestion, code: str, coder: str, codebook
                          origin="suggested", suggestion_id=sug.id, memo=memo, revision=sug.revision), False
 
 
+def evidence_names(evidence: list[dict[str, Any]]) -> list[str]:
+    """What produced a suggestion, short, for the decision's log entry: ``method: indicator``
+    per item, the learned model with its version and probability."""
+    out = []
+    for e in evidence:
+        if e.get("method") == "learned":
+            out.append(f"learned: {e.get('model')} p={e.get('probability')}")
+        else:
+            out.append(f"{e.get('method')}: {e.get('indicator')}")
+    return out
+
+
 def accept(store: Store, suggestion_id: int, coder: str, codebook_version: int, memo: str | None = None) -> int:
     """Accept a suggestion: create its coding (origin 'suggested') and mark it accepted; when
     the passage is already coded with the code, link the suggestion to that coding instead
@@ -170,6 +182,7 @@ def accept(store: Store, suggestion_id: int, coder: str, codebook_version: int, 
         (coder, now(), coding_id, sug.id))
     store.log_event("suggestion.accepted", {"suggestion": sug.id, "code": sug.code, "coding": coding_id,
                                              "score": sug.score, "method": sug.method,
+                                             "evidence": evidence_names(sug.evidence),
                                              **({"linked": True} if linked else {})}, coder)
     return coding_id
 
@@ -180,7 +193,8 @@ def reject(store: Store, suggestion_id: int, coder: str, reason: str | None = No
     store.conn.execute("UPDATE suggestions SET status='rejected', decided_by=?, decided_at=? WHERE id=?",
                        (coder, now(), sug.id))
     store.log_event("suggestion.rejected", {"suggestion": sug.id, "code": sug.code, "reason": reason,
-                                             "score": sug.score, "method": sug.method}, coder)
+                                             "score": sug.score, "method": sug.method,
+                                             "evidence": evidence_names(sug.evidence)}, coder)
 
 
 def skip(store: Store, suggestion_id: int, coder: str) -> None:

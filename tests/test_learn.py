@@ -112,3 +112,26 @@ def test_no_learn_switches_the_learned_part_off(tmp_path, embedded):
         assert result.learned_codes == [] and result.model == ""
     finally:
         project.close()
+
+
+def test_a_decision_names_the_evidence_it_was_made_on(tmp_path, embedded):
+    from rta import review as rv
+    from rta.audit import audit
+    from rta.coding import ensure_codebook_version
+
+    project = make_project(tmp_path)
+    try:
+        store = project.store
+        run_suggest(project, SuggestOptions(learn=False))
+        first, second = store.conn.execute("SELECT id, evidence FROM suggestions ORDER BY id LIMIT 2").fetchall()
+        with store.transaction():
+            version = ensure_codebook_version(store, project.codebook_path, "kari")
+            rv.accept(store, first["id"], "kari", version)
+            rv.reject(store, second["id"], "kari", "ikke relevant")
+        accepted = store.events(kind="suggestion.accepted")[-1].payload
+        rejected = store.events(kind="suggestion.rejected")[-1].payload
+        assert accepted["evidence"] == [f"{e['method']}: {e['indicator']}" for e in json.loads(first["evidence"])]
+        assert rejected["evidence"] and all(": " in e for e in rejected["evidence"])
+        assert audit(store).ok
+    finally:
+        project.close()
