@@ -30,7 +30,7 @@ Then the floors of issue 17 as PASS/FAIL lines. Exit code 0 (it is a report) unl
         [--option KEY=VALUE ...] [--loo-option KEY=VALUE ...] [--keep DIR]
 
 ``--option`` sets a field of ``SuggestOptions`` for every run, ``--loo-option`` for the
-leave-one-out runs only (e.g. ``--loo-option from_examples=true``).
+leave-one-out runs only (e.g. ``--loo-option learn=false``).
 """
 
 from __future__ import annotations

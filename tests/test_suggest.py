@@ -177,6 +177,11 @@ def test_cli_suggest_prints_counts_and_is_idempotent(proj):
     first = cli(["suggest", "--quiet"], proj)
     assert first.exit_code == 0, first.output
     assert "new" in first.stdout and "nb_blank_lookup" in first.stdout
+    import re
+
+    burden = re.search(r"review burden: ([\d.]+) passages to decide per 1,000 informant words "
+                       r"\(sentence by sentence it would be ([\d.]+) candidates\)", first.stdout)
+    assert burden and float(burden.group(1)) < float(burden.group(2)), first.stdout
     second = cli(["suggest", "--quiet"], proj)
     assert " 0 new" in second.stdout
 

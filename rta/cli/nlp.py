@@ -100,8 +100,8 @@ def suggest(
     echo(f"{result.candidates} candidates in {result.passages} passages for {len(result.codes)} codes: "
          f"{result.new} new, {result.existing} already there")
     per_k = (lambda n: f"{1000 * n / result.words:.1f}") if result.words else (lambda n: "-")
-    echo(f"review burden: {per_k(result.candidates)} candidates per 1,000 informant words "
-         f"(sentence by sentence it would be {per_k(result.raw_candidates)})")
+    echo(f"review burden: {per_k(result.passages)} passages to decide per 1,000 informant words "
+         f"(sentence by sentence it would be {per_k(result.raw_candidates)} candidates)")
     echo(f"by method: {methods}")
     if result.learned_codes:
         echo(f"learned from the project: {len(result.learned_codes)} codes ({result.model})")
