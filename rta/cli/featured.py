@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from rta.cli.app import app, echo, open_project
+from rta.cli.app import app, echo, open_project, whole_number
 
 
 def _list(project, items, theme_name: str) -> None:
@@ -25,11 +25,12 @@ def _list(project, items, theme_name: str) -> None:
 
 @app.command()
 def feature(
-    coding: int = typer.Argument(..., help="The coding to feature (its passage is the extract)."),
+    coding: int = typer.Argument(..., parser=whole_number, help="The coding to feature (its passage is the extract)."),
     theme: str = typer.Option(..., "--theme", help="The theme it illustrates."),
     note: Optional[str] = typer.Option(None, "--note", help="Why this extract (kept with the decision)."),
-    before: Optional[int] = typer.Option(None, "--before", help="Place it before this featured coding."),
-    after: Optional[int] = typer.Option(None, "--after", help="Place it after this featured coding."),
+    before: Optional[int] = typer.Option(None, "--before", parser=whole_number,
+                                         help="Place it before this featured coding."),
+    after: Optional[int] = typer.Option(None, "--after", parser=whole_number, help="Place it after this featured coding."),
     coder: Optional[str] = typer.Option(None, help="Who decides."),
 ) -> None:
     """Feature an extract in a theme's section of the report (at the end, or --before/--after
@@ -44,7 +45,7 @@ def feature(
 
 @app.command()
 def unfeature(
-    coding: int = typer.Argument(..., help="The featured coding."),
+    coding: int = typer.Argument(..., parser=whole_number, help="The featured coding."),
     theme: str = typer.Option(..., "--theme", help="The theme it is featured in."),
     reason: Optional[str] = typer.Option(None, help="Why: kept in the audit log."),
     coder: Optional[str] = typer.Option(None, help="Who decides."),

@@ -276,8 +276,8 @@ def themes_propose(
 @themes_app.command("map")
 def themes_map(
     out: Path = typer.Option(..., "--output", "-o", parser=output_file, help="The picture: .svg or .png."),
-    phase: Optional[int] = typer.Option(None, "--phase", min=1, max=6,
-                                        help="The themes as they stood at the end of this phase (default: now)."),
+    phase: Optional[int] = typer.Option(None, "--phase", parser=whole_number,
+                                        help="The themes as they stood at the end of this phase 1-6 (default: now)."),
     lang: Optional[str] = typer.Option(None, "--lang", help="nb or en (default: rta.toml)."),
 ) -> None:
     """Draw the thematic map: themes, their codes, codes shared between themes, sized by
@@ -286,6 +286,8 @@ def themes_map(
     from rta.figures import draw_map
     from rta.fsutil import atomic_write_bytes, atomic_write_text
 
+    if phase is not None and not 1 <= phase <= 6:
+        raise RtaError(f"--phase must be 1-6, not {phase}", hint="the six phases of reflexive thematic analysis")
     if out.suffix.lower() not in (".svg", ".png"):
         raise RtaError(f"cannot draw a map as {out.suffix or 'a file without extension'}", path=out,
                        hint="give -o map.svg or -o map.png")
