@@ -344,3 +344,29 @@ def test_rta_read_refuses_an_unknown_transcript_and_a_non_terminal(proj, capsys)
     code, err = run_rta(capsys, proj, "read", "suggest-k1")  # pytest's stdin is no terminal
     assert code == 2 and "needs a terminal" in err and "rta show" in err
     assert counts(proj) == before
+
+
+def test_f_features_the_coding_here_in_its_theme_as_rta_feature_does(proj):
+    from rta.codebook import load_codebook
+    from rta.featured import featured
+    from rta.themes import from_codebook
+
+    from_codebook(proj.store, load_codebook(proj.codebook_path), "kari")
+    seen = {}
+
+    async def steps(app, pilot):
+        main = app.main
+        await keys(pilot, "f")
+        seen["nothing"] = main.message
+        await keys(pilot, "c", *"Forventninger", "enter")
+        await keys(pilot, "f")
+        seen["featured"] = main.message
+
+    drive(proj, steps)
+    assert "no coding here to feature" in seen["nothing"]
+    coding = proj.store.conn.execute("SELECT id, code FROM codings WHERE status = 'active'").fetchone()
+    theme = proj.store.conn.execute("SELECT id, name FROM themes WHERE id IN (SELECT theme_id FROM theme_codes "
+                                    "WHERE code = ?)", (coding["code"],)).fetchone()
+    assert seen["featured"] == f"featured #{coding['id']} in {theme['name']} (place 1 of 1)"
+    assert [f.coding_id for f in featured(proj.store)[theme["id"]]] == [coding["id"]]
+    assert audit(proj.store).ok

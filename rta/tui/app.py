@@ -34,6 +34,7 @@ KEYMAP: list[tuple[str, str]] = [
     ("a / r / R", "accept / reject / recode the suggestion here"),
     ("x", "uncode the coding here (asks a reason)"),
     ("m", "memo on the coding here (else suggestion, transcript)"),
+    ("f", "feature the coding here in its theme's report section"),
     ("u", "undo this session's last decision"),
     ("Tab", "next coding or suggestion here (side pane)"),
     ("/ then n", "search the text; next match"),
@@ -98,6 +99,7 @@ class MainScreen(Screen):
         Binding("c,enter", "code", show=False), Binding("a", "accept", show=False),
         Binding("r", "reject", show=False), Binding("R", "recode", show=False),
         Binding("x", "uncode", show=False), Binding("m", "memo", show=False), Binding("u", "undo", show=False),
+        Binding("f", "feature", show=False),
         Binding("tab", "next_item", show=False), Binding("slash", "search", show=False),
         Binding("n", "search_next", show=False), Binding("g", "jump", show=False),
         Binding("t", "transcripts", show=False), Binding("right_square_bracket", "uncoded(1)", show=False),
@@ -639,6 +641,24 @@ class MainScreen(Screen):
         self.app.push_screen(PromptScreen(f"Memo on {about}:", "why, what you notice"),
                              lambda text: text and text.strip() and self.decide(
                                  lambda: self.session.memo(kind, target, text.strip())))
+
+    def action_feature(self) -> None:
+        if not self._ready() or self._refuse_read_only():
+            return
+        m = self.current("coding")
+        if m is None:
+            self.say("no coding here to feature (Tab: next coding or suggestion here)")
+            return
+        themes = self.session.themes_of(m.code)
+        if not themes:
+            self.say(f"#{m.id} {m.code} is in no theme of the project (rta themes)")
+        elif len(themes) == 1:
+            self.decide(lambda: self.session.feature(m.id, themes[0]))
+        else:
+            self.app.push_screen(PromptScreen(f"Feature #{m.id} {m.code} in which theme? ({', '.join(themes)})",
+                                              themes[0]),
+                                 lambda name: name and name.strip() and self.decide(
+                                     lambda: self.session.feature(m.id, name.strip())))
 
     def action_undo(self) -> None:
         if self._ready() and not self._refuse_read_only():

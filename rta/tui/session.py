@@ -150,6 +150,21 @@ class Session:
             memo = add_memo(self.store, kind, target, text, self.coder)
         return f"memo #{memo.id} on {kind} {memo.target}"
 
+    def feature(self, coding_id: int, theme: str) -> str:
+        """Feature a coding in a theme's section of the report (as ``rta feature``). Like a
+        memo, it is kept by ``u``: ``rta unfeature`` takes it back."""
+        from rta.featured import feature
+
+        with self._write():
+            items = feature(self.store, coding_id, theme, self.coder)
+        place = [f.coding_id for f in items].index(coding_id) + 1
+        return f"featured #{coding_id} in {theme} (place {place} of {len(items)})"
+
+    def themes_of(self, code: str) -> list[str]:
+        from rta.themes import list_themes
+
+        return [t.name for t in list_themes(self.store) if code in t.codes]
+
     def undo(self) -> str:
         """Undo this session's last decision, as a new logged decision (nothing is deleted):
         a coding made here is removed; an accepted, rejected or recoded suggestion is pending
