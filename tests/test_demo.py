@@ -34,7 +34,18 @@ def test_demo_with_nlp_suggestions_accepts_a_reviewed_set(tmp_path: Path) -> Non
     assert result.audit_ok and result.suggestions > 0
     assert 0 < result.accepted < result.suggestions and result.rejected > 0
     html = result.reports[0].read_text(encoding="utf-8")
-    assert html.count('class="quote"') >= result.accepted
+    # every accepted coding is quoted: one block per passage lists all the codings it holds
+    import re
+    from rta.project import Project
+
+    quoted = {int(i) for ids in re.findall(r'class="quote"[^>]*? data-coding="([\d ]+)"', html) for i in ids.split()}
+    project = Project.open(result.root)
+    try:
+        accepted = {r[0] for r in project.store.conn.execute(
+            "SELECT coding_id FROM suggestions WHERE status = 'accepted' AND coding_id IS NOT NULL")}
+    finally:
+        project.close()
+    assert len(accepted) == result.accepted and accepted <= quoted
 
 
 @pytest.mark.slow
