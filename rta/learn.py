@@ -42,6 +42,9 @@ STEPS = 300
 DAMP = 0.3
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
+# Learned evidence is added to a passage from this probability on (lower ones cannot lift a
+# code over the default threshold); indicator evidence is damped whatever the probability.
+LEARNED_MIN = 0.2
 
 
 @dataclass
@@ -108,6 +111,8 @@ class Learner:
         self.lemma_of = lemma_of
         self.stop = {w.lower() for w in stop_words}
         self._term_cache: dict[str, str | None] = {}
+        self._hash_terms: dict[int, int] = {}  # token hash -> feature column (score_batch)
+        self.top = 3  # learned codes per passage worth adding (the passage's max codes)
         wanted = list(dict.fromkeys(codes))
         positives = {c: sum(1 for e in examples if c in e.codes) for c in wanted}
         self.codes = [c for c in wanted if positives[c] >= min_positives]
@@ -208,25 +213,80 @@ class Learner:
         Z = X @ self.W + self.b
         return 1.0 / (1.0 + np.exp(-Z))
 
-    def score(self, turn: Any, doc: Any, passages: list[Any]) -> None:
-        """Add each code's learned evidence to the passages of one turn, and damp indicator
-        evidence the model does not support (see :data:`DAMP`)."""
+    def score_batch(self, lowers: Any, strings: Any, passages: list[Any]) -> None:
+        """Score every passage of a batch the matcher read (``lowers``: the batch's lower-case
+        token hashes, ``strings``: the vocab's string store; each passage knows its token
+        range) in one vectorised pass, add each code's learned evidence and damp indicator
+        evidence the model does not support (see :data:`DAMP`). Features are the same as for
+        :meth:`predict`: content-word lemmas, ``1 + log tf`` times idf, L2-normalised."""
+        import numpy as np
+
         from rta.passages import Evidence
 
-        texts = [turn.text[p.start - turn.start:p.end - turn.start] for p in passages]
-        probs = self.predict(texts)
-        for p, row in zip(passages, probs.tolist()):
-            for code, prob in zip(self.codes, row):
-                items = p.evidence.get(code)
-                if items:
-                    factor = DAMP + (1.0 - DAMP) * min(1.0, 2.0 * prob)
-                    for key, e in list(items.items()):
-                        if e.method != "learned":
-                            items[key] = Evidence(round(e.weight * factor, 4), e.indicator, e.token, e.method, e.extra)
-                if prob >= 0.05:
-                    p.add(code, "learned", Evidence(
-                        round(prob, 4), "learned model", "", "learned",
-                        {"model": self.version, "probability": round(prob, 4), "positives": self.positives[code]}))
+        if not self.active or not passages:
+            return
+        lowers = np.asarray(lowers, dtype=np.uint64)
+        hashes, inverse = np.unique(lowers, return_inverse=True)
+        cache = self._hash_terms
+        tids = np.empty(len(hashes), dtype=np.int64)
+        for k, h in enumerate(hashes.tolist()):
+            t = cache.get(h)
+            if t is None:
+                t = cache[h] = self._term_id(strings[h] if h else "")
+            tids[k] = t
+        tid = tids[inverse]
+        pid = np.full(len(lowers), -1, dtype=np.int64)
+        for k, p in enumerate(passages):
+            a, b = p.tokens
+            pid[a:b] = k
+        keep = (pid >= 0) & (tid >= 0)
+        V, P = len(self.vocab), len(passages)
+        keys, tf = np.unique(pid[keep] * V + tid[keep], return_counts=True)
+        scores = np.tile(self.b, (P, 1))
+        if len(keys):
+            p_u, t_u = keys // V, keys % V
+            w = (1.0 + np.log(tf)) * self.idf[t_u]
+            norm = np.sqrt(np.bincount(p_u, weights=w * w, minlength=P))
+            w = w / norm[p_u]
+            starts = np.flatnonzero(np.r_[True, p_u[1:] != p_u[:-1]])
+            scores[p_u[starts]] += np.add.reduceat(w[:, None] * self.W[t_u], starts, axis=0)
+        probs = 1.0 / (1.0 + np.exp(-scores))
+        col = {c: k for k, c in enumerate(self.codes)}
+        # damp indicator evidence where the model has a say
+        for k, p in enumerate(passages):
+            for code, items in p.evidence.items():
+                j = col.get(code)
+                if j is None:
+                    continue
+                factor = DAMP + (1.0 - DAMP) * min(1.0, 2.0 * float(probs[k, j]))
+                for key, e in list(items.items()):
+                    if e.method != "learned":
+                        items[key] = Evidence(round(e.weight * factor, 4), e.indicator, e.token, e.method, e.extra)
+        # learned evidence where it can matter: a passage's strongest learned codes (as many as
+        # a passage may propose) from LEARNED_MIN on, and every code with indicator evidence
+        top = max(1, min(self.top, len(self.codes)))
+        best = np.argpartition(-probs, top - 1, axis=1)[:, :top] if len(self.codes) > top else \
+            np.tile(np.arange(len(self.codes)), (P, 1))
+        for k, p in enumerate(passages):
+            row = probs[k]
+            chosen = {j for j in best[k].tolist() if row[j] >= LEARNED_MIN}
+            chosen.update(col[c] for c in p.evidence if c in col)
+            for j in chosen:
+                prob = round(float(row[j]), 4)
+                code = self.codes[j]
+                p.add(code, "learned", Evidence(
+                    prob, "learned model", "", "learned",
+                    {"model": self.version, "probability": prob, "positives": self.positives[code]}))
+
+    def _term_id(self, s: str) -> int:
+        """The feature column of a token's lower-case form, -1 when it is no feature."""
+        if not _WORD.fullmatch(s):
+            return -1
+        t = self._term_cache.get(s, "")
+        if t == "":
+            t = None if s in self.stop else self.lemma_of(s)
+            self._term_cache[s] = t
+        return -1 if t is None else self.vocab.get(t, -1)
 
 
 def build_learner(store: Any, codebook: Any, codes: Iterable[str], lemma_of: Callable[[str], str],

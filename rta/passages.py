@@ -32,7 +32,7 @@ MIN_SCORE = 0.4
 
 
 
-@dataclass
+@dataclass(slots=True)
 class Evidence:
     """One reason to propose a code: an indicator a word matched, or a learned model's
     judgement of the whole passage."""
@@ -63,6 +63,8 @@ class Passage:
     last: int = 0
     # code -> evidence key (token position, or a learned model's name) -> evidence
     evidence: dict[str, dict[Any, Evidence]] = field(default_factory=dict)
+    # the passage's tokens in the batch the matcher read it in (for the learned part)
+    tokens: tuple[int, int] = (0, 0)
 
     def add(self, code: str, key: Any, item: Evidence) -> None:
         slot = self.evidence.setdefault(code, {})
@@ -77,6 +79,10 @@ class Passage:
 
 def combine(items: Iterable[Evidence]) -> float:
     """``1 - prod(1 - w)`` over distinct indicators, each counted once at its best weight."""
+    if not isinstance(items, list):
+        items = list(items)
+    if len(items) == 1:
+        return round(min(1.0, max(0.0, items[0].weight)), 4)
     best: dict[tuple[str, str], float] = {}
     for e in items:
         key = (e.method if e.method in ("learned", "examples") else "", e.indicator.lower())
@@ -134,10 +140,11 @@ def rank_codes(passage: Passage, max_codes: int = MAX_CODES, min_score: float = 
     for code, items in passage.evidence.items():
         if not items:
             continue
-        score = combine(items.values())
+        values = list(items.values())
+        score = combine(values)
         if score < min_score:
             continue
-        evidence = [items[k] for k in sorted(items, key=_key_order)]
+        evidence = values if len(items) == 1 else [items[k] for k in sorted(items, key=_key_order)]
         best = max(evidence, key=lambda e: (e.weight, -order.get(e.method, 99)))
         ranked.append(RankedCode(code, score, evidence, best.method))
     ranked.sort(key=lambda r: (-r.score, order.get(r.method, 99), r.code))

@@ -149,6 +149,7 @@ class Matcher:
                                     pos_of=lemma_pos())
         self.codebook = codebook
         self.raw_pairs = 0
+        self.learner: Any = None  # rta.learn.Learner: scores every passage of a batch when set
         self._strings = nlp.vocab.strings
         self._info: dict[int, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
         self._fold: dict[int, str] = {}  # hash -> folded string
@@ -317,10 +318,12 @@ class Matcher:
             if not sents or sents[0] != 0:
                 sents.insert(0, 0)
             if not triggered and not has_regex:  # nothing to match; the learned part reads all
-                out.append(self.passages(turn, sents, idxs[lo:hi], None, True) if every else [])
+                out.append(self.passages(turn, sents, idxs[lo:hi], None, True, lo) if every else [])
                 continue
             out.append(self._match_one(turn, doc, lowers[lo:hi], lemmas[lo:hi], idxs[lo:hi], orths[lo:hi],
-                                       sents, triggered, has_regex, every))
+                                       sents, triggered, has_regex, every, lo))
+        if every and self.learner is not None:  # one vectorised pass over the batch's tokens
+            self.learner.score_batch(allarr[:, 0], self._strings, [p for ps in out for p in ps])
         return out
 
     def _regex_turns(self, turns: list[TurnInput]) -> set[int]:
@@ -344,7 +347,7 @@ class Matcher:
 
     def _match_one(self, turn: TurnInput, doc: Any, lowers_list: list[int], lemmas_list: list[int],
                    idx: list[int], orths: list[int], sent_starts_list: list[int],
-                   triggered: list[int], has_regex: bool, every: bool = False) -> list[Passage]:
+                   triggered: list[int], has_regex: bool, every: bool = False, tok0: int = 0) -> list[Passage]:
         info, linfo = self._info, self._linfo
         # (code, sentence) -> token position -> (weight, indicator, token text, method)
         found: dict[tuple[str, int], dict[int, tuple[float, str, str, str]]] = defaultdict(dict)
@@ -435,7 +438,7 @@ class Matcher:
                     if guard(first, last):
                         add(code, first, pattern, m.group(0), "regex", WEIGHTS["regex"])
         self.raw_pairs += len(found)  # sentence x code pairs: what a sentence-level assistant proposed
-        return self.passages(turn, sent_starts_list, idx, found, every)
+        return self.passages(turn, sent_starts_list, idx, found, every, tok0)
 
     def _guard(self, doc: Any, first: int, last: int, sent_starts: list[int]) -> bool:
         """The sense policy: False when a token in ``doc[first:last]`` is 'rom' not meaning
@@ -469,10 +472,12 @@ class Matcher:
         return False
 
     def passages(self, turn: TurnInput, sent_starts: list[int], idx: list[int],
-                 found: dict | None = None, every: bool = False) -> list[Passage]:
+                 found: dict | None = None, every: bool = False, tok0: int = 0) -> list[Passage]:
         """Cut ``turn`` into passages and put each (code, sentence) evidence into its
-        passage; only passages with evidence unless ``every`` (the learned part reads all)."""
+        passage; only passages with evidence unless ``every`` (the learned part reads all).
+        ``tok0``: where the turn's tokens start in the batch (:attr:`Passage.tokens`)."""
         text = turn.text
+        ntok = len(idx)
         offsets = [idx[i] for i in sent_starts] if idx else [0]
         if not offsets or offsets[0] != 0:
             offsets = [0, *offsets] if offsets and offsets[0] != 0 else [0]
@@ -486,16 +491,20 @@ class Matcher:
                 cstart, cend = span_of(text, offsets, a, b)
                 if cend <= cstart:
                     return None
+                tok_end = sent_starts[b + 1] if b + 1 < len(sent_starts) else ntok
                 out[k] = Passage(turn.transcript_id, turn.revision, turn.n, turn.start + cstart,
-                                 turn.start + cend, a, b)
+                                 turn.start + cend, a, b, {}, (tok0 + sent_starts[a], tok0 + tok_end))
             return out[k]
 
         for (code, sent), evidence in (found or {}).items():
             p = passage(bisect_right(firsts, sent) - 1)
             if p is None:
                 continue
+            slot = p.evidence.setdefault(code, {})
             for pos, (weight, indicator, token, method) in evidence.items():
-                p.add(code, pos, Evidence(weight, indicator, token, method))
+                prev = slot.get(pos)
+                if prev is None or prev.weight < weight:
+                    slot[pos] = Evidence(weight, indicator, token, method)
         if every:
             for k in range(len(bounds)):
                 passage(k)
@@ -555,7 +564,9 @@ def _dehyphenated(turn: TurnInput, maps: dict[tuple[str, int], list[int]]) -> Tu
     """The turn with words split at line ends joined (``ord-\\nninga`` -> ``ordninga``,
     rta.ocr.dehyphenate) for matching; the map back to the stored text goes in ``maps``. Most
     turns have no such break and are returned as they are (one regex search)."""
-    if "\u00ad" not in turn.text and not _LINE_END_HYPHEN.search(turn.text):
+    text = turn.text
+    if not ("-" in text or "\u00ad" in text or "\u2010" in text or "\u00ac" in text) \
+            or ("\u00ad" not in text and not _LINE_END_HYPHEN.search(text)):
         return turn
     from rta.ocr import dehyphenate
 
@@ -578,10 +589,12 @@ def generate(store: Store, turns: list[TurnInput], matcher: Matcher,
     joined_maps: dict[tuple[str, int], list[int]] = {}
     turns = [_dehyphenated(t, joined_maps) for t in turns]
 
+    matcher.learner = learner if every else None
+    if every:
+        learner.top = opts.max_codes
+
     def flush() -> None:
         for turn_passages, (turn, doc) in zip(matcher.match_docs(chunk, every), chunk):
-            if every and turn_passages:
-                learner.score(turn, doc, turn_passages)
             back = joined_maps.get((turn.transcript_id, turn.n))
             if back is not None:  # spans found in the joined text, mapped to the stored text
                 for p in turn_passages:
@@ -603,6 +616,7 @@ def generate(store: Store, turns: list[TurnInput], matcher: Matcher,
 
 
 _EVIDENCE_KEYS = ("indicator", "token", "method")
+_LEARNED_KEYS = (*_EVIDENCE_KEYS, "model", "probability", "positives")
 _json_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
@@ -613,9 +627,17 @@ def _evidence_json(evidence: list[dict[str, str]]) -> str:
 
     parts = []
     for item in evidence:
-        if tuple(item) != _EVIDENCE_KEYS or not all(type(v) is str for v in item.values()):
+        keys = tuple(item)
+        if keys == _EVIDENCE_KEYS and all(type(v) is str for v in item.values()):
+            parts.append(f'{{"indicator": {q(item["indicator"])}, "token": {q(item["token"])}, '
+                         f'"method": {q(item["method"])}}}')
+        elif keys == _LEARNED_KEYS and type(item["model"]) is str and type(item["probability"]) is float \
+                and type(item["positives"]) is int and all(type(item[k]) is str for k in _EVIDENCE_KEYS):
+            parts.append(f'{{"indicator": {q(item["indicator"])}, "token": {q(item["token"])}, '
+                         f'"method": {q(item["method"])}, "model": {q(item["model"])}, '
+                         f'"probability": {float.__repr__(item["probability"])}, "positives": {item["positives"]}}}')
+        else:
             return _json_encode(evidence)
-        parts.append(f'{{"indicator": {q(item["indicator"])}, "token": {q(item["token"])}, "method": {q(item["method"])}}}')
     return "[" + ", ".join(parts) + "]"
 
 

@@ -279,6 +279,12 @@ def test_evidence_json_is_byte_for_byte_json_dumps():
 
     cases = [[], [{"indicator": 'si "hei"', "token": "æøå\n\\ \u2028", "method": "lemma"}],
              [{"indicator": "x", "token": "y", "method": "z", "extra": 1}],
-             [{"token": "y", "indicator": "x", "method": "z"}]]
+             [{"token": "y", "indicator": "x", "method": "z"}],
+             [{"indicator": "learned model", "token": "", "method": "learned", "model": 'm "1" (2 ex)',
+               "probability": 0.1234, "positives": 7}, {"indicator": "a", "token": "b", "method": "lemma"}],
+             [{"indicator": "learned model", "token": "", "method": "learned", "model": "m",
+               "probability": 1e-05, "positives": 5}],
+             [{"indicator": "learned model", "token": "", "method": "learned", "model": "m",
+               "probability": 1, "positives": 5}]]
     for evidence in cases:
         assert _evidence_json(evidence) == json.dumps(evidence, ensure_ascii=False)
