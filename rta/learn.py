@@ -36,6 +36,9 @@ VERSION = "lemma-tfidf-logreg/1"
 MIN_POSITIVES = 5  # a code needs this many positive examples before it has a model
 L2 = 1e-2
 STEPS = 300
+# The kernel form costs n^2 per step: a project with thousands of codings trains on at most
+# this many examples, chosen by :func:`budget` (every code keeps its latest ones).
+MAX_EXAMPLES = 600
 # How much an indicator's evidence counts when the code's model gives the passage
 # probability p: ``DAMP + (1 - DAMP) * min(1, 2p)``. With no learned support (p ~ 0) a lemma
 # hit (.8) drops to .8 * DAMP, under the default threshold; from p = .5 on it counts fully.
@@ -129,7 +132,7 @@ class Learner:
         if not self.codes:
             return
         # labelled rows per code: positives, rejected, and other codes' positives as negatives
-        rows = [e for e in examples if e.codes or e.rejected]
+        rows = budget([e for e in examples if e.codes or e.rejected], MAX_EXAMPLES)
         docs = [self.terms(e.text) for e in rows]
         df: dict[str, int] = {}
         for d in docs:
@@ -287,6 +290,25 @@ class Learner:
             t = None if s in self.stop else self.lemma_of(s)
             self._term_cache[s] = t
         return -1 if t is None else self.vocab.get(t, -1)
+
+
+def budget(rows: list[Example], most: int) -> list[Example]:
+    """At most ``most`` of ``rows`` (in their order), shared fairly between codes: each code
+    (or rejected code) takes its latest examples in turn until the budget is spent, so a rare
+    code keeps all of its few examples and a common one its most recent."""
+    if len(rows) <= most:
+        return rows
+    by_code: dict[str, list[int]] = {}
+    for i, e in enumerate(rows):
+        key = min(e.codes) if e.codes else "-" + min(e.rejected)
+        by_code.setdefault(key, []).append(i)
+    queues = [list(reversed(ix)) for _k, ix in sorted(by_code.items())]
+    chosen: set[int] = set()
+    while len(chosen) < most:
+        for q in queues:
+            if q and len(chosen) < most:
+                chosen.add(q.pop(0))
+    return [rows[i] for i in sorted(chosen)]
 
 
 def build_learner(store: Any, codebook: Any, codes: Iterable[str], lemma_of: Callable[[str], str],

@@ -393,8 +393,10 @@ def passage_views(store: Store, suggestions: list[Suggestion] | None = None,
     if themes_of is None:
         themes_of = theme_map(store)
     wanted = None if suggestions is None else {(s.transcript_id, s.revision, s.start, s.end) for s in suggestions}
+    transcripts = {k[0] for k in wanted} if wanted is not None else set()
+    one = next(iter(transcripts)) if len(transcripts) == 1 else None  # a review step: one passage
     groups: dict[tuple[str, int, int, int], list[Suggestion]] = {}
-    for s in list_suggestions(store, None):
+    for s in list_suggestions(store, None, transcript=one):
         if s.status == "retired":
             continue
         key = (s.transcript_id, s.revision, s.start, s.end)

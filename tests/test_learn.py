@@ -135,3 +135,14 @@ def test_a_decision_names_the_evidence_it_was_made_on(tmp_path, embedded):
         assert audit(store).ok
     finally:
         project.close()
+
+
+def test_a_large_project_trains_on_a_fair_budget_of_its_latest_examples():
+    from rta.learn import budget
+
+    rows = [Example(f"tid {i}", {"Tid"}) for i in range(50)] + [Example(f"tillit {i}", {"Tillit"}) for i in range(3)]
+    kept = budget(rows, 13)
+    assert len(kept) == 13
+    assert sum(1 for e in kept if "Tillit" in e.codes) == 3  # the rare code keeps all it has
+    assert [e.text for e in kept if "Tid" in e.codes] == [f"tid {i}" for i in range(40, 50)]  # the latest
+    assert budget(rows[:5], 13) == rows[:5]
