@@ -247,15 +247,10 @@ def _read_docx(path: Path) -> list[Paragraph]:
     """Word: each paragraph (tables' too, cell by cell), a block quote when its style (or a
     style it is based on) is Quote / Intense Quote (Sitat / Sterkt sitat) or when it is
     indented on the left by :data:`INDENT_EMU` or more (lists aside)."""
-    try:
-        import docx  # python-docx
-        from docx.text.paragraph import Paragraph as DocxParagraph
-    except ImportError:  # pragma: no cover - a dependency of rta
-        raise RtaError("reading .docx needs python-docx", path=path, hint="pip install python-docx") from None
-    try:
-        document = docx.Document(str(path))
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, ...
-        raise RtaError(f"cannot read Word file: {exc}", path=path, hint="open and re-save it in Word as .docx") from None
+    from rta.transcripts import open_docx
+
+    document = open_docx(path)
+    from docx.text.paragraph import Paragraph as DocxParagraph
 
     out: list[Paragraph] = []
     count = 0

@@ -190,16 +190,20 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
     return normalise_text(text)
 
 
-def _read_docx(path: Path) -> str:
+def open_docx(path: Path) -> Any:
+    """A python-docx Document, or an RtaError naming the file (transcripts and manuscripts)."""
     try:
         import docx  # python-docx
     except ImportError:  # pragma: no cover - a dependency of rta
         raise RtaError("reading .docx needs python-docx", path=path, hint="pip install python-docx") from None
     try:
-        document = docx.Document(str(path))
+        return docx.Document(str(path))
     except Exception as exc:  # zipfile.BadZipFile, KeyError, ...
         raise RtaError(f"cannot read Word file: {exc}", path=path, hint="open and re-save it in Word as .docx") from None
-    return "\n".join(_docx_lines(document))
+
+
+def _read_docx(path: Path) -> str:
+    return "\n".join(_docx_lines(open_docx(path)))
 
 
 # A table cell that holds only a speaker label (``S1``, ``R 2.1``, ``Intervjuer``, ``Va:``) or
