@@ -12,7 +12,7 @@ Method: lemma TF-IDF features (word forms mapped through the Norwegian lemma lex
 words and numbers dropped, ``1 + log tf`` times smoothed idf, rows L2-normalised) and one
 L2-regularised logistic regression per code, classes weighted to balance, fitted in the
 kernel form (``w = X^T a``, gradient steps on ``a`` over the N x N Gram matrix): with a few
-hundred examples and thousands of lemmas that is a few milliseconds of numpy. Why not
+hundred examples and thousands of lemmas about a tenth of a second of numpy. Why not
 scikit-learn: importing it alone takes about a second, more than the whole time budget of the
 learned part in ``benchmarks/bench_suggest.py`` (suggest within 0.8 of bare ``nlp.pipe``);
 the model here is the same logistic loss, small enough to read and test
@@ -45,8 +45,9 @@ MAX_EXAMPLES = 600
 DAMP = 0.3
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
-# Learned evidence is added to a passage from this probability on (lower ones cannot lift a
-# code over the default threshold); indicator evidence is damped whatever the probability.
+# A passage's strongest learned codes join its evidence from this probability on (alone, a
+# lower one could not reach the default threshold of 0.4); a code with indicator evidence in
+# the passage gets its learned evidence, and its damping, whatever the probability.
 LEARNED_MIN = 0.2
 
 
