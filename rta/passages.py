@@ -136,7 +136,7 @@ def rank_codes(passage: Passage, max_codes: int = MAX_CODES, min_score: float = 
     """The passage's strongest codes (at most ``max_codes``, each scoring ``min_score``+),
     best first; ties broken by the method's rank, then by name, so runs are reproducible."""
     order = order or {}
-    ranked = []
+    scored = []
     for code, items in passage.evidence.items():
         if not items:
             continue
@@ -144,11 +144,17 @@ def rank_codes(passage: Passage, max_codes: int = MAX_CODES, min_score: float = 
         score = combine(values)
         if score < min_score:
             continue
-        evidence = values if len(items) == 1 else [items[k] for k in sorted(items, key=_key_order)]
-        best = max(evidence, key=lambda e: (e.weight, -order.get(e.method, 99)))
-        ranked.append(RankedCode(code, score, evidence, best.method))
-    ranked.sort(key=lambda r: (-r.score, order.get(r.method, 99), r.code))
-    return ranked[:max(0, max_codes)] if max_codes else ranked
+        best = max(values, key=lambda e: (e.weight, -order.get(e.method, 99))) if len(values) > 1 else values[0]
+        scored.append((-score, order.get(best.method, 99), code, best.method))
+    scored.sort()
+    if max_codes:
+        scored = scored[:max(0, max_codes)]
+    out = []
+    for neg, _rank, code, method in scored:  # evidence in text order, only for the codes kept
+        items = passage.evidence[code]
+        evidence = list(items.values()) if len(items) == 1 else [items[k] for k in sorted(items, key=_key_order)]
+        out.append(RankedCode(code, -neg, evidence, method))
+    return out
 
 
 def _key_order(key: Any) -> tuple[int, Any]:
