@@ -178,9 +178,10 @@ def _show(store, codebook, sug, done: int, total: int, view=None) -> None:
         echo(f"passage {view.transcript_id} lines {sug.line_start}-{sug.line_end}: {len(view.codes)} codes proposed, best first")
         for rank, other in enumerate(view.codes, 1):
             mark = ">" if other.id == sug.id else " "
-            echo(f" {mark} {rank}. {other.code:<20} {other.score:.2f}  [{other.status}]  {for_terminal(_evidence_text(other.evidence))}")
+            echo(f" {mark} {rank}. {for_terminal(other.code):<20} {other.score:.2f}  [{other.status}]  "
+                 f"{for_terminal(_evidence_text(other.evidence))}")
     if view is not None and view.themes:
-        echo("themes:     " + ", ".join(f"{t} {sc:.2f}" for t, sc in view.themes))
+        echo("themes:     " + ", ".join(f"{for_terminal(t)} {sc:.2f}" for t, sc in view.themes))
     echo(f"[{done + 1}/{total}] suggestion {sug.id}: {sug.code}  score {sug.score:.2f}  ({sug.method}, {sug.pipeline})")
     echo(f"{sug.transcript_id}  {sug.informant or sug.speaker} ({role}{', ' + sug.group if sug.group else ''})  "
          f"lines {sug.line_start}-{sug.line_end} of turn {sug.turn_n}")
