@@ -27,7 +27,6 @@ from rta.indicators import (
     _FIXED_WORDS, _NO_SLOTS, _RANK, FIXED_EXPRESSIONS, FUZZY_THRESHOLD, ROM_NEXT, SLOTS, WEIGHTS, Hit,
     IndicatorIndex,
 )
-from rta.norsk import fold
 from rta.passages import MAX_CODES, MAX_SENTENCES, MIN_SCORE, Evidence, Passage, rank_codes, segment, span_of
 from rta.store import Store, now
 
@@ -152,22 +151,19 @@ class Matcher:
         self.learner: Any = None  # rta.learn.Learner: scores every passage of a batch when set
         self._strings = nlp.vocab.strings
         self._info: dict[int, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
-        self._fold: dict[int, str] = {}  # hash -> folded string
         self._trigger_set: set[int] = set()  # hashes with hits or phrase anchors
         self._linfo: dict[int, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}  # the same for pipeline lemmas
-        self._lfold: dict[int, str] = {}
         self._ltrigger_set: set[int] = set()
         self._trig_arr = None
         self._ltrig_arr = None
         self._punct_hashes = self._sentencizer_punct()
         self._guarded: set[int] = set()  # lower-case hashes the sense policy looks at
         self._slots: dict[int, frozenset[int]] = {}  # lower-case hash -> phrase slots it fills
-        self._lslots: dict[int, frozenset[int]] = {}  # pipeline lemma hash -> phrase slots
-        # lower-case / lemma hash -> phrases whose word right after (before) the anchor it can be
+        # lower-case hash -> phrases whose word right after (before) the anchor it can be. A
+        # pipeline lemma fills no phrase slot: phrases compare surface forms and the lexicon's
+        # unambiguous lemmas (IndicatorIndex.word_keys)
         self._right: dict[int, frozenset[int]] = {}
         self._left: dict[int, frozenset[int]] = {}
-        self._lright: dict[int, frozenset[int]] = {}
-        self._lleft: dict[int, frozenset[int]] = {}
         phrases = self.index.phrases
         self._need = [(ph.anchor > 0, ph.anchor < len(ph.words) - 1) for ph in phrases]
         self._after_anchor = {p * SLOTS + ph.anchor + 1: p for p, ph in enumerate(phrases)}
@@ -187,7 +183,6 @@ class Matcher:
         self.index.fuzzy_batch(strings)
         for h, s in zip(new, strings):
             info = self._info[h] = self.index.classify(s)
-            self._fold[h] = fold(s)
             sl = self._slots[h] = self.index.slots(*self.index.word_keys(s))
             self._left[h], self._right[h] = self._neighbours(sl)
             if info[0] or info[1]:
@@ -199,10 +194,6 @@ class Matcher:
         for h in hashes:
             s = self._string(h).lower()
             info = self._linfo[h] = self.index.classify(s, lemmatise=False)
-            self._lfold[h] = fold(s)
-            sl = self._lslots[h] = _NO_SLOTS  # phrases compare forms and lexicon lemmas, see word_keys
-            if sl:
-                self._lleft[h], self._lright[h] = self._neighbours(sl)
             if info[0] or info[1]:
                 self._ltrigger_set.add(h)
 
@@ -364,8 +355,8 @@ class Matcher:
                 slot[i] = (weight, indicator, token, method)
 
         phrases = self.index.phrases
-        slots_, lslots_ = self._slots, self._lslots
-        right_, left_, lright_, lleft_, need_ = self._right, self._left, self._lright, self._lleft, self._need
+        slots_ = self._slots
+        right_, left_, need_ = self._right, self._left, self._need
         ntok = len(lowers_list)
         guarded = self._guarded
         strings = self._strings
@@ -396,14 +387,8 @@ class Matcher:
             right = left = _NO_SLOTS
             if i + 1 < ntok:
                 right = right_[lowers_list[i + 1]]
-                lr = lright_.get(lemmas_list[i + 1])
-                if lr:
-                    right = right | lr
             if i > 0:
                 left = left_[lowers_list[i - 1]]
-                ll = lleft_.get(lemmas_list[i - 1])
-                if ll:
-                    left = left | ll
             for p in anchors:
                 need_left, need_right = need_[p]
                 if (need_right and p not in right) or (need_left and p not in left):
@@ -418,9 +403,6 @@ class Matcher:
                 for k in range(n):  # inlined: this loop is hot
                     j = first + k
                     if j == i or base + k in slots_[lowers_list[j]]:
-                        continue
-                    le_j = lemmas_list[j]
-                    if le_j and base + k in lslots_.get(le_j, _NO_SLOTS):
                         continue
                     break
                 else:
