@@ -115,7 +115,7 @@ class Learner:
         self.lemma_of = lemma_of
         self.stop = {w.lower() for w in stop_words}
         self._term_cache: dict[str, str | None] = {}
-        self._hash_terms: dict[int, int] = {}  # token hash -> feature column (score_batch)
+        self._hash_terms: dict[int, int] = {}  # token hash -> feature column (probabilities)
         self.top = 3  # learned codes per passage worth adding (the passage's max codes)
         wanted = list(dict.fromkeys(codes))
         positives = {c: sum(1 for e in examples if c in e.codes) for c in wanted}
@@ -217,18 +217,17 @@ class Learner:
         Z = X @ self.W + self.b
         return 1.0 / (1.0 + np.exp(-Z))
 
-    def score_batch(self, lowers: Any, strings: Any, passages: list[Any]) -> None:
-        """Score every passage of a batch the matcher read (``lowers``: the batch's lower-case
-        token hashes, ``strings``: the vocab's string store; each passage knows its token
-        range) in one vectorised pass, add each code's learned evidence and damp indicator
-        evidence the model does not support (see :data:`DAMP`). Features are the same as for
-        :meth:`predict`: content-word lemmas, ``1 + log tf`` times idf, L2-normalised."""
+    def probabilities(self, lowers: Any, strings: Any, token_passage: Any, n_passages: int) -> Any:
+        """Probabilities (one row per passage, one column per code of :attr:`codes`) for every
+        passage of a batch the matcher read, in one vectorised pass: ``lowers`` are the batch's
+        lower-case token hashes, ``strings`` the vocab's string store, ``token_passage`` each
+        token's passage row (-1: none). Features are the same as for :meth:`predict`:
+        content-word lemmas, ``1 + log tf`` times idf, L2-normalised."""
         import numpy as np
 
-        from rta.passages import Evidence
-
-        if not self.active or not passages:
-            return
+        P = n_passages
+        if not self.active or not P:
+            return np.zeros((P, len(self.codes)))
         lowers = np.asarray(lowers, dtype=np.uint64)
         hashes, inverse = np.unique(lowers, return_inverse=True)
         cache = self._hash_terms
@@ -239,12 +238,9 @@ class Learner:
                 t = cache[h] = self._term_id(strings[h] if h else "")
             tids[k] = t
         tid = tids[inverse]
-        pid = np.full(len(lowers), -1, dtype=np.int64)
-        for k, p in enumerate(passages):
-            a, b = p.tokens
-            pid[a:b] = k
+        pid = np.asarray(token_passage, dtype=np.int64)
         keep = (pid >= 0) & (tid >= 0)
-        V, P = len(self.vocab), len(passages)
+        V = len(self.vocab)
         keys, tf = np.unique(pid[keep] * V + tid[keep], return_counts=True)
         scores = np.tile(self.b, (P, 1))
         if len(keys):
@@ -254,33 +250,42 @@ class Learner:
             w = w / norm[p_u]
             starts = np.flatnonzero(np.r_[True, p_u[1:] != p_u[:-1]])
             scores[p_u[starts]] += np.add.reduceat(w[:, None] * self.W[t_u], starts, axis=0)
-        probs = 1.0 / (1.0 + np.exp(-scores))
-        col = {c: k for k, c in enumerate(self.codes)}
-        # damp indicator evidence where the model has a say
-        for k, p in enumerate(passages):
-            for code, items in p.evidence.items():
-                j = col.get(code)
-                if j is None:
-                    continue
-                factor = DAMP + (1.0 - DAMP) * min(1.0, 2.0 * float(probs[k, j]))
-                for key, e in list(items.items()):
-                    if e.method != "learned":
-                        items[key] = Evidence(round(e.weight * factor, 4), e.indicator, e.token, e.method, e.extra)
-        # learned evidence where it can matter: a passage's strongest learned codes (as many as
-        # a passage may propose) from LEARNED_MIN on, and every code with indicator evidence
-        top = max(1, min(self.top, len(self.codes)))
-        best = np.argpartition(-probs, top - 1, axis=1)[:, :top] if len(self.codes) > top else \
-            np.tile(np.arange(len(self.codes)), (P, 1))
-        for k, p in enumerate(passages):
-            row = probs[k]
-            chosen = {j for j in best[k].tolist() if row[j] >= LEARNED_MIN}
-            chosen.update(col[c] for c in p.evidence if c in col)
-            for j in chosen:
-                prob = round(float(row[j]), 4)
-                code = self.codes[j]
-                p.add(code, "learned", Evidence(
-                    prob, "learned model", "", "learned",
-                    {"model": self.version, "probability": prob, "positives": self.positives[code]}))
+        return 1.0 / (1.0 + np.exp(-scores))
+
+    def damping(self, probs: Any, pid: Any, col: Any) -> Any:
+        """The factor each indicator evidence row counts with (passage ``pid``, the code's
+        column ``col`` in ``probs``, -1 for a code without a model: factor 1): indicator
+        evidence the model does not support counts less (see :data:`DAMP`)."""
+        import numpy as np
+
+        has = col >= 0
+        p = np.where(has, probs[pid, np.where(has, col, 0)], 1.0) if len(pid) else np.zeros(0)
+        return np.where(has, DAMP + (1.0 - DAMP) * np.minimum(1.0, 2.0 * p), 1.0)
+
+    def chosen(self, probs: Any, with_evidence: Any) -> tuple[Any, Any]:
+        """Where learned evidence joins a passage: its strongest learned codes (as many as a
+        passage may propose, :attr:`top`) from :data:`LEARNED_MIN` on, and every code with
+        indicator evidence there (``with_evidence``: a bool matrix like ``probs``). Returns
+        the (passage, column) pairs."""
+        import numpy as np
+
+        P, L = probs.shape
+        top = max(1, min(self.top, L))
+        mask = np.array(with_evidence, dtype=bool, copy=True)
+        if L > top:
+            best = np.argpartition(-probs, top - 1, axis=1)[:, :top]
+            rows = np.repeat(np.arange(P), top)
+            sel = probs[rows, best.ravel()] >= LEARNED_MIN
+            mask[rows[sel], best.ravel()[sel]] = True
+        else:
+            mask |= probs >= LEARNED_MIN
+        return np.nonzero(mask)
+
+    def evidence_item(self, code: str, probability: float) -> dict[str, Any]:
+        """How learned evidence is recorded with a suggestion: the model's version, the
+        passage's probability, the code's positives."""
+        return {"indicator": "learned model", "token": "", "method": "learned", "model": self.version,
+                "probability": probability, "positives": self.positives[code]}
 
     def _term_id(self, s: str) -> int:
         """The feature column of a token's lower-case form, -1 when it is no feature."""

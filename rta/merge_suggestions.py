@@ -24,7 +24,7 @@ class SuggestionMerging:
     hash holds here too; each decision follows."""
 
     def _suggestions_generated(self, e: _Event) -> None:
-        from rta.replay import row_digests, suggestion_rows_sha256
+        from rta.replay import suggestion_rows_hashes
 
         p = e.p
         ids = p.get("ids")
@@ -59,8 +59,8 @@ class SuggestionMerging:
             return
         cols = ", ".join(f'"{c}"' for c in SUGGESTION_COLUMNS)
         conn.executemany(f"INSERT INTO suggestions({cols}) VALUES ({','.join('?' * len(SUGGESTION_COLUMNS))})", rows)
-        payload = {**p, "ids": [rows[0][0], rows[-1][0]], "rows_sha256": suggestion_rows_sha256(rows),
-                   "row_digests": row_digests(rows)}
+        rows_sha, digests = suggestion_rows_hashes(rows)
+        payload = {**p, "ids": [rows[0][0], rows[-1][0]], "rows_sha256": rows_sha, "row_digests": digests}
         self._log(e, payload, origin={"offsets": kept} if len(kept) != len(offsets) or kept != offsets else None)
 
     def _suggestion(self, e: _Event) -> sqlite3.Row | None:

@@ -78,20 +78,108 @@ class Passage:
 
 
 def combine(items: Iterable[Evidence]) -> float:
-    """``1 - prod(1 - w)`` over distinct indicators, each counted once at its best weight."""
-    if not isinstance(items, list):
-        items = list(items)
-    if len(items) == 1:
-        return round(min(1.0, max(0.0, items[0].weight)), 4)
-    best: dict[tuple[str, str], float] = {}
-    for e in items:
-        key = (e.method if e.method in ("learned", "examples") else "", e.indicator.lower())
-        if e.weight > best.get(key, -1.0):
-            best[key] = e.weight
-    miss = 1.0
-    for w in best.values():
-        miss *= 1.0 - min(1.0, max(0.0, w))
-    return round(min(1.0, max(0.0, 1.0 - miss)), 4)
+    """``1 - prod(1 - w)`` over distinct indicators, each counted once at its best weight (the
+    rule :func:`rank_table` applies to a whole batch; this is it for one code's evidence)."""
+    items = list(items)
+    if not items:
+        return 0.0
+    passage = Passage("", 0, 0, 0, 0)
+    for k, e in enumerate(items):
+        passage.add("x", k, e)
+    ranked = rank_codes(passage, max_codes=0, min_score=-1.0)
+    return ranked[0].score if ranked else 0.0
+
+
+def indicator_key(method: str, indicator: str) -> str:
+    """What makes two evidence items the same indicator (counted once): the indicator's name,
+    and for learned evidence its method (a model is one piece of evidence, whatever its name)."""
+    return (method if method in ("learned", "examples") else "") + "\x00" + indicator.lower()
+
+
+LEARNED_POS = 1 << 62  # the position key learned evidence sorts at: after every token
+
+
+@dataclass
+class EvidenceArrays:
+    """A batch's evidence as parallel arrays, one row per evidence item (at most one per
+    passage, code and token position; learned evidence at :data:`LEARNED_POS`): what
+    :func:`rank_table` ranks. ``key`` numbers distinct indicators (see :func:`combine`),
+    ``method`` is the method's rank (rta.indicators.METHOD_ORDER), ``item`` points into the
+    caller's list of what to show for each row."""
+
+    pid: Any
+    code: Any
+    key: Any
+    pos: Any
+    weight: Any
+    method: Any
+    item: Any
+
+
+@dataclass(slots=True)
+class Ranked:
+    """A code a passage proposes: its passage (row of the batch), code number, score, its
+    strongest evidence row, and its evidence rows in text order."""
+
+    pid: int
+    code: int
+    score: float
+    best: int
+    rows: list[int]
+
+
+def rank_table(ev: EvidenceArrays, code_order: Any, max_codes: int = MAX_CODES,
+               min_score: float = MIN_SCORE) -> list[Ranked]:
+    """Score and rank every (passage, code) of a batch at once: a code's score in a passage is
+    ``1 - prod(1 - w)`` over its distinct indicators at their best weights (one item alone: its
+    weight), rounded to 4 decimals; a passage keeps its ``max_codes`` strongest codes (0: all)
+    scoring ``min_score``+, ordered by score, then the rank of the strongest evidence's method,
+    then ``code_order`` (each code's place in name order), so runs are reproducible. Returned
+    by passage and rank."""
+    import numpy as np
+
+    n = len(ev.pid)
+    if not n:
+        return []
+    ncodes = int(ev.code.max()) + 1
+    pair = ev.pid.astype(np.int64) * ncodes + ev.code
+    weight = np.clip(ev.weight.astype(np.float64), 0.0, 1.0)
+    # best weight per (pair, indicator); stable, so the first of equal weights counts
+    order = np.lexsort((-weight, ev.key, pair))
+    p_s, k_s = pair[order], ev.key[order]
+    first = np.r_[True, (p_s[1:] != p_s[:-1]) | (k_s[1:] != k_s[:-1])]
+    g_pair, g_w = p_s[first], weight[order][first]
+    starts = np.flatnonzero(np.r_[True, g_pair[1:] != g_pair[:-1]])
+    pairs = g_pair[starts]
+    miss = np.multiply.reduceat(1.0 - g_w, starts)
+    items_per_pair = np.bincount(np.searchsorted(pairs, pair), minlength=len(pairs))
+    single = items_per_pair == 1
+    raw = np.where(single, g_w[starts], np.clip(1.0 - miss, 0.0, 1.0))
+    score = np.array([round(x, 4) for x in raw.tolist()])
+    keep = score >= min_score
+    # the strongest item of each pair: highest weight, then the better method
+    best_order = np.lexsort((ev.method, -weight, pair))
+    b_pair = pair[best_order]
+    b_first = best_order[np.r_[True, b_pair[1:] != b_pair[:-1]]]
+    best_method = ev.method[b_first]
+    k_pairs, k_score, k_method, k_best = pairs[keep], score[keep], best_method[keep], b_first[keep]
+    k_pid, k_code = k_pairs // ncodes, k_pairs % ncodes
+    rank = np.lexsort((np.asarray(code_order)[k_code], k_method, -k_score, k_pid))
+    k_pid, k_code, k_score, k_method, k_pairs, k_best = (
+        a[rank] for a in (k_pid, k_code, k_score, k_method, k_pairs, k_best))
+    if max_codes:
+        pstart = np.r_[True, k_pid[1:] != k_pid[:-1]]
+        place = np.arange(len(k_pid)) - np.maximum.accumulate(np.where(pstart, np.arange(len(k_pid)), 0))
+        sel = place < max_codes
+        k_pid, k_code, k_score, k_pairs, k_best = (a[sel] for a in (k_pid, k_code, k_score, k_pairs, k_best))
+    # evidence rows of the kept pairs, in text order
+    by_pos = np.lexsort((ev.pos, pair))
+    pos_pairs = pair[by_pos]
+    lo = np.searchsorted(pos_pairs, k_pairs, side="left").tolist()
+    hi = np.searchsorted(pos_pairs, k_pairs, side="right").tolist()
+    rows = by_pos.tolist()
+    return [Ranked(p, c, s, m, rows[a:b]) for p, c, s, m, a, b in
+            zip(k_pid.tolist(), k_code.tolist(), k_score.tolist(), k_best.tolist(), lo, hi)]
 
 
 def segment(sentence_offsets: list[int], text: str, max_sentences: int = MAX_SENTENCES) -> list[tuple[int, int]]:
@@ -134,31 +222,29 @@ class RankedCode:
 def rank_codes(passage: Passage, max_codes: int = MAX_CODES, min_score: float = MIN_SCORE,
                order: dict[str, int] | None = None) -> list[RankedCode]:
     """The passage's strongest codes (at most ``max_codes``, each scoring ``min_score``+),
-    best first; ties broken by the method's rank, then by name, so runs are reproducible."""
+    best first, by :func:`rank_table` (``order``: each method's rank)."""
+    import numpy as np
+
     order = order or {}
-    scored = []
-    for code, items in passage.evidence.items():
-        if not items:
-            continue
-        values = list(items.values())
-        score = combine(values)
-        if score < min_score:
-            continue
-        best = max(values, key=lambda e: (e.weight, -order.get(e.method, 99))) if len(values) > 1 else values[0]
-        scored.append((-score, order.get(best.method, 99), code, best.method))
-    scored.sort()
-    if max_codes:
-        scored = scored[:max(0, max_codes)]
-    out = []
-    for neg, _rank, code, method in scored:  # evidence in text order, only for the codes kept
-        items = passage.evidence[code]
-        evidence = list(items.values()) if len(items) == 1 else [items[k] for k in sorted(items, key=_key_order)]
-        out.append(RankedCode(code, -neg, evidence, method))
-    return out
-
-
-def _key_order(key: Any) -> tuple[int, Any]:
-    return (0, key) if isinstance(key, int) else (1, str(key))
+    codes = sorted(c for c, items in passage.evidence.items() if items)
+    cols: dict[str, list] = {k: [] for k in ("code", "key", "pos", "weight", "method")}
+    items: list[Evidence] = []
+    keys: dict[str, int] = {}
+    for c, code in enumerate(codes):
+        for pos, e in passage.evidence[code].items():
+            cols["code"].append(c)
+            cols["key"].append(keys.setdefault(indicator_key(e.method, e.indicator), len(keys)))
+            cols["pos"].append(pos if isinstance(pos, int) else LEARNED_POS)
+            cols["weight"].append(e.weight)
+            cols["method"].append(order.get(e.method, 99))
+            items.append(e)
+    n = len(items)
+    ev = EvidenceArrays(np.zeros(n, dtype=np.int64), np.array(cols["code"], dtype=np.int64),
+                        np.array(cols["key"], dtype=np.int64), np.array(cols["pos"], dtype=np.int64),
+                        np.array(cols["weight"], dtype=np.float64), np.array(cols["method"], dtype=np.int64),
+                        np.arange(n))
+    return [RankedCode(codes[r.code], r.score, [items[i] for i in r.rows], items[r.best].method)
+            for r in rank_table(ev, np.arange(len(codes)), max_codes, min_score)]
 
 
 def themes_ranked(code_scores: Iterable[tuple[str, float]], themes_of: dict[str, list[str]]) -> list[tuple[str, float]]:

@@ -98,6 +98,14 @@ def row_digests(rows: list[list[Any]]) -> str:
     return "".join(rows_sha256(r)[:ROW_DIGEST_CHARS] for r in sorted(rows, key=lambda r: r[0]))
 
 
+def suggestion_rows_hashes(rows: list[list[Any]]) -> tuple[str, str]:
+    """``(suggestion_rows_sha256(rows), row_digests(rows))`` with each row encoded once: the
+    canonical JSON of a list is its items' canonical JSON joined by commas in brackets."""
+    encoded = [canonical_json(r) for r in sorted(rows, key=lambda r: r[0])]
+    digests = "".join(_sha256(e)[:ROW_DIGEST_CHARS] for e in encoded)
+    return _sha256("[" + ",".join(encoded) + "]"), digests
+
+
 def transcript_digests(transcript: Any, note: str | None) -> dict[str, Any]:
     """What a revision event records besides the text hash: its turn rows, metadata and note
     as hashes, so the audit can tell them from hand edits."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, Callable, Iterable
@@ -27,7 +27,9 @@ from rta.indicators import (
     _FIXED_WORDS, _NO_SLOTS, _RANK, FIXED_EXPRESSIONS, FUZZY_THRESHOLD, ROM_NEXT, SLOTS, WEIGHTS, Hit,
     IndicatorIndex,
 )
-from rta.passages import MAX_CODES, MAX_SENTENCES, MIN_SCORE, Evidence, Passage, rank_codes, segment, span_of
+from rta.passages import (
+    LEARNED_POS, MAX_CODES, MAX_SENTENCES, MIN_SCORE, EvidenceArrays, indicator_key, rank_table, segment, span_of,
+)
 from rta.store import Store, now
 
 
@@ -149,6 +151,14 @@ class Matcher:
         self.codebook = codebook
         self.raw_pairs = 0
         self.learner: Any = None  # rta.learn.Learner: scores every passage of a batch when set
+        # numbers for the batch arrays: codes, distinct indicators, evidence as recorded
+        self._code_ids: dict[str, int] = {}
+        self._code_names: list[str] = []
+        self._order: Any = None
+        self._key_ids: dict[str, int] = {}
+        self._item_ids: dict[tuple[str, str, str], int] = {}
+        self._items: list[dict[str, str]] = []
+        self._templates: dict[tuple[str, str, str, str], tuple[int, int, int, int]] = {}
         self._strings = nlp.vocab.strings
         self._info: dict[int, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
         self._trigger_set: set[int] = set()  # hashes with hits or phrase anchors
@@ -256,17 +266,23 @@ class Matcher:
         """Every code with evidence in each passage of one turn's doc, unranked (offsets
         shifted into the transcript): what the matcher saw, before a passage keeps its
         strongest codes."""
-        return to_candidates(self.match_docs([(turn, doc)])[0], self.pipeline_label, max_codes=0, min_score=0.0)
+        return self.match_docs([(turn, doc)], max_codes=0, min_score=0.0)[0]
 
-    def match_docs(self, pairs: list[tuple[TurnInput, Any]], every: bool = False) -> list[list[Passage]]:
-        """Candidates for a batch of ``(turn, doc)``: the token arrays of the whole batch are
-        concatenated so that finding new words, trigger tokens, sentence starts and turns a
-        regex may match is a few calls per batch rather than a Python loop per token."""
+    def match_docs(self, pairs: list[tuple[TurnInput, Any]], max_codes: int | None = None,
+                   min_score: float | None = None) -> list[list[Candidate]]:
+        """The candidates of a batch of ``(turn, doc)``, per turn: evidence found word by word,
+        put into passages, joined by the learned part when :attr:`learner` is set, and ranked
+        per passage (rta.passages.rank_table), all over the batch's arrays at once. The token
+        arrays of the batch are concatenated, so finding new words, trigger tokens, sentence
+        starts and turns a regex may match is a few calls per batch, not a loop per token."""
         import numpy as np
         from spacy.attrs import IDX, IS_PUNCT, LEMMA, LOWER, ORTH, SENT_START
 
+        max_codes = self.options.max_codes if max_codes is None else max_codes
+        min_score = self.options.min_score if min_score is None else min_score
+        out: list[list[Candidate]] = [[] for _ in pairs]
         if not pairs:
-            return []
+            return out
         attrs = [LOWER, LEMMA, SENT_START, IDX, ORTH, IS_PUNCT]
         arrays = [doc.to_array(attrs) if len(doc) else np.zeros((0, len(attrs)), dtype=np.uint64)
                   for _turn, doc in pairs]
@@ -289,33 +305,181 @@ class Matcher:
         if len(self._ltrig_arr):
             mask |= np.isin(allarr[:, 1], self._ltrig_arr)
         hits_at = np.flatnonzero(mask)
-        starts_at = np.flatnonzero(allarr[:, 2] == 1)
+        ntok = len(allarr)
+        bounds = offsets.tolist()
+        is_start = allarr[:, 2] == 1
+        is_start[[b for b in bounds[:-1] if b < ntok]] = True  # a turn's first token starts a sentence
+        starts_at = np.flatnonzero(is_start)
         cuts = np.searchsorted(hits_at, offsets).tolist()
         scuts = np.searchsorted(starts_at, offsets).tolist()
         hits_list, starts_list = hits_at.tolist(), starts_at.tolist()
         # one conversion per batch; each turn then slices plain lists
         lowers, lemmas, idxs, orths = (allarr[:, c].tolist() for c in (0, 1, 3, 4))
         regex_turns = self._regex_turns([turn for turn, _doc in pairs])
-        bounds = offsets.tolist()
-        out = []
-        for k, (turn, doc) in enumerate(pairs):
+        learner = self.learner
+        every = learner is not None
+        # passages: (turn, first sentence, last sentence), the batch token where each starts
+        p_turn: list[int] = []
+        p_sents: list[tuple[int, int]] = []
+        p_tok: list[int] = []
+        # evidence rows (rta.passages.EvidenceArrays) before passages are known: (token
+        # position, code, indicator key, method rank, item) and the weight
+        e_rows: list[tuple[int, int, int, int, int]] = []
+        e_w: list[float] = []
+        templates = self._templates
+        sents_of: dict[int, list[int]] = {}
+        for k, (turn, _doc) in enumerate(pairs):
             lo, hi = bounds[k], bounds[k + 1]
+            if hi == lo:
+                continue
             triggered = [i - lo for i in hits_list[cuts[k]:cuts[k + 1]]]
             has_regex = k in regex_turns
-            if hi == lo:
-                out.append([])
+            if not triggered and not has_regex and not every:
                 continue
-            sents = [i - lo for i in starts_list[scuts[k]:scuts[k + 1]]]
-            if not sents or sents[0] != 0:
-                sents.insert(0, 0)
-            if not triggered and not has_regex:  # nothing to match; the learned part reads all
-                out.append(self.passages(turn, sents, idxs[lo:hi], None, True, lo) if every else [])
+            sents = sents_of[k] = [i - lo for i in starts_list[scuts[k]:scuts[k + 1]]]
+            for a, b in segment(sents, turn.text, self.options.passage_sentences):
+                p_turn.append(k)
+                p_sents.append((a, b))
+                p_tok.append(lo + sents[a])
+            if not triggered and not has_regex:
                 continue
-            out.append(self._match_one(turn, doc, lowers[lo:hi], lemmas[lo:hi], idxs[lo:hi], orths[lo:hi],
-                                       sents, triggered, has_regex, every, lo))
-        if every and self.learner is not None:  # one vectorised pass over the batch's tokens
-            self.learner.score_batch(allarr[:, 0], self._strings, [p for ps in out for p in ps])
+            found = self._match_one(turn, _doc, lowers[lo:hi], lemmas[lo:hi], idxs[lo:hi], orths[lo:hi],
+                                    sents, triggered, has_regex)
+            for (code, i), (weight, indicator, token, method) in found.items():
+                t = templates.get((code, indicator, token, method))
+                if t is None:
+                    t = templates[(code, indicator, token, method)] = (
+                        self._code_id(code), self._key_id(method, indicator), _RANK.get(method, 99),
+                        self._item_id(indicator, token, method))
+                e_rows.append((lo + i, *t))
+                e_w.append(weight)
+        if not p_tok:
+            return out
+        rows_arr = np.array(e_rows, dtype=np.int64).reshape(-1, 5)
+        pos, code, key, method, item = (rows_arr[:, c].copy() for c in range(5))
+        if len(pos):  # sentence x code pairs: what a sentence-level assistant would have proposed
+            sentence = np.cumsum(is_start)[pos]
+            self.raw_pairs += len(np.unique(code * (len(starts_at) + 1) + sentence))
+        starts = np.array(p_tok, dtype=np.int64)
+        pid = np.searchsorted(starts, pos, side="right") - 1
+        weight = np.array(e_w, dtype=np.float64)
+        learned_items: list[tuple[str, float]] = []
+        if every:
+            P = len(starts)
+            token_passage = np.full(ntok, -1, dtype=np.int64)
+            ends = np.r_[starts[1:], ntok]
+            turn_end = np.array([bounds[k + 1] for k in p_turn], dtype=np.int64)
+            ends = np.minimum(ends, turn_end)
+            owner = np.repeat(np.arange(P), ends - starts)
+            token_passage[np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist())])
+                          if P else np.zeros(0, dtype=np.int64)] = owner
+            probs = learner.probabilities(allarr[:, 0], self._strings, token_passage, P)
+            col_of = self._learned_columns(learner)
+            col = col_of[code] if len(code) else np.zeros(0, dtype=np.int64)
+            factor = learner.damping(probs, pid, col)
+            damped = np.flatnonzero(factor != 1.0)
+            if len(damped):
+                weight[damped] = [round(w * f, 4) for w, f in zip(weight[damped].tolist(), factor[damped].tolist())]
+            with_evidence = np.zeros(probs.shape, dtype=bool)
+            has = col >= 0
+            with_evidence[pid[has], col[has]] = True
+            l_pid, l_col = learner.chosen(probs, with_evidence)
+            l_prob = [round(x, 4) for x in probs[l_pid, l_col].tolist()]
+            l_code = self._learned_codes(learner)[l_col]
+            names = learner.codes
+            learned_items = [(names[c], p) for c, p in zip(l_col.tolist(), l_prob)]
+            n = len(l_pid)
+            pid = np.r_[pid, l_pid]
+            code = np.r_[code, l_code]
+            key = np.r_[key, np.full(n, self._key_id("learned", "learned model"), dtype=np.int64)]
+            pos = np.r_[pos, np.full(n, LEARNED_POS, dtype=np.int64)]
+            weight = np.r_[weight, np.array(l_prob, dtype=np.float64)]
+            method = np.r_[method, np.full(n, _RANK["learned"], dtype=np.int64)]
+            item = np.r_[item, -1 - np.arange(n, dtype=np.int64)]  # learned: -1 - its place
+        ranked = rank_table(EvidenceArrays(pid, code, key, pos, weight, method, item), self._code_order(),
+                            max_codes, min_score)
+        spans: dict[int, tuple[int, int]] = {}
+        items = self._items
+        item_list = item.tolist()
+        for r in ranked:
+            span = spans.get(r.pid)
+            if span is None:
+                k = p_turn[r.pid]
+                turn = pairs[k][0]
+                lo = bounds[k]
+                sents = sents_of[k]
+                char = [idxs[lo + i] for i in sents]
+                a, b = p_sents[r.pid]
+                span = spans[r.pid] = span_of(turn.text, char, a, b)
+            if span[1] <= span[0]:
+                continue
+            evidence = []
+            for row in r.rows:
+                i = item_list[row]
+                if i >= 0:
+                    evidence.append(items[i])
+                else:
+                    evidence.append(learner.evidence_item(*learned_items[-1 - i]))
+            best = item_list[r.best]
+            turn = pairs[p_turn[r.pid]][0]
+            out[p_turn[r.pid]].append(Candidate(
+                transcript_id=turn.transcript_id, revision=turn.revision, turn_n=turn.n,
+                start=turn.start + span[0], end=turn.start + span[1], line_start=0, line_end=0,
+                code=self._code_names[r.code], score=r.score,
+                method=items[best]["method"] if best >= 0 else "learned", evidence=evidence,
+                pipeline=self.pipeline_label))
         return out
+
+    # -- numbering for the batch arrays ---------------------------------------------------
+    def _code_id(self, code: str) -> int:
+        c = self._code_ids.get(code)
+        if c is None:
+            c = self._code_ids[code] = len(self._code_names)
+            self._code_names.append(code)
+            self._order = None
+        return c
+
+    def _code_order(self) -> Any:
+        """Each code number's place in name order (the last tie-breaker when ranking)."""
+        import numpy as np
+
+        if self._order is None or len(self._order) != len(self._code_names):
+            ranks = {name: r for r, name in enumerate(sorted(self._code_names))}
+            self._order = np.array([ranks[n] for n in self._code_names], dtype=np.int64)
+        return self._order
+
+    def _key_id(self, method: str, indicator: str) -> int:
+        """Distinct indicators (rta.passages.combine): the name, and for learned evidence the method."""
+        k = indicator_key(method, indicator)
+        i = self._key_ids.get(k)
+        if i is None:
+            i = self._key_ids[k] = len(self._key_ids)
+        return i
+
+    def _item_id(self, indicator: str, token: str, method: str) -> int:
+        """What a suggestion records of one piece of indicator evidence, one shared dict per
+        distinct (indicator, token, method)."""
+        k = (indicator, token, method)
+        i = self._item_ids.get(k)
+        if i is None:
+            i = self._item_ids[k] = len(self._items)
+            self._items.append({"indicator": indicator, "token": token, "method": method})
+        return i
+
+    def _learned_columns(self, learner: Any) -> Any:
+        """Per code number: its column in the learner's probabilities, -1 without a model."""
+        import numpy as np
+
+        cols = {c: j for j, c in enumerate(learner.codes)}
+        for c in learner.codes:
+            self._code_id(c)
+        return np.array([cols.get(n, -1) for n in self._code_names], dtype=np.int64)
+
+    def _learned_codes(self, learner: Any) -> Any:
+        """Per learner column: its code number."""
+        import numpy as np
+
+        return np.array([self._code_id(c) for c in learner.codes], dtype=np.int64)
 
     def _regex_turns(self, turns: list[TurnInput]) -> set[int]:
         """Positions (in ``turns``) of the turns that a regex indicator may match."""
@@ -338,21 +502,18 @@ class Matcher:
 
     def _match_one(self, turn: TurnInput, doc: Any, lowers_list: list[int], lemmas_list: list[int],
                    idx: list[int], orths: list[int], sent_starts_list: list[int],
-                   triggered: list[int], has_regex: bool, every: bool = False, tok0: int = 0) -> list[Passage]:
+                   triggered: list[int], has_regex: bool) -> dict[tuple[str, int], tuple[float, str, str, str]]:
+        """The indicator evidence of one turn: (code, token position) -> (weight, indicator,
+        token text, method)."""
         info, linfo = self._info, self._linfo
-        # (code, sentence) -> token position -> (weight, indicator, token text, method)
-        found: dict[tuple[str, int], dict[int, tuple[float, str, str, str]]] = defaultdict(dict)
-
-        def sent_of(i: int) -> int:
-            return bisect_right(sent_starts_list, i) - 1
+        found: dict[tuple[str, int], tuple[float, str, str, str]] = {}
 
         def add(code: str, i: int, indicator: str, token: str, method: str, weight: float) -> None:
             # one evidence item per token position and code: a word listed both as keyword
             # and lemma, or found by a phrase and a regex, counts once (its best route)
-            slot = found[(code, sent_of(i))]
-            prev = slot.get(i)
+            prev = found.get((code, i))
             if prev is None or prev[0] < weight:
-                slot[i] = (weight, indicator, token, method)
+                found[(code, i)] = (weight, indicator, token, method)
 
         phrases = self.index.phrases
         slots_ = self._slots
@@ -419,8 +580,7 @@ class Matcher:
                     last = max(first + 1, bisect_right(idx, m.end() - 1))
                     if guard(first, last):
                         add(code, first, pattern, m.group(0), "regex", WEIGHTS["regex"])
-        self.raw_pairs += len(found)  # sentence x code pairs: what a sentence-level assistant proposed
-        return self.passages(turn, sent_starts_list, idx, found, every, tok0)
+        return found
 
     def _guard(self, doc: Any, first: int, last: int, sent_starts: list[int]) -> bool:
         """The sense policy: False when a token in ``doc[first:last]`` is 'rom' not meaning
@@ -453,45 +613,6 @@ class Matcher:
                     return True
         return False
 
-    def passages(self, turn: TurnInput, sent_starts: list[int], idx: list[int],
-                 found: dict | None = None, every: bool = False, tok0: int = 0) -> list[Passage]:
-        """Cut ``turn`` into passages and put each (code, sentence) evidence into its
-        passage; only passages with evidence unless ``every`` (the learned part reads all).
-        ``tok0``: where the turn's tokens start in the batch (:attr:`Passage.tokens`)."""
-        text = turn.text
-        ntok = len(idx)
-        offsets = [idx[i] for i in sent_starts] if idx else [0]
-        if not offsets or offsets[0] != 0:
-            offsets = [0, *offsets] if offsets and offsets[0] != 0 else [0]
-        bounds = segment(offsets, text, self.options.passage_sentences)
-        firsts = [a for a, _b in bounds]
-        out: list[Passage | None] = [None] * len(bounds)
-
-        def passage(k: int) -> Passage | None:
-            if out[k] is None:
-                a, b = bounds[k]
-                cstart, cend = span_of(text, offsets, a, b)
-                if cend <= cstart:
-                    return None
-                tok_end = sent_starts[b + 1] if b + 1 < len(sent_starts) else ntok
-                out[k] = Passage(turn.transcript_id, turn.revision, turn.n, turn.start + cstart,
-                                 turn.start + cend, a, b, {}, (tok0 + sent_starts[a], tok0 + tok_end))
-            return out[k]
-
-        for (code, sent), evidence in (found or {}).items():
-            p = passage(bisect_right(firsts, sent) - 1)
-            if p is None:
-                continue
-            slot = p.evidence.setdefault(code, {})
-            for pos, (weight, indicator, token, method) in evidence.items():
-                prev = slot.get(pos)
-                if prev is None or prev.weight < weight:
-                    slot[pos] = Evidence(weight, indicator, token, method)
-        if every:
-            for k in range(len(bounds)):
-                passage(k)
-        return [p for p in out if p is not None]
-
 # ---------------------------------------------------------------------------------------
 # Running over a project
 
@@ -523,20 +644,6 @@ def _lines(store: Store, candidates: list[Candidate]) -> None:
         newlines = cache[key]
         c.line_start = bisect_right(newlines, c.start - 1) + 1 if c.start else 1
         c.line_end = bisect_right(newlines, max(c.start, c.end - 1) - 1) + 1
-
-
-def to_candidates(passages: Iterable[Passage], pipeline: str, max_codes: int = MAX_CODES,
-                  min_score: float = MIN_SCORE) -> list[Candidate]:
-    """One candidate per proposed code of each passage (rta.passages.rank_codes): the
-    passage's span, the code's combined score and its evidence in text order."""
-    out: list[Candidate] = []
-    for p in passages:
-        for r in rank_codes(p, max_codes, min_score, _RANK):
-            out.append(Candidate(
-                transcript_id=p.transcript_id, revision=p.revision, turn_n=p.turn_n, start=p.start, end=p.end,
-                line_start=0, line_end=0, code=r.code, score=r.score, method=r.method,
-                evidence=[e.as_json() for e in r.evidence], pipeline=pipeline))
-    return out
 
 
 _LINE_END_HYPHEN = re.compile(r"[^\W\d_][-\u2010\u00ad\u00ac][ \t]*(?:\r\n|\r|\n|[ \t])[ \t]*[^\W\d_]")
@@ -576,14 +683,14 @@ def generate(store: Store, turns: list[TurnInput], matcher: Matcher,
         learner.top = opts.max_codes
 
     def flush() -> None:
-        for turn_passages, (turn, doc) in zip(matcher.match_docs(chunk, every), chunk):
+        for found, (turn, _doc) in zip(matcher.match_docs(chunk), chunk):
             back = joined_maps.get((turn.transcript_id, turn.n))
             if back is not None:  # spans found in the joined text, mapped to the stored text
-                for p in turn_passages:
-                    a, b = p.start - turn.start, p.end - turn.start
-                    p.start = turn.start + back[a]
-                    p.end = turn.start + (back[b - 1] + 1 if b > a else back[a])
-            candidates.extend(to_candidates(turn_passages, matcher.pipeline_label, opts.max_codes, opts.min_score))
+                for c in found:
+                    a, b = c.start - turn.start, c.end - turn.start
+                    c.start = turn.start + back[a]
+                    c.end = turn.start + (back[b - 1] + 1 if b > a else back[a])
+            candidates.extend(found)
 
     for turn, doc in matcher.read(turns, progress):
         chunk.append((turn, doc))
@@ -602,17 +709,26 @@ _LEARNED_KEYS = (*_EVIDENCE_KEYS, "model", "probability", "positives")
 _json_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
+_FRAGMENTS: dict[tuple[str, str, str], str] = {}  # (indicator, token, method) -> its JSON
+
+
 def _evidence_json(evidence: list[dict[str, str]]) -> str:
     """``json.dumps(evidence, ensure_ascii=False)``, byte for byte, written directly for the
-    usual evidence items (three string fields): tens of thousands of rows per run."""
+    usual evidence items (three string fields): tens of thousands of rows per run, most items
+    repeated, so each distinct one is encoded once."""
     from json.encoder import encode_basestring as q
 
     parts = []
     for item in evidence:
         keys = tuple(item)
         if keys == _EVIDENCE_KEYS and all(type(v) is str for v in item.values()):
-            parts.append(f'{{"indicator": {q(item["indicator"])}, "token": {q(item["token"])}, '
-                         f'"method": {q(item["method"])}}}')
+            k = (item["indicator"], item["token"], item["method"])
+            frag = _FRAGMENTS.get(k)
+            if frag is None:
+                if len(_FRAGMENTS) > 200_000:  # a long-lived process (a notebook) stays bounded
+                    _FRAGMENTS.clear()
+                frag = _FRAGMENTS[k] = (f'{{"indicator": {q(k[0])}, "token": {q(k[1])}, "method": {q(k[2])}}}')
+            parts.append(frag)
         elif keys == _LEARNED_KEYS and type(item["model"]) is str and type(item["probability"]) is float \
                 and type(item["positives"]) is int and all(type(item[k]) is str for k in _EVIDENCE_KEYS):
             parts.append(f'{{"indicator": {q(item["indicator"])}, "token": {q(item["token"])}, '
@@ -723,12 +839,13 @@ def store_logged(store: Store, candidates: list[Candidate], coder: str | None, r
     them) and what was inserted: the first and last id, the rows' hash and a short digest per
     row, so the audit can tell the suggestions table from hand edits. Returns ``(new, existing)``.
     Inside a transaction."""
-    from rta.replay import SUGGESTION_ROW_SQL, row_digests, suggestion_rows_sha256
+    from rta.replay import SUGGESTION_ROW_SQL, suggestion_rows_hashes
 
     before = store.conn.execute("SELECT COALESCE(MAX(id), 0) FROM suggestions").fetchone()[0]
     new, existing = store_candidates(store, candidates)
     inserted = [list(r) for r in store.conn.execute(SUGGESTION_ROW_SQL + " WHERE id > ? ORDER BY id", (before,))]
+    rows_sha, digests = suggestion_rows_hashes(inserted)
     store.log_event("suggestions.generated", {
         **run, "new": new, "existing": existing, "ids": [inserted[0][0], inserted[-1][0]] if inserted else [],
-        "rows_sha256": suggestion_rows_sha256(inserted), "row_digests": row_digests(inserted)}, coder)
+        "rows_sha256": rows_sha, "row_digests": digests}, coder)
     return new, existing

@@ -7,7 +7,7 @@ import pytest
 from rta.codebook import load_codebook
 from rta.errors import RtaError
 from rta.nlp import load_pipeline
-from rta.suggest import Matcher, SuggestOptions, TurnInput, run_suggest, to_candidates
+from rta.suggest import Matcher, SuggestOptions, TurnInput, run_suggest
 from test_suggest_support import SUGGEST, cli, make_project, pin_pipeline, sample_files
 
 
@@ -263,7 +263,7 @@ def test_batch_matching_finds_exactly_what_turn_by_turn_matching_finds(tmp_path,
     turns = [TurnInput("t", 1, n, 1000 * n, text) for n, text in enumerate(BATCH_TURNS)]
     docs = list(nlp.pipe(BATCH_TURNS))
     one_by_one = [m.match_doc(t, d) for t, d in zip(turns, docs)]
-    batch = [to_candidates(ps, m.pipeline_label, max_codes=0, min_score=0.0) for ps in m.match_docs(list(zip(turns, docs)))]
+    batch = m.match_docs(list(zip(turns, docs)), max_codes=0, min_score=0.0)
     key = lambda cs: [(c.start, c.end, c.code, c.score, c.evidence) for c in cs]  # noqa: E731
     assert [key(cs) for cs in batch] == [key(cs) for cs in one_by_one]
     regex_hits = [e for cs in batch for c in cs for e in c.evidence if e["method"] == "regex"]
@@ -288,3 +288,13 @@ def test_evidence_json_is_byte_for_byte_json_dumps():
                "probability": 1, "positives": 5}]]
     for evidence in cases:
         assert _evidence_json(evidence) == json.dumps(evidence, ensure_ascii=False)
+
+
+def test_suggestion_row_hashes_in_one_pass_equal_the_audits_two():
+    from rta.replay import row_digests, suggestion_rows_hashes, suggestion_rows_sha256
+
+    rows = [[3, "t", 1, 2, 5, 9, 1, 1, "Tid", 0.8, "lemma", '[{"token": "tid\\n\\"x\\""}]', "p", "suggested",
+             "2026-01-01T00:00:00Z", None, None, None],
+            [1, "æøå", 1, 1, 0, 4, 1, 1, "Støtte", 0.1234, "learned", "[]", "p", "suggested", "t", None, None, 7]]
+    assert suggestion_rows_hashes(rows) == (suggestion_rows_sha256(rows), row_digests(rows))
+    assert suggestion_rows_hashes([]) == (suggestion_rows_sha256([]), row_digests([]))
