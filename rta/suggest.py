@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from json.encoder import encode_basestring
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class Candidate:
     method: str
     evidence: list[dict[str, str]]
     pipeline: str
+    evidence_json: str = ""  # ``evidence`` as stored, when the matcher has encoded it already
 
 
 @dataclass
@@ -158,6 +160,7 @@ class Matcher:
         self._key_ids: dict[str, int] = {}
         self._item_ids: dict[tuple[str, str, str], int] = {}
         self._items: list[dict[str, str]] = []
+        self._item_json: list[str] = []  # each item's JSON (rta.suggest.evidence_fragment)
         self._templates: dict[tuple[str, str, str, str], tuple[int, int, int, int]] = {}
         self._strings = nlp.vocab.strings
         self._info: dict[int, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
@@ -333,18 +336,18 @@ class Matcher:
             if hi == lo:
                 continue
             triggered = [i - lo for i in hits_list[cuts[k]:cuts[k + 1]]]
-            has_regex = k in regex_turns
-            if not triggered and not has_regex and not every:
+            regexes = regex_turns.get(k, ())
+            if not triggered and not regexes and not every:
                 continue
             sents = sents_of[k] = [i - lo for i in starts_list[scuts[k]:scuts[k + 1]]]
             for a, b in segment(sents, turn.text, self.options.passage_sentences):
                 p_turn.append(k)
                 p_sents.append((a, b))
                 p_tok.append(lo + sents[a])
-            if not triggered and not has_regex:
+            if not triggered and not regexes:
                 continue
             found = self._match_one(turn, _doc, lowers[lo:hi], lemmas[lo:hi], idxs[lo:hi], orths[lo:hi],
-                                    sents, triggered, has_regex)
+                                    sents, triggered, regexes)
             for (code, i), (weight, indicator, token, method) in found.items():
                 t = templates.get((code, indicator, token, method))
                 if t is None:
@@ -399,7 +402,7 @@ class Matcher:
         ranked = rank_table(EvidenceArrays(pid, code, key, pos, weight, method, item), self._code_order(),
                             max_codes, min_score)
         spans: dict[int, tuple[int, int]] = {}
-        items = self._items
+        items, item_json = self._items, self._item_json
         item_list = item.tolist()
         for r in ranked:
             span = spans.get(r.pid)
@@ -414,12 +417,16 @@ class Matcher:
             if span[1] <= span[0]:
                 continue
             evidence = []
+            encoded = []
             for row in r.rows:
                 i = item_list[row]
                 if i >= 0:
                     evidence.append(items[i])
+                    encoded.append(item_json[i])
                 else:
-                    evidence.append(learner.evidence_item(*learned_items[-1 - i]))
+                    e = learner.evidence_item(*learned_items[-1 - i])
+                    evidence.append(e)
+                    encoded.append(evidence_fragment(e))
             best = item_list[r.best]
             turn = pairs[p_turn[r.pid]][0]
             out[p_turn[r.pid]].append(Candidate(
@@ -427,7 +434,7 @@ class Matcher:
                 start=turn.start + span[0], end=turn.start + span[1], line_start=0, line_end=0,
                 code=self._code_names[r.code], score=r.score,
                 method=items[best]["method"] if best >= 0 else "learned", evidence=evidence,
-                pipeline=self.pipeline_label))
+                pipeline=self.pipeline_label, evidence_json="[" + ", ".join(encoded) + "]"))
         return out
 
     # -- numbering for the batch arrays ---------------------------------------------------
@@ -464,6 +471,7 @@ class Matcher:
         if i is None:
             i = self._item_ids[k] = len(self._items)
             self._items.append({"indicator": indicator, "token": token, "method": method})
+            self._item_json.append(evidence_fragment(self._items[-1]))
         return i
 
     def _learned_columns(self, learner: Any) -> Any:
@@ -481,30 +489,37 @@ class Matcher:
 
         return np.array([self._code_id(c) for c in learner.codes], dtype=np.int64)
 
-    def _regex_turns(self, turns: list[TurnInput]) -> set[int]:
-        """Positions (in ``turns``) of the turns that a regex indicator may match."""
+    def _regex_turns(self, turns: list[TurnInput]) -> dict[int, list[int]]:
+        """Turn position (in ``turns``) -> the regex indicators (their places in the index)
+        that may match it; only those are run on the turn."""
         index = self.index
+        found: dict[int, list[int]] = {}
         if not index.regexes:
-            return set()
+            return found
         if not index.batch_regex:
-            return {k for k, t in enumerate(turns)
-                    if any(rx.search(t.text) is not None for _c, _p, rx in index.regexes)}
+            for k, t in enumerate(turns):
+                hit = [r for r, (_c, _p, rx) in enumerate(index.regexes) if rx.search(t.text) is not None]
+                if hit:
+                    found[k] = hit
+            return found
         joined = "\n".join(t.text for t in turns)
         ends = list(accumulate(len(t.text) + 1 for t in turns))  # turn k ends before ends[k]
-        found: set[int] = set()
-        for _code, _pattern, rx in index.regexes:
+        for r, (_code, _pattern, rx) in enumerate(index.regexes):
             for m in rx.finditer(joined):
                 # every turn the match overlaps (a match across a newline marks both sides)
                 first = bisect_right(ends, m.start())
                 last = bisect_right(ends, max(m.start(), m.end() - 1))
-                found.update(range(first, min(last, len(turns) - 1) + 1))
+                for k in range(first, min(last, len(turns) - 1) + 1):
+                    regs = found.setdefault(k, [])
+                    if not regs or regs[-1] != r:
+                        regs.append(r)
         return found
 
     def _match_one(self, turn: TurnInput, doc: Any, lowers_list: list[int], lemmas_list: list[int],
                    idx: list[int], orths: list[int], sent_starts_list: list[int],
-                   triggered: list[int], has_regex: bool) -> dict[tuple[str, int], tuple[float, str, str, str]]:
+                   triggered: list[int], regexes: Iterable[int]) -> dict[tuple[str, int], tuple[float, str, str, str]]:
         """The indicator evidence of one turn: (code, token position) -> (weight, indicator,
-        token text, method)."""
+        token text, method). ``regexes``: the regex indicators to run on it."""
         info, linfo = self._info, self._linfo
         found: dict[tuple[str, int], tuple[float, str, str, str]] = {}
 
@@ -571,15 +586,15 @@ class Matcher:
                         last = first + n - 1
                         add(phrase.code, first, phrase.indicator,
                             turn.text[idx[first]:idx[last] + len(strings[orths[last]])], "phrase", WEIGHTS["phrase"])
-        if has_regex:
-            for code, pattern, rx in self.index.regexes:
-                for m in rx.finditer(turn.text):
-                    if m.end() <= m.start():
-                        continue
-                    first = max(0, bisect_right(idx, m.start()) - 1)
-                    last = max(first + 1, bisect_right(idx, m.end() - 1))
-                    if guard(first, last):
-                        add(code, first, pattern, m.group(0), "regex", WEIGHTS["regex"])
+        for r in regexes:
+            code, pattern, rx = self.index.regexes[r]
+            for m in rx.finditer(turn.text):
+                if m.end() <= m.start():
+                    continue
+                first = max(0, bisect_right(idx, m.start()) - 1)
+                last = max(first + 1, bisect_right(idx, m.end() - 1))
+                if guard(first, last):
+                    add(code, first, pattern, m.group(0), "regex", WEIGHTS["regex"])
         return found
 
     def _guard(self, doc: Any, first: int, last: int, sent_starts: list[int]) -> bool:
@@ -709,34 +724,24 @@ _LEARNED_KEYS = (*_EVIDENCE_KEYS, "model", "probability", "positives")
 _json_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
-_FRAGMENTS: dict[tuple[str, str, str], str] = {}  # (indicator, token, method) -> its JSON
+def evidence_fragment(item: dict[str, Any]) -> str:
+    """``json.dumps(item, ensure_ascii=False)``, byte for byte, written directly for the usual
+    evidence items (three string fields, or a learned model's six): tens of thousands per run."""
+    q = encode_basestring
+    keys = tuple(item)
+    if keys == _EVIDENCE_KEYS and all(type(v) is str for v in item.values()):
+        return f'{{"indicator": {q(item["indicator"])}, "token": {q(item["token"])}, "method": {q(item["method"])}}}'
+    if keys == _LEARNED_KEYS and type(item["model"]) is str and type(item["probability"]) is float \
+            and type(item["positives"]) is int and all(type(item[k]) is str for k in _EVIDENCE_KEYS):
+        return (f'{{"indicator": {q(item["indicator"])}, "token": {q(item["token"])}, '
+                f'"method": {q(item["method"])}, "model": {q(item["model"])}, '
+                f'"probability": {float.__repr__(item["probability"])}, "positives": {item["positives"]}}}')
+    return _json_encode(item)
 
 
-def _evidence_json(evidence: list[dict[str, str]]) -> str:
-    """``json.dumps(evidence, ensure_ascii=False)``, byte for byte, written directly for the
-    usual evidence items (three string fields): tens of thousands of rows per run, most items
-    repeated, so each distinct one is encoded once."""
-    from json.encoder import encode_basestring as q
-
-    parts = []
-    for item in evidence:
-        keys = tuple(item)
-        if keys == _EVIDENCE_KEYS and all(type(v) is str for v in item.values()):
-            k = (item["indicator"], item["token"], item["method"])
-            frag = _FRAGMENTS.get(k)
-            if frag is None:
-                if len(_FRAGMENTS) > 200_000:  # a long-lived process (a notebook) stays bounded
-                    _FRAGMENTS.clear()
-                frag = _FRAGMENTS[k] = (f'{{"indicator": {q(k[0])}, "token": {q(k[1])}, "method": {q(k[2])}}}')
-            parts.append(frag)
-        elif keys == _LEARNED_KEYS and type(item["model"]) is str and type(item["probability"]) is float \
-                and type(item["positives"]) is int and all(type(item[k]) is str for k in _EVIDENCE_KEYS):
-            parts.append(f'{{"indicator": {q(item["indicator"])}, "token": {q(item["token"])}, '
-                         f'"method": {q(item["method"])}, "model": {q(item["model"])}, '
-                         f'"probability": {float.__repr__(item["probability"])}, "positives": {item["positives"]}}}')
-        else:
-            return _json_encode(evidence)
-    return "[" + ", ".join(parts) + "]"
+def _evidence_json(evidence: list[dict[str, Any]]) -> str:
+    """``json.dumps(evidence, ensure_ascii=False)``, byte for byte."""
+    return "[" + ", ".join(evidence_fragment(e) for e in evidence) + "]"
 
 
 def store_candidates(store: Store, candidates: list[Candidate]) -> tuple[int, int]:
@@ -769,7 +774,7 @@ def store_candidates(store: Store, candidates: list[Candidate]) -> tuple[int, in
             existing += 1
             continue
         rows.append((c.transcript_id, c.revision, c.turn_n, c.start, c.end, c.line_start, c.line_end, c.code,
-                     c.score, c.method, encode(c.evidence), c.pipeline, ts))
+                     c.score, c.method, c.evidence_json or encode(c.evidence), c.pipeline, ts))
     before = store.conn.total_changes
     store.conn.executemany(
         "INSERT OR IGNORE INTO suggestions(transcript_id, revision, turn_n, start, end, line_start, line_end, "
