@@ -273,8 +273,14 @@ def parse_since(value: str) -> str:
                        ) from None
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """The one JSON form hashes are taken of (``json.dumps(value, ensure_ascii=False,
+    sort_keys=True, separators=(",", ":"))``; one encoder, as json.dumps makes a new one per
+    call when given options)."""
+    return _CANONICAL.encode(value)
 
 
 def event_hash(prev_hash: str, seq: int, ts: str, coder: str | None, phase: int | None, kind: str, payload: str) -> str:

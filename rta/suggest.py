@@ -161,6 +161,7 @@ class Matcher:
         self._item_ids: dict[tuple[str, str, str], int] = {}
         self._items: list[dict[str, str]] = []
         self._item_json: list[str] = []  # each item's JSON (rta.suggest.evidence_fragment)
+        self._learned_parts: dict[tuple[str, str], tuple[str, str]] = {}
         self._templates: dict[tuple[str, str, str, str], tuple[int, int, int, int]] = {}
         self._strings = nlp.vocab.strings
         self._info: dict[int, tuple[tuple[Hit, ...], tuple[int, ...]]] = {}
@@ -171,6 +172,16 @@ class Matcher:
         self._ltrig_arr = None
         self._punct_hashes = self._sentencizer_punct()
         self._guarded: set[int] = set()  # lower-case hashes the sense policy looks at
+        from spacy.strings import get_string_id
+
+        self._rom = get_string_id("rom")
+        # word hash -> (its place, the expression's word hashes) of the fixed expressions with it
+        self._fixed: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+        for expr in FIXED_EXPRESSIONS:
+            hashes = tuple(get_string_id(w) for w in expr)
+            for k, w in enumerate(expr):
+                if w in _FIXED_WORDS:
+                    self._fixed.setdefault(hashes[k], []).append((k, hashes))
         self._slots: dict[int, frozenset[int]] = {}  # lower-case hash -> phrase slots it fills
         # lower-case hash -> phrases whose word right after (before) the anchor it can be. A
         # pipeline lemma fills no phrase slot: phrases compare surface forms and the lexicon's
@@ -346,7 +357,7 @@ class Matcher:
                 p_tok.append(lo + sents[a])
             if not triggered and not regexes:
                 continue
-            found = self._match_one(turn, _doc, lowers[lo:hi], lemmas[lo:hi], idxs[lo:hi], orths[lo:hi],
+            found = self._match_one(turn, lowers[lo:hi], lemmas[lo:hi], idxs[lo:hi], orths[lo:hi],
                                     sents, triggered, regexes)
             for (code, i), (weight, indicator, token, method) in found.items():
                 t = templates.get((code, indicator, token, method))
@@ -424,9 +435,9 @@ class Matcher:
                     evidence.append(items[i])
                     encoded.append(item_json[i])
                 else:
-                    e = learner.evidence_item(*learned_items[-1 - i])
-                    evidence.append(e)
-                    encoded.append(evidence_fragment(e))
+                    name, prob = learned_items[-1 - i]
+                    evidence.append(learner.evidence_item(name, prob))
+                    encoded.append(self._learned_json(learner, name, prob))
             best = item_list[r.best]
             turn = pairs[p_turn[r.pid]][0]
             out[p_turn[r.pid]].append(Candidate(
@@ -474,6 +485,17 @@ class Matcher:
             self._item_json.append(evidence_fragment(self._items[-1]))
         return i
 
+    def _learned_json(self, learner: Any, code: str, probability: float) -> str:
+        """:func:`evidence_fragment` of a learned evidence item, from the code's encoded form
+        with the probability put in (thousands per run, each with its own probability)."""
+        key = (learner.version, code)
+        parts = self._learned_parts.get(key)
+        if parts is None:
+            marker = 0.123456789  # encoded as float.__repr__, split there
+            frag = evidence_fragment(learner.evidence_item(code, marker))
+            parts = self._learned_parts[key] = tuple(frag.split(repr(marker), 1))
+        return f"{parts[0]}{float.__repr__(probability)}{parts[1]}"
+
     def _learned_columns(self, learner: Any) -> Any:
         """Per code number: its column in the learner's probabilities, -1 without a model."""
         import numpy as np
@@ -515,7 +537,7 @@ class Matcher:
                         regs.append(r)
         return found
 
-    def _match_one(self, turn: TurnInput, doc: Any, lowers_list: list[int], lemmas_list: list[int],
+    def _match_one(self, turn: TurnInput, lowers_list: list[int], lemmas_list: list[int],
                    idx: list[int], orths: list[int], sent_starts_list: list[int],
                    triggered: list[int], regexes: Iterable[int]) -> dict[tuple[str, int], tuple[float, str, str, str]]:
         """The indicator evidence of one turn: (code, token position) -> (weight, indicator,
@@ -538,10 +560,10 @@ class Matcher:
         strings = self._strings
 
         def guard(first: int, last: int) -> bool:
-            # the sense policy needs Token objects: only for the few guarded words
+            # the sense policy: only for the few guarded words
             for j in range(first, last):
                 if lowers_list[j] in guarded:
-                    return self._guard(doc, first, last, sent_starts_list)
+                    return self._guard(lowers_list, orths, first, last, sent_starts_list)
             return True
 
         for i in triggered:
@@ -597,36 +619,26 @@ class Matcher:
                     add(code, first, pattern, m.group(0), "regex", WEIGHTS["regex"])
         return found
 
-    def _guard(self, doc: Any, first: int, last: int, sent_starts: list[int]) -> bool:
-        """The sense policy: False when a token in ``doc[first:last]`` is 'rom' not meaning
-        room-for, or 'tid' inside a fixed expression."""
+    def _guard(self, lowers: list[int], orths: list[int], first: int, last: int, sent_starts: list[int]) -> bool:
+        """The sense policy: False when a token in ``first:last`` (of one turn's lower-case and
+        verbatim token hashes) is 'rom' not meaning room-for, or 'tid' inside a fixed expression."""
+        strings = self._strings
         for i in range(first, last):
-            tok = doc[i]
-            low = tok.lower_
-            if low == "rom":
-                sentence_start = i in sent_starts or (i > 0 and doc[i - 1].is_punct and doc[i - 1].text in ".!?:")
-                if tok.text[0].isupper() and not sentence_start:
+            low = lowers[i]
+            if low == self._rom:
+                before = strings[orths[i - 1]] if i > 0 else ""
+                sentence_start = i in sent_starts or (before != "" and before in ".!?:")
+                if strings[orths[i]][:1].isupper() and not sentence_start:
                     return False  # Rom the city
-                nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+                nxt = strings[lowers[i + 1]] if i + 1 < len(lowers) else ""
                 if nxt not in ROM_NEXT:
                     return False  # rom as a physical room or the drink
-            elif low in _FIXED_WORDS and self._in_fixed_expression(doc, i):
-                return False
+            else:
+                for k, expr in self._fixed.get(low, ()):
+                    start = i - k
+                    if 0 <= start and start + len(expr) <= len(lowers) and tuple(lowers[start:start + len(expr)]) == expr:
+                        return False
         return True
-
-    @staticmethod
-    def _in_fixed_expression(doc: Any, i: int) -> bool:
-        low = doc[i].lower_
-        for expr in FIXED_EXPRESSIONS:
-            for k, word in enumerate(expr):
-                if word != low:
-                    continue
-                start = i - k
-                if start < 0 or start + len(expr) > len(doc):
-                    continue
-                if all(doc[start + j].lower_ == expr[j] for j in range(len(expr))):
-                    return True
-        return False
 
 # ---------------------------------------------------------------------------------------
 # Running over a project
