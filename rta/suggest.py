@@ -380,13 +380,9 @@ class Matcher:
         learned_items: list[tuple[str, float]] = []
         if every:
             P = len(starts)
-            token_passage = np.full(ntok, -1, dtype=np.int64)
-            ends = np.r_[starts[1:], ntok]
-            turn_end = np.array([bounds[k + 1] for k in p_turn], dtype=np.int64)
-            ends = np.minimum(ends, turn_end)
-            owner = np.repeat(np.arange(P), ends - starts)
-            token_passage[np.concatenate([np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist())])
-                          if P else np.zeros(0, dtype=np.int64)] = owner
+            # every non-empty turn is cut into passages here, so a token is in the last
+            # passage starting at or before it
+            token_passage = np.searchsorted(starts, np.arange(ntok), side="right") - 1
             probs = learner.probabilities(allarr[:, 0], self._strings, token_passage, P)
             col_of = self._learned_columns(learner)
             col = col_of[code] if len(code) else np.zeros(0, dtype=np.int64)
@@ -427,17 +423,14 @@ class Matcher:
                 span = spans[r.pid] = span_of(turn.text, char, a, b)
             if span[1] <= span[0]:
                 continue
-            evidence = []
-            encoded = []
-            for row in r.rows:
-                i = item_list[row]
-                if i >= 0:
-                    evidence.append(items[i])
-                    encoded.append(item_json[i])
-                else:
-                    name, prob = learned_items[-1 - i]
-                    evidence.append(learner.evidence_item(name, prob))
-                    encoded.append(self._learned_json(learner, name, prob))
+            ids = list(map(item_list.__getitem__, r.rows))
+            learned = ids.pop() if ids[-1] < 0 else None  # learned evidence sorts last, one at most
+            evidence = list(map(items.__getitem__, ids))
+            encoded = list(map(item_json.__getitem__, ids))
+            if learned is not None:
+                name, prob = learned_items[-1 - learned]
+                evidence.append(learner.evidence_item(name, prob))
+                encoded.append(self._learned_json(learner, name, prob))
             best = item_list[r.best]
             turn = pairs[p_turn[r.pid]][0]
             out[p_turn[r.pid]].append(Candidate(
