@@ -77,6 +77,6 @@ def _looks_like_key(path: Path) -> bool:
         head = path.read_bytes()[:4096].decode("utf-8", "replace")
     except OSError:
         return False
-    from rta.anonymise import KEY_FORMAT
+    from rta.pseudonyms import KEY_FORMAT
 
     return f'"format": "{KEY_FORMAT}"' in head or f"format: {KEY_FORMAT}" in head
