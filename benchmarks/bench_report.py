@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 def make_project(root: Path, n: int, seed: int = 6):
     """A sample project with ``n`` active codings spread over the informants' turns."""
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
     from rta.coding import create_coding, ensure_codebook_version
     from rta.demo import sample_files
     from rta.project import Project

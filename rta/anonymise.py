@@ -604,7 +604,7 @@ def codebook_terms(path: str | Path | None = None) -> list[str]:
     """Code and theme names of a codebook (default: Tabell 3): analysis concepts such as 'Tid'
     or 'Rom' that researchers capitalise in notes, never identifiers. An unreadable codebook
     gives no terms rather than blocking the check."""
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
 
     if path is None:
         from rta.resources import default_codebook_path

@@ -85,7 +85,7 @@ def import_codebook(store: Store, path: str | Path, data: bytes, coder: str | No
 
 def _import(store: Store, path: str | Path, data: bytes, coder: str | None, previous: int | None, via: str,
             reason: str | None) -> tuple[int, list[CodeMove]]:
-    from rta.codebook import parse_codebook
+    from rta.codebook_yaml import parse_codebook
 
     text = data.decode("utf-8-sig")
     codebook, problems = parse_codebook(text, path)
@@ -474,7 +474,7 @@ def _merged_text(text: str, path: Path, source: Any, target: Any) -> str:
 
 
 def _load(path: Path) -> tuple[bytes, str, Any]:
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
 
     codebook = load_codebook(path)  # refuses an invalid file, listing every problem
     data = path.read_bytes()
@@ -487,7 +487,7 @@ def _encode(text: str, like: bytes) -> bytes:
 
 
 def _check_new_text(text: str, path: Path) -> Any:
-    from rta.codebook import parse_codebook
+    from rta.codebook_yaml import parse_codebook
 
     codebook, problems = parse_codebook(text, path)
     errors = [p for p in problems if p.severity == "error"]

@@ -129,7 +129,7 @@ def run_demo(out: Path | None, echo: Callable[[str], None] = print) -> Path:
 def run_demo_result(out: Path | None, echo: Callable[[str], None] = print, use_nlp: bool = True) -> DemoResult:
     """:func:`run_demo`, returning what it did (for tests). ``use_nlp=False`` takes the
     scripted manual codings instead of NLP suggestions."""
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
     from rta.coding import create_coding, ensure_codebook_version, span_for_turn
     from rta.overview import transcript_overview
     from rta.phases import set_phase

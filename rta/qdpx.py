@@ -85,7 +85,8 @@ def build_project(store: Store, role_name: Callable[[str | None], str] | None = 
     A source's text is the transcript's without its YAML front matter (other tools would show it
     as text): the front matter goes to the source's ``Description`` and, value by value, to
     source variables, and every offset is counted from where the body begins."""
-    from rta.codebook import Code, Theme, derive_guid, parse_codebook
+    from rta.codebook import Code, Theme, derive_guid
+    from rta.codebook_yaml import parse_codebook
     from rta.qdc import PROJECT_NS, codebook_to_element, sets_element, to_xml_bytes
 
     def q(tag: str) -> str:

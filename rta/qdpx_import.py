@@ -323,7 +323,7 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
 
     Refused (RtaError, nothing changed): a damaged or hostile file, a ``CodeRef`` to no code, a
     selection outside its text, a source already in the project."""
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
     from rta.codebook_changes import import_codebook
     from rta.codebook_merge import merge_codebooks
     from rta.coding import SpanError, create_coding, ensure_codebook_version, split_span

@@ -390,7 +390,7 @@ def _themes(store: Store) -> tuple[list[_Theme], str]:
     row = store.conn.execute("SELECT content FROM codebook_versions ORDER BY id DESC LIMIT 1").fetchone()
     if row is None:
         return [], "none"
-    from rta.codebook import parse_codebook
+    from rta.codebook_yaml import parse_codebook
 
     codebook, _ = parse_codebook(row["content"])
     if codebook is None:

@@ -11,7 +11,7 @@ import pytest
 
 from rta.cli import main
 from rta.coding import create_coding, ensure_codebook_version, span_for_turn, uncode
-from rta.codebook import load_codebook
+from rta.codebook_yaml import load_codebook
 from rta.errors import AuditFailure, RtaError
 from rta.project import Project
 from rta.report import build_report, collect, md_escape, parse_formats, render
