@@ -77,7 +77,9 @@ def main() -> int:
     from rta.audit import audit
     from rta.figures import add_figures
     from rta.receipts import verify_report
-    from rta.report import build_report, collect, environment, render
+    from rta.report import collect
+    from rta.report_build import build_report
+    from rta.report_render import environment, render
     from rta.report_docx import render_docx
 
     tmp = Path(tempfile.mkdtemp(prefix="rta-bench-report-"))

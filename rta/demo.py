@@ -134,7 +134,7 @@ def run_demo_result(out: Path | None, echo: Callable[[str], None] = print, use_n
     from rta.overview import transcript_overview
     from rta.phases import set_phase
     from rta.project import Project
-    from rta.report import build_report
+    from rta.report_build import build_report
     from rta.themes import from_codebook
 
     root = Path(out) if out else Path(tempfile.mkdtemp(prefix="rta-demo-")) / "studie"

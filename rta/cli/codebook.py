@@ -181,7 +181,7 @@ def _table(codebook) -> str:
 def _md_cell(text: str | None) -> str:
     """One Markdown table cell: whitespace flattened, escaped as the report escapes text (no
     raw HTML, no links, pipes escaped)."""
-    from rta.report import md_escape
+    from rta.report_render import md_escape
 
     return md_escape(" ".join((text or "").split()))
 
@@ -241,7 +241,7 @@ def render_doc(codebook, fmt: str = "html", template_dir: Optional[Path] = None)
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    from rta.report import md_escape, md_quote
+    from rta.report_render import md_escape, md_quote
     from rta.textsafe import md_code
 
     env.filters["md_cell"] = _md_cell
