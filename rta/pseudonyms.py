@@ -298,6 +298,7 @@ def reverse(text: str, key: Key, transcript: str | None = None) -> str:
     return pattern.sub(restore, text)
 
 
+# -- projects --------------------------------------------------------------------------------
 def _apply_to_memos(project: "Project", key: Key, style: str, pipeline: Any, coder: str,
                     transcripts: Sequence[TranscriptCheck]) -> list[ApplyResult]:
     """Pseudonymise the memos (inside the caller's transaction) with ``key`` (extended): each

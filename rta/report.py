@@ -1,10 +1,11 @@
-"""What a report (phase 6) says: themes with their quotes grouped by role, and where it comes from.
+"""What a report (phase 6) says: themes with their quotes by role, and its audit appendix.
 
 Data flows one way: :func:`collect` reads the store into the plain dataclasses here (only
-*active* codings, i.e. decisions a person made or accepted); :func:`rta.report_render.render`
-passes them to Jinja templates (``templates/report.html.j2`` and ``report.md.j2``,
-overridable with ``--template DIR``), which never query anything; :func:`rta.report_build.build_report`
-audits the project, renders and writes the files and logs the build.
+*active* codings, i.e. decisions a person made or accepted);
+:func:`rta.report_render.render` passes them to Jinja templates
+(``templates/report.html.j2`` and ``report.md.j2``, overridable with ``--template DIR``),
+which never query anything; :func:`rta.report_build.build_report` audits the project,
+renders, writes the files and logs the build.
 
 Every quote in the HTML is a ``<blockquote class="quote">`` carrying the transcript, revision,
 offsets, SHA-256 and coding id of its text, and its ``<p class="quote-text">`` holds exactly
