@@ -197,9 +197,10 @@ def derive_guid(codebook_name: str, kind: str, name: str) -> str:
     return str(uuid.uuid5(GUID_NAMESPACE, f"{codebook_name}\x1f{kind}\x1f{name}"))
 
 
-def norm_guid(guid: str) -> str:
-    """A GUID as compared: no braces or surrounding space, lower case."""
-    return guid.strip().strip("{}").lower()
+def norm_guid(guid: str | None) -> str:
+    """A GUID as tools write it ('{ABC-...}', 'abc-...') in one comparable form: no braces
+    or surrounding space, lower case ('' for none)."""
+    return (guid or "").strip().strip("{}").lower()
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
