@@ -501,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     loo_options = {**options, **parse_options(args.loo_option)}
 
     t_start = time.perf_counter()
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
     from rta.nlp import load_pipeline
 
     gold = gold_standard.load_gold()

@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 def make_project(root: Path, n: int, seed: int = 6):
     """A sample project with ``n`` active codings spread over the informants' turns."""
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
     from rta.coding import create_coding, ensure_codebook_version
     from rta.demo import sample_files
     from rta.project import Project
@@ -77,7 +77,9 @@ def main() -> int:
     from rta.audit import audit
     from rta.figures import add_figures
     from rta.receipts import verify_report
-    from rta.report import build_report, collect, environment, render
+    from rta.report import collect
+    from rta.report_build import build_report
+    from rta.report_render import environment, render
     from rta.report_docx import render_docx
 
     tmp = Path(tempfile.mkdtemp(prefix="rta-bench-report-"))

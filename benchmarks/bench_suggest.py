@@ -184,7 +184,7 @@ def main() -> None:
         print(f"(b) rta suggest end to end:  {n_words / b:>10,.0f} words/s  (best of {len(b_runs)}: {b:.2f} s; "
               f"runs {runs(b_runs)} s; {result.candidates:,} candidates in {result.passages:,} passages, "
               f"{len(result.codes)} codes; learned part: {len(result.learned_codes)} codes, {result.model or 'none'})")
-        from rta.codebook import load_codebook
+        from rta.codebook_yaml import load_codebook
         from rta.suggest import Matcher
 
         skipped = Matcher(nlp, info.label, load_codebook(project.codebook_path), options).skippable()

@@ -146,7 +146,7 @@ def resolve(passage: GoldPassage, transcript) -> None:
 
 def check_codebook(passages: list[GoldPassage], codebook_path: Path = CODEBOOK) -> None:
     """Every code and theme exists; the themes are themes of the passage's codes."""
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
 
     cb = load_codebook(codebook_path)
     codes, themes = set(cb.code_names()), set(cb.theme_names())

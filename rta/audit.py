@@ -300,7 +300,7 @@ def _check_codebooks(store: Store, logged: Replay, report: AuditReport) -> None:
 def _parse_codes(content: str | None) -> list[list[Any]] | None:
     if content is None:
         return None
-    from rta.codebook import parse_codebook
+    from rta.codebook_yaml import parse_codebook
 
     try:
         codebook, _ = parse_codebook(content, "<stored codebook>")

@@ -21,7 +21,7 @@ def clone(source: str | Path, dest: str | Path, coder: str) -> Any:
     outside projects; a key file found in the folder is left out too)."""
     from rta.config import CONFIG_NAME, load_config, save_config
     from rta.fsutil import atomic_write_bytes, create_private_file, is_shared_folder
-    from rta.merge import copy_id
+    from rta.copies import copy_id
     from rta.project import STORE_NAME, Project, _make_project_folder
 
     src = Path(source)
@@ -77,6 +77,6 @@ def _looks_like_key(path: Path) -> bool:
         head = path.read_bytes()[:4096].decode("utf-8", "replace")
     except OSError:
         return False
-    from rta.anonymise import KEY_FORMAT
+    from rta.pseudonyms import KEY_FORMAT
 
     return f'"format": "{KEY_FORMAT}"' in head or f"format: {KEY_FORMAT}" in head

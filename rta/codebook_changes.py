@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from rta.codebook import norm_guid
 from rta.errors import RtaError
 from rta.fsutil import atomic_write_bytes, sha256_bytes
 from rta.norsk import fold
@@ -85,7 +86,7 @@ def import_codebook(store: Store, path: str | Path, data: bytes, coder: str | No
 
 def _import(store: Store, path: str | Path, data: bytes, coder: str | None, previous: int | None, via: str,
             reason: str | None) -> tuple[int, list[CodeMove]]:
-    from rta.codebook import parse_codebook
+    from rta.codebook_yaml import parse_codebook
 
     text = data.decode("utf-8-sig")
     codebook, problems = parse_codebook(text, path)
@@ -122,14 +123,14 @@ def _import(store: Store, path: str | Path, data: bytes, coder: str | None, prev
 def guid_renames(store: Store, old_version: int, new_version: int) -> list[tuple[str, str, str]]:
     """(old name, new name, GUID) of every code that has the same GUID in both stored
     versions under another name: what ``rta codebook diff`` calls a rename."""
-    old = {_norm_guid(r["guid"]): r["name"] for r in store.conn.execute(
+    old = {norm_guid(r["guid"]): r["name"] for r in store.conn.execute(
         "SELECT name, guid FROM codes WHERE codebook_version = ? AND guid IS NOT NULL", (old_version,))}
     out = []
     for r in store.conn.execute("SELECT name, guid FROM codes WHERE codebook_version = ? AND guid IS NOT NULL "
                                 "ORDER BY name", (new_version,)):
-        before = old.get(_norm_guid(r["guid"]))
+        before = old.get(norm_guid(r["guid"]))
         if before is not None and before != r["name"]:
-            out.append((before, r["name"], _norm_guid(r["guid"])))
+            out.append((before, r["name"], norm_guid(r["guid"])))
     return out
 
 
@@ -149,10 +150,6 @@ def carry_renames(store: Store, old_version: int, new_version: int, coder: str |
 # Moving the data of codes
 
 
-def _norm_guid(guid: str | None) -> str:
-    return (guid or "").strip().strip("{}").lower()
-
-
 def _codings_with_guid(store: Store, guid: str) -> list[Any]:
     """Active and orphaned codings whose code, in the codebook version they were coded with,
     has this GUID (removed codings are history and keep their code)."""
@@ -160,7 +157,7 @@ def _codings_with_guid(store: Store, guid: str) -> list[Any]:
         "SELECT c.id, c.transcript_id, c.code, c.codebook_version, k.guid FROM codings c "
         "LEFT JOIN codes k ON k.codebook_version = c.codebook_version AND k.name = c.code "
         "WHERE c.status IN ('active', 'orphaned') ORDER BY c.id").fetchall()
-    return [r for r in rows if _norm_guid(r["guid"]) == guid]
+    return [r for r in rows if norm_guid(r["guid"]) == guid]
 
 
 def _move(store: Store, moves: list[tuple[str, str, str, str]], old_version: int | None, version: int,
@@ -474,7 +471,7 @@ def _merged_text(text: str, path: Path, source: Any, target: Any) -> str:
 
 
 def _load(path: Path) -> tuple[bytes, str, Any]:
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
 
     codebook = load_codebook(path)  # refuses an invalid file, listing every problem
     data = path.read_bytes()
@@ -487,7 +484,7 @@ def _encode(text: str, like: bytes) -> bytes:
 
 
 def _check_new_text(text: str, path: Path) -> Any:
-    from rta.codebook import parse_codebook
+    from rta.codebook_yaml import parse_codebook
 
     codebook, problems = parse_codebook(text, path)
     errors = [p for p in problems if p.severity == "error"]
@@ -555,7 +552,7 @@ def rename_code(store: Store, codebook_path: str | Path, old: str, new: str, cod
         data = _encode(new_text, before)
         version, moves = _store_version(store, path, data, coder, previous, "rename", reason)
         move = next((m for m in moves if m.old == code.name),
-                    CodeMove(code.name, new, _norm_guid(code.guid), previous, version))
+                    CodeMove(code.name, new, norm_guid(code.guid), previous, version))
         return CodebookChange("renamed", path, previous, version, move), data, before
 
     return _write_with(store, path, change)
@@ -585,8 +582,8 @@ def merge_codes(store: Store, codebook_path: str | Path, source: str, into: str,
                            hint="please report this as a bug with the codebook attached")
         data = _encode(new_text, before)
         version, _ = _store_version(store, path, data, coder, previous, "merge", reason)
-        move = _move(store, [(a.name, b.name, _norm_guid(a.guid), _norm_guid(b.guid))], previous, version, coder,
+        move = _move(store, [(a.name, b.name, norm_guid(a.guid), norm_guid(b.guid))], previous, version, coder,
                      "codebook.merged", "merge", reason)[0]
-        return CodebookChange("merged", path, previous, version, move, into_guid=_norm_guid(b.guid)), data, before
+        return CodebookChange("merged", path, previous, version, move, into_guid=norm_guid(b.guid)), data, before
 
     return _write_with(store, path, change)

@@ -16,7 +16,8 @@ import csv
 import io
 from pathlib import Path
 
-from rta.codebook import Code, Codebook, derive_guid, dump_codebook
+from rta.codebook import Code, Codebook, derive_guid
+from rta.codebook_yaml import dump_codebook
 from rta.errors import RtaError
 from rta.fsutil import sha256_text
 from rta.norsk import fold

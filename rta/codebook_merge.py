@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rta.codebook import Code, Codebook, Theme, _code_dict, _theme_dict, derive_guid, parse_codebook
+from rta.codebook import Code, Codebook, Theme, derive_guid
+from rta.codebook_yaml import _code_dict, _theme_dict, parse_codebook
 from rta.errors import RtaError
 from rta.norsk import fold
 

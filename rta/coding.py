@@ -679,7 +679,7 @@ def _codebook_themes(sha256: str, content: str) -> dict[str, list[str]]:
     """Code -> themes of a stored codebook version (parsed once per process: versions are
     immutable and identified by their hash)."""
     if sha256 not in _THEMES_CACHE:
-        from rta.codebook import parse_codebook
+        from rta.codebook_yaml import parse_codebook
 
         mapping: dict[str, list[str]] = {}
         codebook, _problems = parse_codebook(content)

@@ -129,12 +129,12 @@ def run_demo(out: Path | None, echo: Callable[[str], None] = print) -> Path:
 def run_demo_result(out: Path | None, echo: Callable[[str], None] = print, use_nlp: bool = True) -> DemoResult:
     """:func:`run_demo`, returning what it did (for tests). ``use_nlp=False`` takes the
     scripted manual codings instead of NLP suggestions."""
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
     from rta.coding import create_coding, ensure_codebook_version, span_for_turn
     from rta.overview import transcript_overview
     from rta.phases import set_phase
     from rta.project import Project
-    from rta.report import build_report
+    from rta.report_build import build_report
     from rta.themes import from_codebook
 
     root = Path(out) if out else Path(tempfile.mkdtemp(prefix="rta-demo-")) / "studie"

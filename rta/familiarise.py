@@ -196,7 +196,7 @@ def familiarise(store: Store, registry: Any, lemmatize: Lemmatizer = simple_lemm
 
 def to_markdown(result: Familiarisation, title: str = "Bli kjent med dataene (fase 1)") -> str:
     """The familiarisation overview as GitHub Markdown (tables per level, then notes)."""
-    from rta.report import md_escape
+    from rta.report_render import md_escape
 
     lines = [f"# {title}", "", f"Lemmatisert med: {md_escape(result.lemmatizer)}. Særpregede ord: TF-IDF mot de "
              "andre enhetene på samme nivå, informantenes tale, uten stoppord.", ""]

@@ -262,10 +262,10 @@ def memos_table(entries: list[MemoEntry], width: int = 80) -> list[str]:
 def memos_markdown(store: Store, title: str = "Memoer og refleksiv logg") -> str:
     """All memos (:func:`all_memos`) as Markdown: the journal first (by phase), then memos
     grouped by what they are about; a coding or suggestion memo shows the quote it is about.
-    Every text from memos, codes and transcripts is escaped with :func:`rta.report.md_escape`,
+    Every text from memos, codes and transcripts is escaped with :func:`rta.report_render.md_escape`,
     so no memo becomes raw HTML or a link."""
     from rta.norsk import sort_no
-    from rta.report import md_escape, md_quote
+    from rta.report_render import md_escape, md_quote
 
     memos = all_memos(store)
     lines = [f"# {md_escape(title)}", ""]

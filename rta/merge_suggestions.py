@@ -7,10 +7,9 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 
+from rta.copies import MERGED, identity
 from rta.replay import SUGGESTION_COLUMNS
 from rta.store import Store
-
-MERGED = "merged"
 
 
 if TYPE_CHECKING:
@@ -174,9 +173,7 @@ class SuggestionMerging:
     def _identity_at(self, seq: int) -> str | None:
         row = self.other.conn.execute("SELECT hash, json_extract(payload, '$.merged.hash') FROM events WHERE seq = ?",
                                       (seq,)).fetchone()
-        from rta.merge import _origin
-
-        return _origin(row[0], row[1]) if row else None
+        return identity(row[0], row[1]) if row else None
 
     def _suggestion_reanchored(self, e: _Event) -> None:
         p = e.p

@@ -93,7 +93,7 @@ def to_html(text: str) -> str:
 
 def to_markdown(text: str) -> str:
     """The memo as Markdown with only the markup this module reads (everything else escaped)."""
-    from rta.report import md_escape
+    from rta.report_render import md_escape
 
     lines: list[str] = []
     prev = None

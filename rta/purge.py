@@ -46,7 +46,7 @@ from rta.fsutil import sha256_text
 from rta.store import Store, canonical_json
 
 if TYPE_CHECKING:  # pragma: no cover
-    from rta.anonymise import Key
+    from rta.pseudonyms import Key
     from rta.project import Project
 
 REASON = "anonymise-purge"
@@ -81,17 +81,18 @@ def pseudonymised_form(text: str, regions: Sequence[tuple[int, int]], key: "Key"
     line break may stand for a space) replaced by its placeholder, as ``rta anonymise apply``
     replaces them; placeholders and other bracketed text are left alone. Returns the new text
     and the edits made, in order."""
-    from rta.anonymise import _canon, _excluded_spans, _overlaps, _term_regex_exact
+    from rta.anonymise import excluded_spans, overlaps
+    from rta.pseudonyms import _canon, _term_regex_exact
 
     by_original = {e.original: e for e in key.entries}
     pattern = _term_regex_exact(by_original)
     if pattern is None:
         return text, []
-    excluded = _excluded_spans(text)
+    excluded = excluded_spans(text)
     edits: list[Edit] = []
     for lo, hi in sorted(regions):
         for m in pattern.finditer(text, lo, hi):
-            if _overlaps(m.start(), m.end(), excluded) or (edits and m.start() < edits[-1][1]):
+            if overlaps(m.start(), m.end(), excluded) or (edits and m.start() < edits[-1][1]):
                 continue
             entry = by_original.get(_canon(m.group()))
             if entry is not None:
@@ -219,7 +220,7 @@ def check_key(store: Store, key: "Key", applied: dict[str, list[int]], key_path:
     """RtaError unless ``key`` restores, for every pseudonymised revision, the text of the
     revision before it (line breaks and spacing aside): the key that pseudonymised this
     project, in its newest form."""
-    from rta.anonymise import reverse
+    from rta.pseudonyms import reverse
 
     for tid, revisions in sorted(applied.items()):
         for rev in revisions:
@@ -244,7 +245,7 @@ def purge_project(project: "Project", key_path: str | Path, coder: str | None = 
     """Rewrite every revision older than each transcript's latest pseudonymised one into its
     pseudonymised form (see the module docstring), in one transaction, then VACUUM. Refused
     (nothing changed) when the project was never pseudonymised or the key does not match."""
-    from rta.anonymise import key_outside_project, load_key
+    from rta.pseudonyms import key_outside_project, load_key
 
     resolved = key_outside_project(key_path, project.root)
     key = load_key(resolved)

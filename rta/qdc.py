@@ -28,17 +28,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rta.codebook import (
-    INDICATOR_KEYS,
-    ORIGINS,
-    STATUSES,
-    Code,
-    Codebook,
-    Indicators,
-    Theme,
-    derive_guid,
-    dump_codebook,
-)
+from rta.codebook import ORIGINS, STATUSES, Code, Codebook, Indicators, Theme, derive_guid
+from rta.codebook_yaml import INDICATOR_KEYS, dump_codebook
 from rta.errors import Problem, RtaError
 from rta.fsutil import atomic_write_bytes, sha256_text
 from rta.norsk import fold

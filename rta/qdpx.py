@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from rta.codebook import norm_guid
 from rta.errors import RtaError
 from rta.fsutil import atomic_write_bytes
 from rta.store import Store, log_head, now
@@ -85,7 +86,8 @@ def build_project(store: Store, role_name: Callable[[str | None], str] | None = 
     A source's text is the transcript's without its YAML front matter (other tools would show it
     as text): the front matter goes to the source's ``Description`` and, value by value, to
     source variables, and every offset is counted from where the body begins."""
-    from rta.codebook import Code, Theme, derive_guid, parse_codebook
+    from rta.codebook import Code, Theme, derive_guid
+    from rta.codebook_yaml import parse_codebook
     from rta.qdc import PROJECT_NS, codebook_to_element, sets_element, to_xml_bytes
 
     def q(tag: str) -> str:
@@ -532,11 +534,6 @@ def _local(el: ET.Element) -> str:
     return el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
 
 
-def _norm_guid(guid: str | None) -> str:
-    """A GUID as tools write it ('{ABC-...}', 'abc-...') in one comparable form."""
-    return (guid or "").strip().strip("{}").lower()
-
-
 def read_qdpx_selections(path: str | Path, max_bytes: int | None = None) -> list[dict[str, Any]]:
     """Every PlainTextSelection of a ``.qdpx`` with its source text slice and code names, read
     leniently (``Sources/`` or ``sources/``, a BOM, CRLF line ends in the text files), so an
@@ -545,7 +542,7 @@ def read_qdpx_selections(path: str | Path, max_bytes: int | None = None) -> list
     zf, names, root = _open_qdpx(path, max_bytes)
     local = _local
     with zf:
-        codes = {_norm_guid(el.get("guid")): el.get("name") for el in root.iter() if local(el) == "Code"}
+        codes = {norm_guid(el.get("guid")): el.get("name") for el in root.iter() if local(el) == "Code"}
         out = []
         for src in (el for el in root.iter() if local(el) == "TextSource"):
             ref = src.get("plainTextPath") or ""
@@ -559,7 +556,7 @@ def read_qdpx_selections(path: str | Path, max_bytes: int | None = None) -> list
                     s, e = int(sel.get("startPosition", "0")), int(sel.get("endPosition", "0"))
                 except ValueError:
                     s = e = 0
-                codes_here = [codes.get(_norm_guid(cr.get("targetGUID")))
+                codes_here = [codes.get(norm_guid(cr.get("targetGUID")))
                               for cd in sel if local(cd) == "Coding" for cr in cd if local(cr) == "CodeRef"]
                 out.append({"source": src.get("name"), "selection": sel.get("guid"), "start": s, "end": e,
                             "text": text[s:e], "codes": codes_here})

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rta.codebook import norm_guid
 from rta.errors import RtaError
-from rta.qdpx import _local, _norm_guid, _open_qdpx, _read_member, qde_member
+from rta.qdpx import _local, _open_qdpx, _read_member, qde_member
 
 
 @dataclass
@@ -169,7 +170,7 @@ def _sources(zf: Any, names: dict[str, str], root: ET.Element, path: Path, resul
 
 
 def _notes(root: ET.Element) -> dict[str, ET.Element]:
-    return {_norm_guid(el.get("guid")): el for el in root.iter() if _local(el) == "Note"}
+    return {norm_guid(el.get("guid")): el for el in root.iter() if _local(el) == "Note"}
 
 
 def _note_text(zf: Any, names: dict[str, str], note: ET.Element, path: Path) -> str:
@@ -202,7 +203,7 @@ def _cases(root: ET.Element) -> dict[str, dict[str, Any]]:
     """Each case's variables (name -> value), by case name: what becomes informant attributes."""
     from rta.informants import squash
 
-    variables = {_norm_guid(v.get("guid")): v.get("name") or "" for v in root.iter() if _local(v) == "Variable"}
+    variables = {norm_guid(v.get("guid")): v.get("name") or "" for v in root.iter() if _local(v) == "Variable"}
     out: dict[str, dict[str, Any]] = {}
     for case in (el for el in root.iter() if _local(el) == "Case"):
         name = " ".join((case.get("name") or "").split())
@@ -210,7 +211,7 @@ def _cases(root: ET.Element) -> dict[str, dict[str, Any]]:
         for vv in (el for el in case if _local(el) == "VariableValue"):
             ref = next((el for el in vv if _local(el) == "VariableRef"), None)
             value = next((el.text for el in vv if _local(el).endswith("Value") and el.text is not None), None)
-            var = variables.get(_norm_guid(ref.get("targetGUID"))) if ref is not None else None
+            var = variables.get(norm_guid(ref.get("targetGUID"))) if ref is not None else None
             if var and value is not None:
                 values[var] = value.strip()
         if name:
@@ -283,12 +284,12 @@ def _project_label(root: ET.Element, path: Path) -> str:
 
 def _source_cases(root: ET.Element, sources: list[_Source]) -> dict[int, str]:
     """The one case each source belongs to (its ``<Case><SourceRef>``), by source index."""
-    index = {_norm_guid(s.element.get("guid")): i for i, s in enumerate(sources)}
+    index = {norm_guid(s.element.get("guid")): i for i, s in enumerate(sources)}
     found: dict[int, list[str]] = {}
     for case in (el for el in root.iter() if _local(el) == "Case"):
         name = " ".join((case.get("name") or "").split())
         for ref in (el for el in case if _local(el) == "SourceRef"):
-            i = index.get(_norm_guid(ref.get("targetGUID")))
+            i = index.get(norm_guid(ref.get("targetGUID")))
             if i is not None and name:
                 found.setdefault(i, []).append(name)
     return {i: names[0] for i, names in found.items() if len(set(names)) == 1}
@@ -323,7 +324,7 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
 
     Refused (RtaError, nothing changed): a damaged or hostile file, a ``CodeRef`` to no code, a
     selection outside its text, a source already in the project."""
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
     from rta.codebook_changes import import_codebook
     from rta.codebook_merge import merge_codebooks
     from rta.coding import SpanError, create_coding, ensure_codebook_version, split_span
@@ -336,7 +337,7 @@ def import_qdpx(project: Any, path: str | Path, coder: str | None = None,
     path = Path(path)
     result = QdpxImport([], 0, [])
     zf, names, root = _open_qdpx(path, max_bytes)
-    local, norm = _local, _norm_guid
+    local, norm = _local, norm_guid
     with zf:
         qde_bytes = _read_member(zf, names[qde_member(names, path)], path)
         sources = _sources(zf, names, root, path, result, max_bytes)
@@ -508,7 +509,7 @@ def _import_notes(store: Any, root: ET.Element, notes: dict[str, tuple[ET.Elemen
             _count(result.not_carried, "empty notes")
             return
         add_memo(store, kind, target, text, who, imported={
-            "coder": users.get(_norm_guid(el.get("creatingUser"))) or None,
+            "coder": users.get(norm_guid(el.get("creatingUser"))) or None,
             "created": _when(el.get("creationDateTime"))})
         if kind == "journal":
             result.journal += 1
@@ -516,13 +517,13 @@ def _import_notes(store: Any, root: ET.Element, notes: dict[str, tuple[ET.Elemen
             result.memos += 1
 
     def refs(el: ET.Element, tag: str = "NoteRef") -> list[str]:
-        return [_norm_guid(r.get("targetGUID")) for r in el if _local(r) == tag]
+        return [norm_guid(r.get("targetGUID")) for r in el if _local(r) == tag]
 
     for el in root.iter():
         tag = _local(el)
         if tag == "PlainTextSelection":
             wanted = refs(el) + [g for cd in el if _local(cd) == "Coding" for g in refs(cd)]
-            cid = first_coding.get(_norm_guid(el.get("guid")))
+            cid = first_coding.get(norm_guid(el.get("guid")))
             for guid in wanted:
                 memo("coding", str(cid), guid) if cid is not None else memo("journal", None, guid)
         elif tag == "Code":
@@ -530,11 +531,11 @@ def _import_notes(store: Any, root: ET.Element, notes: dict[str, tuple[ET.Elemen
             for guid in refs(el):
                 memo("code", name, guid) if name else memo("journal", None, guid)
         elif tag == "TextSource":
-            tid = transcript_of.get(_norm_guid(el.get("guid")))
+            tid = transcript_of.get(norm_guid(el.get("guid")))
             for guid in refs(el):
                 memo("transcript", tid, guid) if tid else memo("journal", None, guid)
         elif tag == "Set":
-            theme = merge.theme_by_guid.get(_norm_guid(el.get("guid")))
+            theme = merge.theme_by_guid.get(norm_guid(el.get("guid")))
             for guid in refs(el, "MemberNote"):
                 memo("theme", theme, guid) if theme else memo("journal", None, guid)
     for guid in refs(root):

@@ -212,7 +212,8 @@ def _verify_extracts(project: Any, text: str, doc: Node | None, claims: Claims, 
     """Render the report again from the store with the file's build claims and compare, part by
     part where they differ. ``doc`` is the parsed HTML (None: Markdown). Returns how many
     extracts the file holds."""
-    from rta.report import collect, render
+    from rta.report import collect
+    from rta.report_render import render
 
     fmt = "html" if doc is not None else "md"
     report = parse_html_parts(doc) if doc is not None else parse_md_parts(text)

@@ -1,27 +1,26 @@
-"""Reports (phase 6): themes with their quotes, grouped by role, as HTML and Markdown.
+"""What a report (phase 6) says: themes with their quotes by role, and its audit appendix.
 
-Data flows one way: :func:`collect` reads the store into plain dataclasses (only *active*
-codings, i.e. decisions a person made or accepted), :func:`render` passes them to Jinja
-templates (``templates/report.html.j2`` and ``report.md.j2``, overridable with
-``--template DIR``). Templates never query anything.
+Data flows one way: :func:`collect` reads the store into the plain dataclasses here (only
+*active* codings, i.e. decisions a person made or accepted);
+:func:`rta.report_render.render` passes them to Jinja templates
+(``templates/report.html.j2`` and ``report.md.j2``, overridable with ``--template DIR``),
+which never query anything; :func:`rta.report_build.build_report` audits the project,
+renders, writes the files and logs the build.
 
 Every quote in the HTML is a ``<blockquote class="quote">`` carrying the transcript, revision,
 offsets, SHA-256 and coding id of its text, and its ``<p class="quote-text">`` holds exactly
 ``text[start:end]`` (escaped), so ``rta audit --report FILE`` can re-check a report that was
-shared and perhaps edited. A report is only built from a project that passes ``rta audit``,
-unless the user explicitly allows an unverified one, which is then stamped as such.
+shared and perhaps edited.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from rta.errors import AuditFailure, RtaError
+from rta.errors import RtaError
 from rta.norsk import fold, sort_no
 from rta.fsutil import sha256_text
 from rta.store import Store, log_head, now
@@ -390,7 +389,7 @@ def _themes(store: Store) -> tuple[list[_Theme], str]:
     row = store.conn.execute("SELECT content FROM codebook_versions ORDER BY id DESC LIMIT 1").fetchone()
     if row is None:
         return [], "none"
-    from rta.codebook import parse_codebook
+    from rta.codebook_yaml import parse_codebook
 
     codebook, _ = parse_codebook(row["content"])
     if codebook is None:
@@ -759,119 +758,3 @@ def _memos(store: Store) -> list[Any]:
     from rta.memos import all_memos
 
     return all_memos(store)
-
-
-# --------------------------------------------------------------------------------------------
-# Rendering: rta.report_render (re-exported here)
-
-from rta.report_render import (  # noqa: E402
-    FORMATS,
-    environment,
-    md_escape,
-    md_flow,
-    md_quote,
-    md_segments,
-    render,
-)
-
-__all__ = ["FORMATS", "ReportData", "build_report", "collect", "environment", "flow", "md_escape", "md_flow",
-           "md_quote", "md_segments", "passages", "render", "segments"]
-
-
-def _digest(content: str | bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(content.encode("utf-8") if isinstance(content, str) else content).hexdigest()
-
-
-@dataclass
-class BuildResult:
-    """What ``rta report`` wrote, and the audit it was built under."""
-
-    paths: list[Path]
-    data: ReportData
-    audit_ok: bool
-    unresolved_flags: dict[str, int] = field(default_factory=dict)
-    recovered: list[str] = field(default_factory=list)  # leftovers of an interrupted build, cleaned or completed
-
-
-def parse_formats(spec: str) -> list[str]:
-    """'html,md' -> ['html', 'md'] with a clear error for anything else."""
-    formats = [f.strip().lower() for f in spec.split(",") if f.strip()]
-    formats = ["md" if f in ("markdown",) else "docx" if f == "word" else f for f in formats]
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
-        raise RtaError(f"unknown report format '{', '.join(bad) or spec}'", hint="use --format html, md, docx or a "
-                                                                               "comma list such as html,md,docx")
-    return list(dict.fromkeys(formats))
-
-
-def build_report(project: Any, formats: list[str], out: str | Path | None = None,
-                 template_dir: str | Path | None = None, theme: str | None = None, role: str | None = None,
-                 allow_unverified: bool = False, coder: str | None = None,
-                 progress: Callable[[str], None] | None = None, allow_originals: bool = False,
-                 lang: str | None = None, title: str | None = None, figures: bool = True,
-                 view: str | None = None) -> BuildResult:
-    """Audit the project, collect the data, render each format into ``out`` (default:
-    ``PROJECT/rapport``) and log 'report.built'. Refuses when the audit fails unless
-    ``allow_unverified``, which stamps the report, and refuses to quote text from before
-    pseudonymisation unless ``allow_originals`` (see :func:`collect`). ``view``: a coder's own
-    view (only that coder's codings); ``coder``: who builds it (logged)."""
-    from rta.audit import audit as run_audit
-    from rta.fsutil import StagedWrites, recover_staged
-
-    store: Store = project.store
-    folder = Path(out) if out is not None else project.root / "rapport"
-    recovered = recover_staged(store, [folder])  # a report build that was killed: finish or clean it
-    result = run_audit(store)
-    if not result.ok and not allow_unverified:
-        raise AuditFailure(
-            f"the project does not pass the audit ({len(result.failures)} failure(s)); no report was built",
-            problems=[],
-            hint="run 'rta audit' to see what fails and fix it, or pass --allow-unverified to build a report "
-                 "stamped UNVERIFIED on every page",
-        )
-    lang = lang or project.config.report_lang
-    data = collect(store, project.registry, result, project_name=project.config.name, theme=theme, role=role,
-                   unverified=not result.ok, allow_originals=allow_originals, lang=lang,
-                   title=title or project.config.report_title or None, coder=view)
-    # Quotes go to other people: warn about identifiers the anonymisation missed. Patterns,
-    # deny- and allow-lists only (no NER model to load), as 'rta anonymise check --pipeline none'.
-    from rta.anonymise import unresolved_flags
-
-    unresolved = {tid: n for tid, n in sorted(unresolved_flags(project, pipeline=None).items()) if n}
-    data.audit.anonymisation = list(unresolved.items())
-    data.build_id = uuid.uuid4().hex
-    if figures:
-        from rta.figures import add_figures
-
-        add_figures(data)
-    env = environment(template_dir)
-    rendered: dict[str, str | bytes] = {fmt: render(data, fmt, template_dir, env) for fmt in formats if fmt != "docx"}
-    if "docx" in formats:
-        from rta.report_docx import render_docx
-
-        rendered["docx"] = render_docx(data, template_dir)
-    # All files appear together and only with their 'report.built' event: staged beside their
-    # targets, renamed into place after the store commits (rta.fsutil.StagedWrites). A build
-    # killed before the commit leaves the previous report and no event; one killed after it is
-    # completed by the next command.
-    paths = [folder / f"report.{fmt}" for fmt in rendered]
-    files: dict[Path, str | bytes] = dict(zip(paths, rendered.values()))
-    if "md" in rendered:  # Markdown shows the pictures as files beside it
-        files.update({folder / f.file: f.svg for f in data.figures})
-    with StagedWrites() as staged:
-        for path, content in files.items():
-            staged.stage(path, content)
-        with store.transaction():
-            store.log_event("report.built", {
-                "files": {str(p): _digest(c) for p, c in files.items()},
-                "build": data.build_id,
-                "quotes": data.total_quotes, "themes": [t.name for t in data.themes], "filters": data.filters,
-                "audit_ok": result.ok, "unverified": data.unverified,
-                "template": str(template_dir) if template_dir else None,
-                **({"allow_originals": True} if allow_originals else {}),
-                "unresolved_flags": unresolved, "log_head": data.audit.log_head, "lang": data.lang,
-            }, project.coder(coder))
-            staged.journal(store)
-    return BuildResult(paths, data, result.ok, unresolved, recovered)

@@ -151,7 +151,7 @@ _MD_UNESCAPE = re.compile(r"\\([\\`*_\[\]|#~!{}])")
 
 
 def md_unescape(text: str) -> str:
-    """Undo :func:`rta.report.md_escape`: what a reader of the rendered Markdown sees."""
+    """Undo :func:`rta.report_render.md_escape`: what a reader of the rendered Markdown sees."""
     return _MD_UNESCAPE.sub(r"\1", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 

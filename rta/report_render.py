@@ -3,8 +3,8 @@ templates after it), autoescape for HTML, and the filters the templates use to k
 transcripts, memos and codebooks from ever becoming markup (Markdown escaping, flowing
 extracts, highlighted context turns, safe memo Markdown, the pictures' SVG).
 
-:mod:`rta.report` re-exports everything here; templates see ``r`` (rta.report.ReportData) and
-``L`` (rta.report_text labels of the report's language).
+Templates see ``r`` (the :class:`rta.report.ReportData` that :func:`rta.report.collect` made)
+and ``L`` (rta.report_text labels of the report's language).
 """
 
 from __future__ import annotations

@@ -795,7 +795,7 @@ def run_suggest(project: Any, options: SuggestOptions | None = None, coder: str 
                 on_start: Callable[[int], None] | None = None) -> SuggestResult:
     """``rta suggest``: read the project's informant turns, match, store new candidates and
     log the run, all in one transaction."""
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
     from rta.nlp import load_pipeline
 
     options = options or SuggestOptions()

@@ -7,7 +7,7 @@ a formula (``=HYPERLINK(...)``). One function per destination, used by every wri
 
 * :func:`for_terminal`: what ``rta`` prints (``rta.cli.app.echo`` routes everything through it).
 * :func:`spreadsheet_cell`: CSV cells (quotes table, suggestions export).
-* Markdown: :func:`rta.report.md_escape` (the report, the memo export, the codebook document),
+* Markdown: :func:`rta.report_render.md_escape` (the report, the memo export, the codebook document),
   plus :func:`md_code` for a code span.
 """
 

@@ -764,7 +764,7 @@ def to_json(v: Verification) -> dict[str, Any]:
 
 def render_html(v: Verification, built: str) -> str:
     """The supervision page (``templates/verify.html.j2``, autoescaped)."""
-    from rta.report import environment
+    from rta.report_render import environment
 
     import rta
 

@@ -22,7 +22,7 @@ from rta.yamlutil import compose_yaml_text
 def dump_item(value: Any, flow: bool = False) -> str:
     """One list entry as YAML text at column 0 (``- name: ...`` and its indented lines; with
     ``flow``, ``- {code: S1, role: ukjent}`` on one line)."""
-    from rta.codebook import _Dumper
+    from rta.codebook_yaml import _Dumper
 
     if flow:
         body = yaml.dump(value, Dumper=_Dumper, default_flow_style=True, allow_unicode=True, width=10**6,

@@ -9,16 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rta.anonymise import (
-    Key,
-    apply,
-    apply_to_project,
-    check_text,
-    load_key,
-    reverse,
-    save_key,
-    unresolved_flags,
-)
+from rta.anonymise import check_text, unresolved_flags
+from rta.pseudonyms import Key, apply, apply_to_project, load_key, reverse, save_key
 from test_store_fixtures import run
 from rta.errors import RtaError
 from rta.informants import default_registry

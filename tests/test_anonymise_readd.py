@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rta.anonymise import Key, apply_to_project, key_style, save_key
+from rta.pseudonyms import Key, apply_to_project, key_style, save_key
 from rta.errors import RtaError
 from rta.project import Project
 from test_store_fixtures import run

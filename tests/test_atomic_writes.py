@@ -146,7 +146,7 @@ def test_a_report_build_failing_in_the_second_files_write_leaves_the_previous_re
 
     monkeypatch.setattr(StagedWrites, "stage", failing_stage)
     with pytest.raises(OSError):
-        from rta.report import build_report
+        from rta.report_build import build_report
 
         build_report(reported, ["html", "md"])
     assert len(calls) == 2
@@ -157,7 +157,7 @@ def test_a_report_build_failing_in_the_second_files_write_leaves_the_previous_re
 def test_a_failure_between_the_renames_is_completed_by_the_next_command(reported, monkeypatch):
     """The store committed the event, then the second rename failed: the next command finishes
     the renames, so the files are the ones the event records."""
-    from rta.report import build_report
+    from rta.report_build import build_report
 
     real_replace = os.replace
     calls = []

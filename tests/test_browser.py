@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rta.project import Project
-from rta.report import build_report
+from rta.report_build import build_report
 from test_report import build_coded_project
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -11,16 +11,8 @@ from pathlib import Path
 import pytest
 
 from test_store_fixtures import run
-from rta.codebook import (
-    Codebook,
-    CodebookLookupError,
-    diff_codebooks,
-    dump_codebook,
-    fix_guids,
-    load_codebook,
-    parse_codebook,
-    validate_codebook,
-)
+from rta.codebook import Codebook, CodebookLookupError, diff_codebooks
+from rta.codebook_yaml import dump_codebook, fix_guids, load_codebook, parse_codebook, validate_codebook
 from rta.errors import RtaError
 from rta.norsk import sort_no
 from rta.resources import default_codebook_path

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rta.codebook import load_codebook, parse_codebook
+from rta.codebook_yaml import load_codebook, parse_codebook
 from rta.codebook_csv import read_codebook_table
 from rta.errors import RtaError
 from test_store_fixtures import run
@@ -65,7 +65,7 @@ def test_an_xlsx_with_a_name_column_and_an_exported_csv_round_trip(tmp_path):
     assert b"'-det samme" in (tmp_path / "igjen.csv").read_bytes()  # neutralised in the file ...
     again, _ = read_codebook_table(tmp_path / "igjen.csv")
     assert [(c.name, c.definition) for c in again.codes] == [(c.name, c.definition) for c in book.codes]  # ... not lost
-    from rta.codebook import dump_codebook
+    from rta.codebook_yaml import dump_codebook
 
     assert not [p for p in parse_codebook(dump_codebook(again))[1] if p.severity == "error"]
 

@@ -7,7 +7,8 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rta.codebook import Code, Codebook, Indicators, Theme, derive_guid, dump_codebook, parse_codebook
+from rta.codebook import Code, Codebook, Indicators, Theme, derive_guid
+from rta.codebook_yaml import dump_codebook, parse_codebook
 from rta.norsk import fold
 from rta.qdc import codebook_to_qdc, read_qdc, validate_xml
 

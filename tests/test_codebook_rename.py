@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from rta.codebook import load_codebook
+from rta.codebook_yaml import load_codebook
 from rta.codebook_changes import merge_codes, rename_code
 from rta.coding import ensure_codebook_version
 from rta.errors import RtaError

@@ -11,7 +11,7 @@ from rta.audit import audit
 from rta.comments import import_comments
 from rta.memos import list_memos
 from rta.project import Project
-from rta.report import build_report
+from rta.report_build import build_report
 from test_report import build_coded_project
 from test_store_fixtures import run_cli
 

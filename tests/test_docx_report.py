@@ -12,7 +12,7 @@ import pytest
 from rta.errors import RtaError
 from rta.project import Project
 from rta.receipts import verify_report
-from rta.report import build_report
+from rta.report_build import build_report
 from test_report import build_coded_project
 from test_store_fixtures import run_cli
 

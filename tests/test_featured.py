@@ -13,7 +13,8 @@ from rta.errors import RtaError
 from rta.featured import feature, featured, unfeature
 from rta.project import Project
 from rta.receipts import verify_report
-from rta.report import Quote, auto_pick, build_report
+from rta.report import Quote, auto_pick
+from rta.report_build import build_report
 from test_report import build_coded_project
 from test_store_fixtures import run_cli
 

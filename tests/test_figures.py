@@ -9,7 +9,7 @@ from pathlib import Path
 from rta.figures import map_layout, themes_at_phase
 from rta.phases import set_phase
 from rta.project import Project
-from rta.report import build_report
+from rta.report_build import build_report
 from rta.themes import assign
 from test_report import build_coded_project
 from test_store_fixtures import run_cli

@@ -74,7 +74,7 @@ def test_gold_passages_do_not_overlap(gold) -> None:
 
 
 def test_every_gold_code_and_theme_is_in_the_codebook(gold) -> None:
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
 
     cb = load_codebook(gold_standard.CODEBOOK)
     for p in gold:

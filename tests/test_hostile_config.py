@@ -105,7 +105,7 @@ def test_a_few_aliases_and_plain_yaml_still_load():
 
 
 def test_the_bundled_codebooks_and_registry_still_load():
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
 
     for path in sorted((REPO / "codebooks").glob("*.yaml")):
         if "informants" in path.name:
@@ -186,7 +186,7 @@ def test_user_regexes_keep_pythons_unicode_meaning(pattern, text, expected):
 
 
 def test_the_bundled_codebook_regexes_find_what_python_re_finds_in_the_sample():
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
 
     texts = [p.read_text(encoding="utf-8") for p in sorted((REPO / "transcripts_sample").glob("*.txt"))]
     texts.append("Vi måtte begynne på nytt. Rom for mer? Lite tid til det, 12 000 kroner, nye rektorer. "

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rta.codebook import load_codebook
+from rta.codebook_yaml import load_codebook
 from rta.learn import MIN_POSITIVES, Example, Learner
 from rta.nlp import load_pipeline
 from rta.suggest import SuggestOptions, run_suggest

@@ -14,7 +14,8 @@ from rta.audit import audit
 from rta.coding import uncode
 from rta.memos import add_memo
 from rta.clone import clone
-from rta.merge import copy_id, merge
+from rta.copies import copy_id
+from rta.merge import merge
 from rta.project import Project
 from test_store_fixtures import code_quote, run_cli
 

@@ -312,7 +312,7 @@ def test_memos_lists_code_memo_review_memos_and_memo_add_with_what_they_are_abou
 
 
 def test_report_memo_appendix_lists_every_memo_escaped(reviewed, tmp_path, capsys):
-    from rta.report import build_report
+    from rta.report_build import build_report
 
     project, (rejected, _, _) = reviewed
     code, _, err = run_cli(capsys, project.root, "code", "suggest-k2", "--turn", "2", "--code", "Tid",

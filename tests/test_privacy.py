@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rta.anonymise import apply_to_project, check_memos, check_project, load_key
+from rta.anonymise import check_memos, check_project
+from rta.pseudonyms import apply_to_project, load_key
 from rta.audit import audit
 from rta.errors import RtaError
 from rta.memos import add_memo, all_memos
@@ -239,7 +240,7 @@ def test_apply_with_no_memos_leaves_them_alone(anon: Project, tmp_path: Path, ca
 # -- purge -----------------------------------------------------------------------------------
 def test_offsets_inside_a_replaced_name_keep_the_whole_placeholder() -> None:
     text = "Vi ringte Kari Solheim i går."
-    from rta.anonymise import Key, KeyEntry
+    from rta.pseudonyms import Key, KeyEntry
 
     key = Key(entries=[KeyEntry("Kari Solheim", "[PERSON 1]", "PER")])
     new, edits = pseudonymised_form(text, [(0, len(text))], key)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rta.codebook import dump_codebook, load_codebook, parse_codebook
+from rta.codebook_yaml import dump_codebook, load_codebook, parse_codebook
 from rta.errors import RtaError
 from rta.qdc import (
     CODEBOOK_NS,

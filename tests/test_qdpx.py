@@ -180,7 +180,7 @@ def test_a_foreign_qdpx_with_crlf_and_bom_maps_offsets_onto_the_normalised_text(
 
 def test_a_code_the_project_does_not_have_comes_along_as_a_new_logged_codebook_version(tmp_path):
     from rta.audit import audit
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
     from rta.coding import query_codings
     from rta.project import Project
     from rta.qdpx import import_qdpx

@@ -133,7 +133,7 @@ NESTED = """<CodeBook><Codes>
 
 def test_the_files_codebook_comes_along_merged_with_the_projects_conflicts_kept_apart(prog_project, tmp_path):
     from rta.audit import audit
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
 
     body = NESTED.format(skole=G_SKOLE, prog_skole=G_PROG_SKOLE)
     path = make_qdpx(tmp_path / "nvivo.qdpx", project_qde(body, name="NVivo-studie"))
@@ -152,7 +152,7 @@ def test_the_files_codebook_comes_along_merged_with_the_projects_conflicts_kept_
 
 
 def test_a_code_with_a_taken_name_and_another_guid_is_kept_apart_under_its_parent_path(prog_project, tmp_path):
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
 
     other = "1c000000-0000-4000-8000-000000000001"
     body = (f'<CodeBook><Codes><Code guid="{G_SKOLE}" name="Skole" isCodable="false">'

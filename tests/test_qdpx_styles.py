@@ -10,7 +10,7 @@ import pytest
 
 from qdpx_build import docx_bytes, qdpx_from_folder
 from rta.audit import audit
-from rta.codebook import load_codebook
+from rta.codebook_yaml import load_codebook
 from rta.coding import query_codings
 from rta.memos import all_memos
 from rta.project import Project

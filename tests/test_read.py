@@ -347,7 +347,7 @@ def test_rta_read_refuses_an_unknown_transcript_and_a_non_terminal(proj, capsys)
 
 
 def test_f_features_the_coding_here_in_its_theme_as_rta_feature_does(proj):
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
     from rta.featured import featured
     from rta.themes import from_codebook
 

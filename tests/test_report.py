@@ -11,10 +11,12 @@ import pytest
 
 from rta.cli import main
 from rta.coding import create_coding, ensure_codebook_version, span_for_turn, uncode
-from rta.codebook import load_codebook
+from rta.codebook_yaml import load_codebook
 from rta.errors import AuditFailure, RtaError
 from rta.project import Project
-from rta.report import build_report, collect, md_escape, parse_formats, render
+from rta.report import collect
+from rta.report_build import build_report, parse_formats
+from rta.report_render import md_escape, render
 from rta.themes import from_codebook
 
 DATA = Path(__file__).parent / "data" / "report"

@@ -233,7 +233,7 @@ def test_export_gives_each_suggestion_its_passage_rank_and_ranked_themes(proj):
 
 
 def test_feature_key_features_the_coding_just_accepted_in_its_theme(proj):
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
     from rta.featured import featured
     from rta.themes import from_codebook
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rta.codebook import load_codebook
+from rta.codebook_yaml import load_codebook
 from rta.errors import RtaError
 from rta.nlp import load_pipeline
 from rta.suggest import Matcher, SuggestOptions, TurnInput, run_suggest

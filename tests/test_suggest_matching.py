@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rta.codebook import load_codebook
+from rta.codebook_yaml import load_codebook
 from rta.nlp import load_pipeline
 from rta.suggest import Matcher, SuggestOptions, TurnInput
 

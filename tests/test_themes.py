@@ -10,7 +10,7 @@ import pytest
 from rta import themes
 from rta.cli import main
 from rta.coding import create_coding, ensure_codebook_version, span_for_turn
-from rta.codebook import load_codebook
+from rta.codebook_yaml import load_codebook
 from rta.errors import RtaError
 from rta.project import Project
 

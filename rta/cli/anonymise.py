@@ -156,7 +156,7 @@ def apply_cmd(
     placeholder) to a file outside the project. Memos, journal entries and coding memos are
     pseudonymised too unless --no-memos. Review 'rta anonymise check' first: every flag is
     replaced."""
-    from rta.anonymise import STYLES, apply_to_project, key_outside_project, key_style, load_key
+    from rta.pseudonyms import STYLES, apply_to_project, key_outside_project, key_style, load_key
 
     if style is not None and style not in STYLES:
         raise RtaError(f"unknown style '{style}'", hint="use --style default or --style study")
@@ -226,7 +226,7 @@ def reverse_cmd(
     """Restore the original text of a pseudonymised file with its key."""
     import re
 
-    from rta.anonymise import load_key, reverse
+    from rta.pseudonyms import load_key, reverse
     from rta.fsutil import atomic_write_text
     from rta.transcripts import read_text
 

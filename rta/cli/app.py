@@ -202,7 +202,7 @@ def _since(value: Any) -> str:
 
 
 def _report_formats(value: Any) -> str:
-    from rta.report import parse_formats
+    from rta.report_build import parse_formats
 
     return ",".join(parse_formats(str(value)))
 

@@ -69,7 +69,7 @@ def codebook_file(file: Optional[Path]) -> Path:
 
 
 def _load(file: Optional[Path]):
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
 
     return load_codebook(codebook_file(file))
 
@@ -102,8 +102,8 @@ def validate(
 ) -> None:
     """Check a codebook and report every problem as file:line (exit 2 on errors, 0 otherwise;
     warnings are printed either way)."""
-    from rta.codebook import fix_guids as add_guids
-    from rta.codebook import parse_codebook, validate_codebook
+    from rta.codebook_yaml import fix_guids as add_guids
+    from rta.codebook_yaml import parse_codebook, validate_codebook
     from rta.fsutil import atomic_write_text
 
     path = codebook_file(file)
@@ -130,7 +130,7 @@ def validate(
             f"the codebook is not valid: {len(errors)} error(s), {len(warnings)} warning(s)", path=path,
             hint="fix the errors listed above and run `rta codebook validate` again",
         )
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
 
     codebook = load_codebook(path)
     echo(
@@ -181,7 +181,7 @@ def _table(codebook) -> str:
 def _md_cell(text: str | None) -> str:
     """One Markdown table cell: whitespace flattened, escaped as the report escapes text (no
     raw HTML, no links, pipes escaped)."""
-    from rta.report import md_escape
+    from rta.report_render import md_escape
 
     return md_escape(" ".join((text or "").split()))
 
@@ -241,7 +241,7 @@ def render_doc(codebook, fmt: str = "html", template_dir: Optional[Path] = None)
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    from rta.report import md_escape, md_quote
+    from rta.report_render import md_escape, md_quote
     from rta.textsafe import md_code
 
     env.filters["md_cell"] = _md_cell
@@ -338,7 +338,7 @@ def import_(
 ) -> None:
     """Read a .qdc written by another tool (or a Taguette/LibreQDA .csv/.xlsx tag table) into rta's
     YAML and say what could not be carried over."""
-    from rta.codebook import dump_codebook, parse_codebook
+    from rta.codebook_yaml import dump_codebook, parse_codebook
     from rta.qdc import read_qdc
 
     if file.suffix.lower() in (".csv", ".tsv", ".xlsx"):
@@ -396,7 +396,8 @@ def diff(
 ) -> None:
     """How the codebook changed: codes added, removed, renamed (matched by GUID), re-assigned
     between themes, and changed definitions."""
-    from rta.codebook import diff_codebooks, load_codebook
+    from rta.codebook import diff_codebooks
+    from rta.codebook_yaml import load_codebook
 
     result = diff_codebooks(load_codebook(old), load_codebook(new))
     if fmt is DiffFormat.json:

@@ -24,7 +24,7 @@ def clone(
     the store with its whole log; not reports, exports or checkpoints, and never a pseudonym
     key. Bring the copies together again with 'rta merge'."""
     from rta.clone import clone as do_clone
-    from rta.merge import copy_id
+    from rta.copies import copy_id
 
     project = do_clone(directory, new_directory, coder)
     echo(f"cloned {directory} to {project.root} for coder '{project.config.coder}' (copy "

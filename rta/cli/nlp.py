@@ -214,7 +214,7 @@ def review(
     store = project.store
     who = project.coder(coder)
     if code:
-        from rta.codebook import load_codebook
+        from rta.codebook_yaml import load_codebook
 
         code = load_codebook(project.codebook_path).code(code).name
     batch = bool(accept or reject or accept_above is not None)
@@ -229,7 +229,7 @@ def review(
             above = rv.accept_above(store, accept_above, who, version, code) if accept_above is not None else []
         echo(f"accepted {len(done_a) + len(above)}, rejected {len(ids_reject)} (coder {who})")
         return
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
 
     codebook = load_codebook(project.codebook_path)
     themes = rv.themes_for(store, codebook)
@@ -368,7 +368,7 @@ def suggestion_records(store, status: Optional[str] = None, codebook_path: Optio
 
     themes = theme_map(store)
     if not themes and codebook_path is not None and Path(codebook_path).is_file():
-        from rta.codebook import load_codebook
+        from rta.codebook_yaml import load_codebook
 
         cb = load_codebook(codebook_path)
         themes = {c.name: cb.themes_of(c.name) for c in cb.codes}

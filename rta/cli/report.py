@@ -37,7 +37,7 @@ def report(
     """Write the report: per theme its definition, central concept, origin, codes and quotes
     grouped by role; theme x role and theme x group matrices; who is never quoted; a transcript
     appendix and an audit appendix. Refuses to build when 'rta audit' fails."""
-    from rta.report import build_report, parse_formats
+    from rta.report_build import build_report, parse_formats
 
     project = open_project()
     if lang is not None and lang not in ("nb", "en"):

@@ -83,7 +83,7 @@ def themes_add(
     if from_codebook:
         if name:
             raise RtaError("give either a theme NAME or --from-codebook, not both")
-        from rta.codebook import load_codebook
+        from rta.codebook_yaml import load_codebook
 
         codebook = load_codebook(project.codebook_path)
         with store.transaction():

@@ -189,7 +189,7 @@ class MainScreen(Screen):
         a timer picks the result up (the thread never waits on the app, so quitting never hangs)."""
         import threading
 
-        from rta.codebook import load_codebook
+        from rta.codebook_yaml import load_codebook
 
         path = self.project.codebook_path
         box: list[Any] = []
@@ -222,7 +222,7 @@ class MainScreen(Screen):
     def code_choices(self) -> list[CodeChoice]:
         counts = self.session.code_counts()
         if self.codebook is None and not self._stored_codes:  # no version imported yet: parse it now
-            from rta.codebook import load_codebook
+            from rta.codebook_yaml import load_codebook
 
             try:
                 self._codebook_ready(load_codebook(self.project.codebook_path))
