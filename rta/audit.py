@@ -24,7 +24,6 @@ Built reports (``rta audit --report``) are checked by :mod:`rta.receipts`.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 

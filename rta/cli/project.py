@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from rta.cli.app import app, echo, format_option, open_project, output_folder, project_dir_option
+from rta.cli.app import app, echo, format_option, open_project, output_folder
 
 
 @app.command()
