@@ -43,11 +43,14 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, NamedTuple
 
 from rta.store import FREE_TEXT_FIELDS, Store, canonical_json
+
+_encode_str = json.encoder.encode_basestring  # the ensure_ascii=False form canonical_json uses
 
 TURN_COLUMNS = ("n", "speaker", "informant", "role", "grp", "start", "end", "line_start", "line_end", "timestamp",
                 "words")
@@ -98,10 +101,29 @@ def row_digests(rows: list[list[Any]]) -> str:
     return "".join(rows_sha256(r)[:ROW_DIGEST_CHARS] for r in sorted(rows, key=lambda r: r[0]))
 
 
+def _row_json(row: list[Any]) -> str:
+    """:func:`canonical_json` of a row of plain values (str, int, finite float, None), written
+    directly: a run stores tens of thousands of rows. Anything else goes to canonical_json."""
+    parts = []
+    for v in row:
+        t = type(v)
+        if t is str:
+            parts.append(_encode_str(v))
+        elif t is int:
+            parts.append(int.__repr__(v))
+        elif v is None:
+            parts.append("null")
+        elif t is float and math.isfinite(v):
+            parts.append(float.__repr__(v))
+        else:
+            return canonical_json(row)
+    return "[" + ",".join(parts) + "]"
+
+
 def suggestion_rows_hashes(rows: list[list[Any]]) -> tuple[str, str]:
     """``(suggestion_rows_sha256(rows), row_digests(rows))`` with each row encoded once: the
     canonical JSON of a list is its items' canonical JSON joined by commas in brackets."""
-    encoded = [canonical_json(r) for r in sorted(rows, key=lambda r: r[0])]
+    encoded = [_row_json(r) for r in sorted(rows, key=lambda r: r[0])]
     digests = "".join(_sha256(e)[:ROW_DIGEST_CHARS] for e in encoded)
     return _sha256("[" + ",".join(encoded) + "]"), digests
 

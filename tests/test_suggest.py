@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, strategies as st
 
 from rta.codebook_yaml import load_codebook
 from rta.errors import RtaError
@@ -298,3 +299,15 @@ def test_suggestion_row_hashes_in_one_pass_equal_the_audits_two():
             [1, "æøå", 1, 1, 0, 4, 1, 1, "Støtte", 0.1234, "learned", "[]", "p", "suggested", "t", None, None, 7]]
     assert suggestion_rows_hashes(rows) == (suggestion_rows_sha256(rows), row_digests(rows))
     assert suggestion_rows_hashes([]) == (suggestion_rows_sha256([]), row_digests([]))
+
+
+@given(st.lists(st.lists(st.one_of(st.text(), st.integers(), st.none(), st.booleans(),
+                                   st.floats(allow_nan=True, allow_infinity=True)), min_size=1, max_size=6),
+                max_size=5))
+def test_a_row_is_hashed_as_its_canonical_json_whatever_it_holds(rows):
+    from rta.replay import _row_json
+    from rta.store import canonical_json
+
+    for k, row in enumerate(rows):
+        row[0] = k  # rows are sorted by id
+        assert _row_json(row) == canonical_json(row)
