@@ -59,6 +59,16 @@ class Suggestion:
     turn_line_start: int | None = None
     turn_line_end: int | None = None
 
+    @property
+    def decision(self) -> str:
+        """What became of it, as a reviewer says it: 'pending', 'accepted', 'rejected',
+        'recoded' (rejected with a coding of another code made from its span) or 'retired'."""
+        if self.status == "suggested":
+            return "pending"
+        if self.status == "rejected" and self.coding_id is not None:
+            return "recoded"
+        return self.status
+
     @classmethod
     def from_row(cls, row: Any) -> "Suggestion":
         keys = row.keys()
@@ -168,6 +178,23 @@ def evidence_names(evidence: list[dict[str, Any]]) -> list[str]:
         else:
             out.append(f"{e.get('method')}: {e.get('indicator')}")
     return out
+
+
+def evidence_text(evidence: list[dict[str, Any]], short: bool = False) -> str:
+    """What produced a suggestion, for a person reviewing it: ``token ~ indicator (method)``
+    per item, the learned model with its probability. ``short`` (a narrow pane): each distinct
+    matched word once, and ``learned p=..`` for the model. Plain text: the caller escapes it
+    for its medium (transcript words are untrusted)."""
+    parts: list[str] = []
+    for e in evidence:
+        if e.get("method") == "learned":
+            part = (f"learned p={e.get('probability')}" if short else
+                    f"learned from the project's decisions p={e.get('probability')} ({e.get('model')})")
+        else:
+            part = str(e.get("token")) if short else f"{e.get('token')} ~ {e.get('indicator')} ({e.get('method')})"
+        if not (short and part in parts):
+            parts.append(part)
+    return ", ".join(parts) if short else "; ".join(parts)
 
 
 def accept(store: Store, suggestion_id: int, coder: str, codebook_version: int, memo: str | None = None) -> int:
@@ -371,6 +398,11 @@ class PassageView:
     def key(self) -> str:
         return f"{self.transcript_id}@{self.revision}:{self.start}-{self.end}"
 
+    @property
+    def pending(self) -> list[Suggestion]:
+        """Its codes still to decide, best first."""
+        return [s for s in self.codes if s.status == "suggested"]
+
 
 def themes_for(store: Store, codebook: Any = None) -> dict[str, list[str]]:
     """Code -> themes: the project's (rta.coding.theme_map), else the codebook's membership."""
@@ -387,22 +419,37 @@ def passage_views(store: Store, suggestions: list[Suggestion] | None = None,
     """Passages of ``suggestions`` (default: all), each with every suggestion on the same span
     (retired ones left out), ranked by score, and its themes. ``themes_of``: code -> themes
     (default: the project's, rta.coding.theme_map)."""
+    wanted = None if suggestions is None else {(s.transcript_id, s.revision, s.start, s.end) for s in suggestions}
+    transcripts = {k[0] for k in wanted} if wanted is not None else set()
+    one = next(iter(transcripts)) if len(transcripts) == 1 else None  # a review step: one passage
+    rows = list_suggestions(store, None, transcript=one)
+    if wanted is not None:
+        rows = [s for s in rows if (s.transcript_id, s.revision, s.start, s.end) in wanted]
+    return _group(store, rows, themes_of)
+
+
+def pending_passages(store: Store, transcript_id: str, revision: int,
+                     themes_of: dict[str, list[str]] | None = None) -> list[PassageView]:
+    """The passages of one revision of a transcript that still have a code to decide, in text
+    order, each with all its codes (decided ones too: a reviewer sees what is left)."""
+    rows = [s for s in list_suggestions(store, None, transcript=transcript_id) if s.revision == revision]
+    views = _group(store, rows, themes_of).values()
+    return sorted((v for v in views if any(s.status == "suggested" for s in v.codes)), key=lambda v: (v.start, v.end))
+
+
+def _group(store: Store, rows: list[Suggestion],
+           themes_of: dict[str, list[str]] | None) -> dict[tuple[str, int, int, int], PassageView]:
+    """``rows`` grouped by span (retired ones left out), each passage's codes ranked by score
+    and its themes ranked (rta.passages.themes_ranked)."""
     from rta.coding import theme_map
     from rta.passages import themes_ranked
 
     if themes_of is None:
         themes_of = theme_map(store)
-    wanted = None if suggestions is None else {(s.transcript_id, s.revision, s.start, s.end) for s in suggestions}
-    transcripts = {k[0] for k in wanted} if wanted is not None else set()
-    one = next(iter(transcripts)) if len(transcripts) == 1 else None  # a review step: one passage
     groups: dict[tuple[str, int, int, int], list[Suggestion]] = {}
-    for s in list_suggestions(store, None, transcript=one):
-        if s.status == "retired":
-            continue
-        key = (s.transcript_id, s.revision, s.start, s.end)
-        if wanted is not None and key not in wanted:
-            continue
-        groups.setdefault(key, []).append(s)
+    for s in rows:
+        if s.status != "retired":
+            groups.setdefault((s.transcript_id, s.revision, s.start, s.end), []).append(s)
     out = {}
     for key, group in groups.items():
         group.sort(key=lambda s: (-s.score, s.id))

@@ -1,6 +1,8 @@
 """What ``rta read`` shows of one transcript, read from the store once per change: the text of
-the current revision, its turns, sentences and words, the active codings and the pending
-suggestions; plus the cursor and selection rules (a selection never leaves its turn).
+the current revision, its turns, sentences and words, the active codings, the pending
+suggestions and the passages they propose codes for (rta.review.pending_passages: a passage's
+ranked codes, decided ones too, and its ranked themes); plus the cursor and selection rules (a
+selection never leaves its turn).
 
 No Textual here: the workbench's widgets draw this model, and tests check it directly."""
 
@@ -11,6 +13,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
+from rta.review import PassageView
 from rta.store import Store
 
 _WORD = re.compile(r"\S+")
@@ -64,12 +67,15 @@ class Document:
     sentences: list[Sentence] = field(default_factory=list)
     line_starts: list[int] = field(default_factory=list)
     sha256: str = ""  # of the text: the revision a selection was chosen on (rta.coding.Basis)
+    passages: list[PassageView] = field(default_factory=list)  # with a code to decide, in text order
+    themes_of: dict[str, list[str]] | None = None  # code -> themes (None: rta.coding.theme_map)
 
     @classmethod
-    def load(cls, store: Store, transcript_id: str) -> "Document":
-        """Read the transcript's current revision with its codings and pending suggestions."""
+    def load(cls, store: Store, transcript_id: str, themes_of: dict[str, list[str]] | None = None) -> "Document":
+        """Read the transcript's current revision with its codings, pending suggestions and
+        their passages (themes ranked with ``themes_of``, default the project's)."""
         from rta.coding import basis_of  # an unknown id: the did-you-mean error
-        from rta.review import sentence_bounds
+        from rta.review import pending_passages, sentence_bounds
 
         basis = basis_of(store, transcript_id)
         revision = basis.revision
@@ -81,20 +87,27 @@ class Document:
         codings, suggestions = _marks(store, transcript_id, revision)
         sentences = [Sentence(a, b, i) for i, t in enumerate(turns) for a, b in sentence_bounds(text, t.start, t.end)]
         line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        doc = cls(transcript_id, revision, text, turns, codings, suggestions, sentences, line_starts, basis.sha256)
+        passages = pending_passages(store, transcript_id, revision, themes_of)
+        doc = cls(transcript_id, revision, text, turns, codings, suggestions, sentences, line_starts, basis.sha256,
+                  passages, themes_of)
         doc._index()
         return doc
 
-    def refreshed(self, store: Store) -> "Document":
-        """The document after a decision: the codings and suggestions read again; the text,
-        turns, sentences and words reused when the revision is unchanged (else a full load)."""
+    def refreshed(self, store: Store, themes_of: dict[str, list[str]] | None = None) -> "Document":
+        """The document after a decision: the codings, suggestions and passages read again; the
+        text, turns, sentences and words reused when the revision is unchanged (else a full
+        load). ``themes_of``: a new code -> themes map (default: the one it was read with)."""
+        from rta.review import pending_passages
+
+        themes_of = self.themes_of if themes_of is None else themes_of
         row = store.transcript_row(self.transcript_id)
         if row is None or int(row["revision"]) != self.revision:
-            return Document.load(store, self.transcript_id)
+            return Document.load(store, self.transcript_id, themes_of)
         known = {_mark_key(m): m for m in (*self.codings, *self.suggestions)}
         fresh = Document(self.transcript_id, self.revision, self.text, self.turns,
                          *_marks(store, self.transcript_id, self.revision, known),
-                         self.sentences, self.line_starts, self.sha256)
+                         self.sentences, self.line_starts, self.sha256,
+                         pending_passages(store, self.transcript_id, self.revision, themes_of), themes_of)
         fresh._words = self._informant_words()
         fresh._index()
         return fresh
@@ -117,6 +130,9 @@ class Document:
         self._coding_longest = max((m.end - m.start for m in self.codings), default=0)
         self._sugg_starts = [m.start for m in self.suggestions]
         self._sugg_longest = max((m.end - m.start for m in self.suggestions), default=0)
+        self._sugg_by_id = {m.id: m for m in self.suggestions}
+        self._passage_starts = [p.start for p in self.passages]
+        self._passage_longest = max((p.end - p.start for p in self.passages), default=0)
 
     # -- where things are ------------------------------------------------------------------
     def line_of(self, offset: int) -> int:
@@ -136,7 +152,7 @@ class Document:
             return i
         return min(i + 1, len(self.sentences) - 1) if self.sentences else 0
 
-    def _overlapping(self, marks: list[Mark], starts: list[int], longest: int, start: int, end: int) -> list[Mark]:
+    def _overlapping(self, marks: list[Any], starts: list[int], longest: int, start: int, end: int) -> list[Any]:
         lo = bisect_left(starts, start - longest)
         hi = bisect_left(starts, end)
         return [m for m in marks[lo:hi] if m.end > start and m.start < end]
@@ -146,6 +162,19 @@ class Document:
 
     def suggestions_in(self, start: int, end: int) -> list[Mark]:
         return self._overlapping(self.suggestions, self._sugg_starts, self._sugg_longest, start, end)
+
+    def passages_in(self, start: int, end: int) -> list[PassageView]:
+        """Passages with a code to decide overlapping ``start..end``, in text order."""
+        return self._overlapping(self.passages, self._passage_starts, self._passage_longest, start, end)
+
+    def pending_marks(self, passage: PassageView) -> list[Mark]:
+        """The passage's codes still to decide, best first, as the marks decisions act on."""
+        return [self._sugg_by_id[s.id] for s in passage.pending if s.id in self._sugg_by_id]
+
+    def passage_of(self, mark: Mark) -> PassageView | None:
+        """The passage a pending suggestion proposes a code for."""
+        return next((p for p in self.passages_in(mark.start, mark.end)
+                     if (p.start, p.end) == (mark.start, mark.end)), None)
 
     # -- selection rules -------------------------------------------------------------------
     def words_of(self, turn: Turn) -> list[tuple[int, int]]:
