@@ -4,7 +4,6 @@ and leave an audit that passes."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 
 import pytest
@@ -15,6 +14,7 @@ from rta.tui import session as session_module
 from rta.tui.app import ReadApp
 from rta.tui.model import Document, transcript_summaries
 from rta.tui.screens import CodeChoice, CodePicker, rank_codes
+from read_support import drive, keys
 from test_suggest_support import make_project
 
 
@@ -24,24 +24,6 @@ def proj(tmp_path):
     run_suggest(project, SuggestOptions())
     yield project
     project.close()
-
-
-def drive(project, steps, size=(80, 24), transcript="suggest-k1"):
-    """Run the app in a headless terminal of ``size`` and await ``steps(app, pilot)``."""
-
-    async def go():
-        app = ReadApp(project, transcript)
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await steps(app, pilot)
-
-    asyncio.run(go())
-
-
-async def keys(pilot, *pressed: str):
-    for key in pressed:
-        await pilot.press(key)
-    await pilot.pause()
 
 
 def counts(project) -> tuple[int, int, int]:

@@ -246,3 +246,35 @@ def test_feature_key_features_the_coding_just_accepted_in_its_theme(proj):
     assert f"featured coding {coding} in Kommunikasjon (place 1 of 1)" in result.stdout
     theme = proj.store.conn.execute("SELECT id FROM themes WHERE name = 'Kommunikasjon'").fetchone()[0]
     assert [f.coding_id for f in featured(proj.store)[theme]] == [coding]
+
+
+def test_evidence_text_says_what_matched_in_full_and_each_word_once_in_short():
+    from rta.review import evidence_text
+
+    evidence = [{"indicator": "tid", "token": "tid", "method": "lemma"},
+                {"indicator": "tar tid", "token": "tar tid", "method": "phrase"},
+                {"indicator": "tid", "token": "tid", "method": "lemma"},
+                {"method": "learned", "model": "tfidf-lr v2", "probability": 0.71}]
+    assert evidence_text(evidence) == ("tid ~ tid (lemma); tar tid ~ tar tid (phrase); tid ~ tid (lemma); "
+                                       "learned from the project's decisions p=0.71 (tfidf-lr v2)")
+    assert evidence_text(evidence, short=True) == "tid, tar tid, learned p=0.71"
+
+
+def test_pending_passages_keep_decided_codes_shown_as_decided_and_drop_passages_with_none_left(proj):
+    from rta.coding import ensure_codebook_version
+    from rta.review import pending_passages, recode, reject
+
+    store = proj.store
+    first, second = pending_passages(store, "suggest-k1", 1)
+    assert [s.decision for s in first.codes] == ["pending"] * 3
+    with store.transaction():
+        reject(store, first.codes[0].id, "kari")
+        version = ensure_codebook_version(store, proj.codebook_path, "kari")
+        recode(store, first.codes[1].id, "Kompetanse", "kari", version)
+    again = pending_passages(store, "suggest-k1", 1)
+    assert [(p.start, p.end) for p in again] == [(first.start, first.end), (second.start, second.end)]
+    assert [s.decision for s in again[0].codes] == ["rejected", "recoded", "pending"]
+    assert [s.id for s in again[0].pending] == [first.codes[2].id]
+    with store.transaction():
+        reject(store, first.codes[2].id, "kari")
+    assert [(p.start, p.end) for p in pending_passages(store, "suggest-k1", 1)] == [(second.start, second.end)]
