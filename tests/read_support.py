@@ -4,8 +4,20 @@ headless with its pilot."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
+from rta.suggest import SuggestOptions, run_suggest
 from rta.tui.app import ReadApp
+from test_suggest_support import make_project
+
+
+def suggested_project(tmp_path) -> Iterator:
+    """For a fixture: the suggest test project (two small transcripts) after a real
+    ``rta suggest``, closed afterwards."""
+    project = make_project(tmp_path)
+    run_suggest(project, SuggestOptions())
+    yield project
+    project.close()
 
 
 def drive(project, steps, size=(80, 24), transcript="suggest-k1"):

@@ -9,21 +9,15 @@ import sqlite3
 import pytest
 
 from rta.audit import audit
-from rta.suggest import SuggestOptions, run_suggest
 from rta.tui import session as session_module
-from rta.tui.app import ReadApp
 from rta.tui.model import Document, transcript_summaries
 from rta.tui.screens import CodeChoice, CodePicker, rank_codes
-from read_support import drive, keys
-from test_suggest_support import make_project
+from read_support import drive, keys, suggested_project
 
 
 @pytest.fixture
 def proj(tmp_path):
-    project = make_project(tmp_path)
-    run_suggest(project, SuggestOptions())
-    yield project
-    project.close()
+    yield from suggested_project(tmp_path)
 
 
 def counts(project) -> tuple[int, int, int]:

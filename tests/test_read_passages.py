@@ -11,18 +11,15 @@ import pytest
 from rta.audit import audit
 from rta.review import pending_passages, themes_for
 from rta.suggest import SuggestOptions, run_suggest
-from read_support import codebook_parsed, drive, keys
-from test_suggest_support import make_project, pin_pipeline, sample_files
+from read_support import codebook_parsed, drive, keys, suggested_project
+from test_suggest_support import pin_pipeline, sample_files
 
 CODE_LINE = re.compile(r"^([ ▸])(\d) (.+)$")
 
 
 @pytest.fixture
 def proj(tmp_path):
-    project = make_project(tmp_path)
-    run_suggest(project, SuggestOptions())
-    yield project
-    project.close()
+    yield from suggested_project(tmp_path)
 
 
 def pane(app) -> str:
