@@ -34,7 +34,7 @@ KEYMAP: list[tuple[str, str]] = [
     ("c or Enter", "code the selection (code picker, fuzzy search)"),
     ("a / r / R", "accept / reject / recode the passage's code marked ▸"),
     ("x", "uncode the coding here (asks a reason)"),
-    ("m", "memo on the coding here (else suggestion, transcript)"),
+    ("m", "memo on the coding or code ▸ shown (else transcript)"),
     ("f", "feature the coding here in its theme's report section"),
     ("u", "undo this session's last decision"),
     ("Tab / ⇧Tab", "next / previous code of the passage, or coding here"),
