@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from rta.coding import check_code, covering_coding, create_coding, uncode
 from rta.errors import RtaError
@@ -27,6 +28,7 @@ DECISION_KINDS = (
     "suggestion.memo", "suggestion.skipped",
 )
 UNDOABLE = ("suggestion.accepted", "suggestion.rejected", "suggestion.recoded", "suggestion.span_changed", "suggestion.memo")
+T = TypeVar("T")
 _SENTENCE_END = re.compile(r"[.!?…]+[»\")\]]*\s+")
 
 
@@ -71,7 +73,7 @@ class Suggestion:
 
     @classmethod
     def from_row(cls, row: Any) -> "Suggestion":
-        keys = row.keys()
+        keys = set(row.keys())  # a set: read for every suggestion of a transcript when rta read redraws
         data = {k: row[k] for k in cls.__dataclass_fields__ if k in keys and k != "evidence"}
         data["evidence"] = json.loads(row["evidence"] or "[]")
         return cls(**data)
@@ -421,20 +423,35 @@ def passage_views(store: Store, suggestions: list[Suggestion] | None = None,
     (default: the project's, rta.coding.theme_map)."""
     wanted = None if suggestions is None else {(s.transcript_id, s.revision, s.start, s.end) for s in suggestions}
     transcripts = {k[0] for k in wanted} if wanted is not None else set()
-    one = next(iter(transcripts)) if len(transcripts) == 1 else None  # a review step: one passage
+    one = next(iter(transcripts)) if len(transcripts) == 1 else None  # one transcript: read only its rows
     rows = list_suggestions(store, None, transcript=one)
     if wanted is not None:
         rows = [s for s in rows if (s.transcript_id, s.revision, s.start, s.end) in wanted]
     return _group(store, rows, themes_of)
 
 
-def pending_passages(store: Store, transcript_id: str, revision: int,
-                     themes_of: dict[str, list[str]] | None = None) -> list[PassageView]:
-    """The passages of one revision of a transcript that still have a code to decide, in text
-    order, each with all its codes (decided ones too: a reviewer sees what is left)."""
-    rows = [s for s in list_suggestions(store, None, transcript=transcript_id) if s.revision == revision]
-    views = _group(store, rows, themes_of).values()
-    return sorted((v for v in views if any(s.status == "suggested" for s in v.codes)), key=lambda v: (v.start, v.end))
+def passage_view(store: Store, transcript_id: str, revision: int, start: int, end: int,
+                 themes_of: dict[str, list[str]] | None = None) -> PassageView | None:
+    """One passage, as :func:`passage_views` gives it: every suggestion on exactly this span of
+    the revision (decided ones too, retired ones left out), ranked, with its themes. For
+    ``rta read``, which shows one passage at a time and must not read a whole transcript's
+    suggestions for it. None when no suggestion has that span."""
+    rows = [Suggestion.from_row(r) for r in store.conn.execute(
+        _SELECT + " WHERE s.transcript_id = ? AND s.revision = ? AND s.start = ? AND s.end = ?",
+        (transcript_id, revision, start, end))]
+    return _group(store, rows, themes_of).get((transcript_id, revision, start, end))
+
+
+def ranked_groups(items: Iterable[T], key: Callable[[T], Any]) -> dict[Any, list[T]]:
+    """``items`` (suggestions, or anything with a ``score`` and an ``id``) grouped by ``key``
+    (their passage), each group's codes best first: by score, then in the order they were
+    stored. The one ranking rule of a passage's codes, for ``rta review`` and ``rta read``."""
+    groups: dict[Any, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    for group in groups.values():
+        group.sort(key=lambda s: (-s.score, s.id))
+    return groups
 
 
 def _group(store: Store, rows: list[Suggestion],
@@ -446,12 +463,7 @@ def _group(store: Store, rows: list[Suggestion],
 
     if themes_of is None:
         themes_of = theme_map(store)
-    groups: dict[tuple[str, int, int, int], list[Suggestion]] = {}
-    for s in rows:
-        if s.status != "retired":
-            groups.setdefault((s.transcript_id, s.revision, s.start, s.end), []).append(s)
-    out = {}
-    for key, group in groups.items():
-        group.sort(key=lambda s: (-s.score, s.id))
-        out[key] = PassageView(*key, group, themes_ranked([(s.code, s.score) for s in group], themes_of))
-    return out
+    groups = ranked_groups((s for s in rows if s.status != "retired"),
+                           key=lambda s: (s.transcript_id, s.revision, s.start, s.end))
+    return {key: PassageView(*key, group, themes_ranked([(s.code, s.score) for s in group], themes_of))
+            for key, group in groups.items()}

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from rta.audit import audit
-from rta.review import pending_passages, themes_for
+from rta.review import passage_views, themes_for
 from rta.suggest import SuggestOptions, run_suggest
 from read_support import codebook_parsed, drive, keys, suggested_project
 from test_suggest_support import pin_pipeline, sample_files
@@ -20,6 +20,12 @@ CODE_LINE = re.compile(r"^([ ▸])(\d) (.+)$")
 @pytest.fixture
 def proj(tmp_path):
     yield from suggested_project(tmp_path)
+
+
+def to_decide(store, transcript: str, themes_of=None) -> list:
+    """The transcript's passages with a code to decide, in text order, as rta review has them."""
+    views = passage_views(store, themes_of=themes_of).values()
+    return sorted((v for v in views if v.transcript_id == transcript and v.pending), key=lambda v: v.start)
 
 
 def pane(app) -> str:
@@ -86,7 +92,7 @@ def test_the_side_pane_shows_the_passage_with_its_ranked_codes_evidence_and_them
     store = proj.store
     from rta.codebook import load_codebook
 
-    view = pending_passages(store, "suggest-k1", 1, themes_for(store, load_codebook(proj.codebook_path)))[0]
+    view = to_decide(store, "suggest-k1", themes_for(store, load_codebook(proj.codebook_path)))[0]
     assert [s.code for s in view.codes] == ["Forventninger", "Støtte", "Rolleavklaringer"]
     assert view.themes == [("Kommunikasjon", 0.92), ("Kapasitet", 0.7)]
     assert "themes\n Kommunikasjon 0.92\n Kapasitet 0.70\n" in text
@@ -236,7 +242,7 @@ def sample(tmp_path):
 
 def test_s_and_S_step_through_the_sample_passage_by_passage(sample):
     store = sample.store
-    passages = pending_passages(store, "k1-skoleeier", 1)
+    passages = to_decide(store, "k1-skoleeier")
     assert len(passages) >= 5 and any(len(p.codes) == 3 for p in passages)
     seen = {"spans": [], "codes": [], "count": []}
 

@@ -260,21 +260,31 @@ def test_evidence_text_says_what_matched_in_full_and_each_word_once_in_short():
     assert evidence_text(evidence, short=True) == "tid, tar tid, learned p=0.71"
 
 
-def test_pending_passages_keep_decided_codes_shown_as_decided_and_drop_passages_with_none_left(proj):
+def test_passage_view_is_the_passage_as_review_shows_it_with_decided_codes_shown_as_decided(proj):
     from rta.coding import ensure_codebook_version
-    from rta.review import pending_passages, recode, reject
+    from rta.review import passage_view, passage_views, recode, reject
 
     store = proj.store
-    first, second = pending_passages(store, "suggest-k1", 1)
+    views = sorted((v for v in passage_views(store).values() if v.transcript_id == "suggest-k1"),
+                   key=lambda v: v.start)
+    first = views[0]
+    assert passage_view(store, "suggest-k1", 1, first.start, first.end) == first
     assert [s.decision for s in first.codes] == ["pending"] * 3
     with store.transaction():
         reject(store, first.codes[0].id, "kari")
-        version = ensure_codebook_version(store, proj.codebook_path, "kari")
-        recode(store, first.codes[1].id, "Kompetanse", "kari", version)
-    again = pending_passages(store, "suggest-k1", 1)
-    assert [(p.start, p.end) for p in again] == [(first.start, first.end), (second.start, second.end)]
-    assert [s.decision for s in again[0].codes] == ["rejected", "recoded", "pending"]
-    assert [s.id for s in again[0].pending] == [first.codes[2].id]
-    with store.transaction():
-        reject(store, first.codes[2].id, "kari")
-    assert [(p.start, p.end) for p in pending_passages(store, "suggest-k1", 1)] == [(second.start, second.end)]
+        recode(store, first.codes[1].id, "Kompetanse", "kari", ensure_codebook_version(store, proj.codebook_path, "kari"))
+    again = passage_view(store, "suggest-k1", 1, first.start, first.end)
+    assert [s.id for s in again.codes] == [s.id for s in first.codes]  # the ranks stay
+    assert [s.decision for s in again.codes] == ["rejected", "recoded", "pending"]
+    assert [s.id for s in again.pending] == [first.codes[2].id]
+    assert passage_view(store, "suggest-k1", 1, first.start, first.end - 1) is None  # no passage has that span
+
+
+def test_ranked_groups_rank_a_passage_codes_by_score_then_by_id():
+    from types import SimpleNamespace as S
+
+    from rta.review import ranked_groups
+
+    items = [S(id=3, score=0.5, span=1), S(id=1, score=0.5, span=1), S(id=2, score=0.9, span=1), S(id=4, score=1.0, span=2)]
+    groups = ranked_groups(items, key=lambda s: s.span)
+    assert {k: [s.id for s in g] for k, g in groups.items()} == {1: [2, 1, 3], 2: [4]}

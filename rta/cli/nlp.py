@@ -244,7 +244,7 @@ def review(
             if sug.status != "suggested":
                 pos += 1
                 continue
-            view = rv.passage_views(store, [sug], themes).get((sug.transcript_id, sug.revision, sug.start, sug.end))
+            view = rv.passage_view(store, sug.transcript_id, sug.revision, sug.start, sug.end, themes)
             _show(store, codebook, sug, pos, total, view)
             key = _read_key(KEYS_HELP + " > ")
         try:

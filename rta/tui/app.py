@@ -290,12 +290,12 @@ class MainScreen(Screen):
             if key in keys:
                 return keys.index(key)
         if before is not None and before.kind == "suggestion":
-            passage = next((p for p in self.doc.passages_in(before.start, before.end)
-                            if (p.start, p.end) == (before.start, before.end)), None)
-            if passage is not None:
-                ranks = [s.id for s in passage.codes]
+            passage = self.doc.passage_of(before)
+            view = self.doc.view_of(self.store, passage) if passage is not None else None
+            if view is not None:
+                ranks = [s.id for s in view.codes]
                 rank = ranks.index(before.id) if before.id in ranks else -1
-                left = self.doc.pending_marks(passage)
+                left = [m for m in passage.marks if m.id in ranks]
                 after = [m for m in left if ranks.index(m.id) > rank] or left
                 if after:
                     return marks.index(after[0])
@@ -346,7 +346,7 @@ class MainScreen(Screen):
         if doc is None:
             return []
         a, b = self.selection
-        return [m for p in doc.passages_in(a, b) for m in doc.pending_marks(p)] + doc.codings_in(a, b)
+        return [m for p in doc.passages_in(a, b) for m in p.marks] + doc.codings_in(a, b)
 
     def focused_mark(self) -> Mark | None:
         """The mark the side pane shows (Tab moves it)."""
@@ -376,11 +376,11 @@ class MainScreen(Screen):
             return
         passage = doc.passage_of(m)
         codings = sum(1 for x in marks if x.kind == "coding")
-        others = len(marks) - codings - len(doc.pending_marks(passage))
+        others = len(marks) - codings - len(passage.marks)
         also = [f"{codings} coding{'s' if codings != 1 else ''}"] if codings else []
         also += [f"{others} code{'s' if others != 1 else ''} of another passage"] if others else []
         lines = (doc.line_of(passage.start), doc.line_of(max(passage.start, passage.end - 1)))
-        side.update(passage_text(passage, m.id, self.colours, lines,
+        side.update(passage_text(doc.view_of(self.store, passage), m.id, self.colours, lines,
                                  f"also here (Tab): {', '.join(also)}" if also else ""))
 
     def update_status(self) -> None:
@@ -512,8 +512,7 @@ class MainScreen(Screen):
             return
         p = found[0]
         self.set_cursor(doc.sentence_index_at(p.start), (p.start, p.end))
-        first = doc.pending_marks(p)[:1]
-        self.item = self.marks_here().index(first[0]) if first else 0
+        self.item = self.marks_here().index(p.marks[0])
         self.update_side()
 
     def action_search(self) -> None:
@@ -667,7 +666,7 @@ class MainScreen(Screen):
     def _left_after(self, m: Mark) -> str:
         """What deciding ``m`` leaves of its passage, for the message."""
         passage = self.doc.passage_of(m)
-        left = len(passage.pending) - 1 if passage is not None else 0
+        left = len(passage.marks) - 1 if passage is not None else 0
         return f" · {left} code{'s' if left != 1 else ''} of this passage left" if left > 0 else " · passage decided"
 
     def action_uncode(self) -> None:

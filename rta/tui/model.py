@@ -1,8 +1,10 @@
 """What ``rta read`` shows of one transcript, read from the store once per change: the text of
 the current revision, its turns, sentences and words, the active codings, the pending
-suggestions and the passages they propose codes for (rta.review.pending_passages: a passage's
-ranked codes, decided ones too, and its ranked themes); plus the cursor and selection rules (a
-selection never leaves its turn).
+suggestions and the passages they propose codes for; plus the cursor and selection rules (a
+selection never leaves its turn). A passage is shown as ``rta review`` shows it
+(rta.review.passage_view: all its codes, decided ones too, with evidence and ranked themes),
+read when the cursor first comes to it: reading every passage's evidence after each decision
+cost more than the decision.
 
 No Textual here: the workbench's widgets draw this model, and tests check it directly."""
 
@@ -13,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
-from rta.review import PassageView
+from rta.review import PassageView, passage_view, ranked_groups
 from rta.store import Store
 
 _WORD = re.compile(r"\S+")
@@ -48,6 +50,15 @@ class Mark:
 
 
 @dataclass(frozen=True)
+class PendingPassage:
+    """A passage with codes to decide: its span and those codes' marks, best first."""
+
+    start: int
+    end: int
+    marks: tuple[Mark, ...]
+
+
+@dataclass(frozen=True)
 class Sentence:
     start: int
     end: int
@@ -67,15 +78,15 @@ class Document:
     sentences: list[Sentence] = field(default_factory=list)
     line_starts: list[int] = field(default_factory=list)
     sha256: str = ""  # of the text: the revision a selection was chosen on (rta.coding.Basis)
-    passages: list[PassageView] = field(default_factory=list)  # with a code to decide, in text order
-    themes_of: dict[str, list[str]] | None = None  # code -> themes (None: rta.coding.theme_map)
+    themes_of: dict[str, list[str]] | None = None  # code -> themes for a passage's themes (None: the project's)
+    passages: list[PendingPassage] = field(default_factory=list, init=False)  # in text order (_index)
 
     @classmethod
     def load(cls, store: Store, transcript_id: str, themes_of: dict[str, list[str]] | None = None) -> "Document":
-        """Read the transcript's current revision with its codings, pending suggestions and
-        their passages (themes ranked with ``themes_of``, default the project's)."""
+        """Read the transcript's current revision with its codings and pending suggestions
+        (a passage's themes ranked with ``themes_of``, default the project's)."""
         from rta.coding import basis_of  # an unknown id: the did-you-mean error
-        from rta.review import pending_passages, sentence_bounds
+        from rta.review import sentence_bounds
 
         basis = basis_of(store, transcript_id)
         revision = basis.revision
@@ -87,18 +98,15 @@ class Document:
         codings, suggestions = _marks(store, transcript_id, revision)
         sentences = [Sentence(a, b, i) for i, t in enumerate(turns) for a, b in sentence_bounds(text, t.start, t.end)]
         line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        passages = pending_passages(store, transcript_id, revision, themes_of)
         doc = cls(transcript_id, revision, text, turns, codings, suggestions, sentences, line_starts, basis.sha256,
-                  passages, themes_of)
+                  themes_of)
         doc._index()
         return doc
 
     def refreshed(self, store: Store, themes_of: dict[str, list[str]] | None = None) -> "Document":
-        """The document after a decision: the codings, suggestions and passages read again; the
-        text, turns, sentences and words reused when the revision is unchanged (else a full
-        load). ``themes_of``: a new code -> themes map (default: the one it was read with)."""
-        from rta.review import pending_passages
-
+        """The document after a decision: the codings and suggestions read again; the text,
+        turns, sentences and words reused when the revision is unchanged (else a full load).
+        ``themes_of``: a new code -> themes map (default: the one it was read with)."""
         themes_of = self.themes_of if themes_of is None else themes_of
         row = store.transcript_row(self.transcript_id)
         if row is None or int(row["revision"]) != self.revision:
@@ -106,8 +114,7 @@ class Document:
         known = {_mark_key(m): m for m in (*self.codings, *self.suggestions)}
         fresh = Document(self.transcript_id, self.revision, self.text, self.turns,
                          *_marks(store, self.transcript_id, self.revision, known),
-                         self.sentences, self.line_starts, self.sha256,
-                         pending_passages(store, self.transcript_id, self.revision, themes_of), themes_of)
+                         self.sentences, self.line_starts, self.sha256, themes_of)
         fresh._words = self._informant_words()
         fresh._index()
         return fresh
@@ -130,9 +137,12 @@ class Document:
         self._coding_longest = max((m.end - m.start for m in self.codings), default=0)
         self._sugg_starts = [m.start for m in self.suggestions]
         self._sugg_longest = max((m.end - m.start for m in self.suggestions), default=0)
-        self._sugg_by_id = {m.id: m for m in self.suggestions}
+        groups = ranked_groups(self.suggestions, key=lambda m: (m.start, m.end))
+        self.passages = [PendingPassage(a, b, tuple(marks)) for (a, b), marks in sorted(groups.items())]
+        self._passage_at = {(p.start, p.end): p for p in self.passages}
         self._passage_starts = [p.start for p in self.passages]
         self._passage_longest = max((p.end - p.start for p in self.passages), default=0)
+        self._views: dict[tuple[int, int], PassageView | None] = {}
 
     # -- where things are ------------------------------------------------------------------
     def line_of(self, offset: int) -> int:
@@ -163,18 +173,21 @@ class Document:
     def suggestions_in(self, start: int, end: int) -> list[Mark]:
         return self._overlapping(self.suggestions, self._sugg_starts, self._sugg_longest, start, end)
 
-    def passages_in(self, start: int, end: int) -> list[PassageView]:
-        """Passages with a code to decide overlapping ``start..end``, in text order."""
+    def passages_in(self, start: int, end: int) -> list[PendingPassage]:
+        """Passages with codes to decide overlapping ``start..end``, in text order."""
         return self._overlapping(self.passages, self._passage_starts, self._passage_longest, start, end)
 
-    def pending_marks(self, passage: PassageView) -> list[Mark]:
-        """The passage's codes still to decide, best first, as the marks decisions act on."""
-        return [self._sugg_by_id[s.id] for s in passage.pending if s.id in self._sugg_by_id]
+    def passage_of(self, mark: Mark) -> PendingPassage | None:
+        """The passage a pending suggestion proposes its code for (the suggestions on one span)."""
+        return self._passage_at.get((mark.start, mark.end))
 
-    def passage_of(self, mark: Mark) -> PassageView | None:
-        """The passage a pending suggestion proposes a code for."""
-        return next((p for p in self.passages_in(mark.start, mark.end)
-                     if (p.start, p.end) == (mark.start, mark.end)), None)
+    def view_of(self, store: Store, passage: PendingPassage) -> PassageView | None:
+        """The passage as ``rta review`` shows it: all its codes ranked (decided ones too) with
+        their evidence, and its themes ranked; read from the store once per document."""
+        key = (passage.start, passage.end)
+        if key not in self._views:
+            self._views[key] = passage_view(store, self.transcript_id, self.revision, *key, self.themes_of)
+        return self._views[key]
 
     # -- selection rules -------------------------------------------------------------------
     def words_of(self, turn: Turn) -> list[tuple[int, int]]:

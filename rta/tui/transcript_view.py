@@ -137,7 +137,7 @@ class TranscriptView(Widget, can_focus=True):
             out.append(f"{row.line:>5}" if row.first else "     ", style="dim")
             out.append("▌" if codings else "│", style=gutter_style)
             starting = [p for p in passages if a <= p.start < max(b, a + 1) or (p.start < a and k == 0)]
-            count = sum(len(p.pending) for p in starting)
+            count = sum(len(p.marks) for p in starting)
             out.append((str(count) if count < 10 else "+") + " " if count else "  ")
             if count:
                 out.stylize("bold reverse", len(out) - 2, len(out) - 1)
