@@ -211,11 +211,16 @@ def test_undo_shows_the_code_pending_again_where_it_was(proj):
     assert status(proj, "Støtte") == ("suggested", None)
 
 
-def test_code_evidence_and_theme_text_is_shown_literally_never_as_markup_or_terminal_control(proj):
+def test_evidence_and_theme_text_is_shown_literally_never_as_markup_or_terminal_control(proj):
+    from rta.coding import ensure_codebook_version
+    from rta.themes import add_theme
+
     store = proj.store
     with store.transaction():
+        ensure_codebook_version(store, proj.codebook_path, "kari")
         store.conn.execute("UPDATE suggestions SET evidence=? WHERE code='Støtte'",
                            ('[{"indicator": "x", "token": "[bold red]stotte[/] \\u001b[2J", "method": "lemma"}]',))
+    add_theme(store, "[red]Samarbeid[/red] \x1b]0;tittel\x07", "kari", codes=["Støtte"])
     seen = {}
 
     async def steps(app, pilot):
@@ -224,8 +229,14 @@ def test_code_evidence_and_theme_text_is_shown_literally_never_as_markup_or_term
     drive(proj, steps)
     text = seen["pane"]
     assert "0.70 [bold red]stotte[/] \\x1b[2J" in text.plain  # shown as written, ESC escaped
-    assert "\x1b" not in text.plain
-    assert not any("red" in str(span.style) for span in text.spans)
+    assert " [red]Samarbeid[/red] \\x1b]0;tittel\\x07 0.70" in text.plain
+    assert "\x1b" not in text.plain and "\x07" not in text.plain
+    def styles_at(needle: str) -> set[str]:
+        at = text.plain.index(needle)
+        return {str(span.style) for span in text.spans if span.start <= at < span.end}
+
+    assert styles_at("[bold red]stotte") == {"italic"}  # the pane's style for evidence, not the text's
+    assert styles_at("[red]Samarbeid") == set()
 
 
 @pytest.fixture
