@@ -211,7 +211,7 @@ def test_undo_shows_the_code_pending_again_where_it_was(proj):
     assert status(proj, "Støtte") == ("suggested", None)
 
 
-def test_evidence_and_theme_text_is_shown_literally_never_as_markup_or_terminal_control(proj):
+def test_evidence_theme_and_status_text_is_shown_literally_never_as_markup_or_terminal_control(proj):
     from rta.coding import ensure_codebook_version
     from rta.themes import add_theme
 
@@ -225,8 +225,11 @@ def test_evidence_and_theme_text_is_shown_literally_never_as_markup_or_terminal_
 
     async def steps(app, pilot):
         seen["pane"] = app.main.query_one("#side").content
+        app.main.say("no code '[b]Tid\x1b[2J' here")  # a status message naming something from the project
+        seen["status"] = app.main.query_one("#status").content.plain
 
     drive(proj, steps)
+    assert seen["status"] == " no code '[b]Tid\\x1b[2J' here"
     text = seen["pane"]
     assert "0.70 [bold red]stotte[/] \\x1b[2J" in text.plain  # shown as written, ESC escaped
     assert " [red]Samarbeid[/red] \\x1b]0;tittel\\x07 0.70" in text.plain

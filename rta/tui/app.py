@@ -17,6 +17,7 @@ from textual.widget import Widget
 from rta.errors import RtaError
 from rta.project import Project
 from rta.store import StoreBusy, lock_timeout
+from rta.textsafe import for_terminal
 from rta.tui.model import Document, Mark, transcript_summaries
 from rta.tui.screens import CodeChoice, CodePicker, HelpScreen, PromptScreen, TranscriptList
 from rta.tui.session import ReadOnlyProject, Session, describe
@@ -68,7 +69,10 @@ class Pane(Widget):
         self.content = Text()
 
     def update(self, content: Text | str) -> None:
-        self.content = content if isinstance(content, Text) else Text(content)
+        """Show ``content``: a ``Text`` as built (its maker escaped what it took from the project),
+        a string as plain text with terminal controls escaped (it may hold a code, a speaker or a
+        transcript id); neither is ever read as markup."""
+        self.content = content if isinstance(content, Text) else Text(for_terminal(content))
         if not self.wrap:
             self.content.no_wrap, self.content.overflow = True, "ellipsis"
         self.refresh()
@@ -387,7 +391,7 @@ class MainScreen(Screen):
         doc = self.doc
         status = self.query_one("#status", Pane)
         if self.message:
-            status.update(Text(" " + self.message, style="bold"))
+            status.update(Text(" " + for_terminal(self.message), style="bold"))
             return
         if doc is None or not doc.sentences:
             status.update(" ? keys · q quit")
