@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from rta.coding import check_code, covering_coding, create_coding, uncode
 from rta.errors import RtaError
@@ -27,6 +28,7 @@ DECISION_KINDS = (
     "suggestion.memo", "suggestion.skipped",
 )
 UNDOABLE = ("suggestion.accepted", "suggestion.rejected", "suggestion.recoded", "suggestion.span_changed", "suggestion.memo")
+T = TypeVar("T")
 _SENTENCE_END = re.compile(r"[.!?…]+[»\")\]]*\s+")
 
 
@@ -59,9 +61,19 @@ class Suggestion:
     turn_line_start: int | None = None
     turn_line_end: int | None = None
 
+    @property
+    def decision(self) -> str:
+        """What became of it, as a reviewer says it: 'pending', 'accepted', 'rejected',
+        'recoded' (rejected with a coding of another code made from its span) or 'retired'."""
+        if self.status == "suggested":
+            return "pending"
+        if self.status == "rejected" and self.coding_id is not None:
+            return "recoded"
+        return self.status
+
     @classmethod
     def from_row(cls, row: Any) -> "Suggestion":
-        keys = row.keys()
+        keys = set(row.keys())  # a set: read for every suggestion of a transcript when rta read redraws
         data = {k: row[k] for k in cls.__dataclass_fields__ if k in keys and k != "evidence"}
         data["evidence"] = json.loads(row["evidence"] or "[]")
         return cls(**data)
@@ -168,6 +180,23 @@ def evidence_names(evidence: list[dict[str, Any]]) -> list[str]:
         else:
             out.append(f"{e.get('method')}: {e.get('indicator')}")
     return out
+
+
+def evidence_text(evidence: list[dict[str, Any]], short: bool = False) -> str:
+    """What produced a suggestion, for a person reviewing it: ``token ~ indicator (method)``
+    per item, the learned model with its probability. ``short`` (a narrow pane): each distinct
+    matched word once, and ``learned p=..`` for the model. Plain text: the caller escapes it
+    for its medium (transcript words are untrusted)."""
+    parts: list[str] = []
+    for e in evidence:
+        if e.get("method") == "learned":
+            part = (f"learned p={e.get('probability')}" if short else
+                    f"learned from the project's decisions p={e.get('probability')} ({e.get('model')})")
+        else:
+            part = str(e.get("token")) if short else f"{e.get('token')} ~ {e.get('indicator')} ({e.get('method')})"
+        if not (short and part in parts):
+            parts.append(part)
+    return ", ".join(parts) if short else "; ".join(parts)
 
 
 def accept(store: Store, suggestion_id: int, coder: str, codebook_version: int, memo: str | None = None) -> int:
@@ -371,6 +400,11 @@ class PassageView:
     def key(self) -> str:
         return f"{self.transcript_id}@{self.revision}:{self.start}-{self.end}"
 
+    @property
+    def pending(self) -> list[Suggestion]:
+        """Its codes still to decide, best first."""
+        return [s for s in self.codes if s.status == "suggested"]
+
 
 def themes_for(store: Store, codebook: Any = None) -> dict[str, list[str]]:
     """Code -> themes: the project's (rta.coding.theme_map), else the codebook's membership."""
@@ -387,24 +421,49 @@ def passage_views(store: Store, suggestions: list[Suggestion] | None = None,
     """Passages of ``suggestions`` (default: all), each with every suggestion on the same span
     (retired ones left out), ranked by score, and its themes. ``themes_of``: code -> themes
     (default: the project's, rta.coding.theme_map)."""
+    wanted = None if suggestions is None else {(s.transcript_id, s.revision, s.start, s.end) for s in suggestions}
+    transcripts = {k[0] for k in wanted} if wanted is not None else set()
+    one = next(iter(transcripts)) if len(transcripts) == 1 else None  # one transcript: read only its rows
+    rows = list_suggestions(store, None, transcript=one)
+    if wanted is not None:
+        rows = [s for s in rows if (s.transcript_id, s.revision, s.start, s.end) in wanted]
+    return _group(store, rows, themes_of)
+
+
+def passage_view(store: Store, transcript_id: str, revision: int, start: int, end: int,
+                 themes_of: dict[str, list[str]] | None = None) -> PassageView | None:
+    """One passage, as :func:`passage_views` gives it: every suggestion on exactly this span of
+    the revision (decided ones too, retired ones left out), ranked, with its themes. For
+    ``rta read``, which shows one passage at a time and must not read a whole transcript's
+    suggestions for it. None when no suggestion has that span."""
+    rows = [Suggestion.from_row(r) for r in store.conn.execute(
+        _SELECT + " WHERE s.transcript_id = ? AND s.revision = ? AND s.start = ? AND s.end = ?",
+        (transcript_id, revision, start, end))]
+    return _group(store, rows, themes_of).get((transcript_id, revision, start, end))
+
+
+def ranked_groups(items: Iterable[T], key: Callable[[T], Any]) -> dict[Any, list[T]]:
+    """``items`` (suggestions, or anything with a ``score`` and an ``id``) grouped by ``key``
+    (their passage), each group's codes best first: by score, then in the order they were
+    stored. The one ranking rule of a passage's codes, for ``rta review`` and ``rta read``."""
+    groups: dict[Any, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    for group in groups.values():
+        group.sort(key=lambda s: (-s.score, s.id))
+    return groups
+
+
+def _group(store: Store, rows: list[Suggestion],
+           themes_of: dict[str, list[str]] | None) -> dict[tuple[str, int, int, int], PassageView]:
+    """``rows`` grouped by span (retired ones left out), each passage's codes ranked by score
+    and its themes ranked (rta.passages.themes_ranked)."""
     from rta.coding import theme_map
     from rta.passages import themes_ranked
 
     if themes_of is None:
         themes_of = theme_map(store)
-    wanted = None if suggestions is None else {(s.transcript_id, s.revision, s.start, s.end) for s in suggestions}
-    transcripts = {k[0] for k in wanted} if wanted is not None else set()
-    one = next(iter(transcripts)) if len(transcripts) == 1 else None  # a review step: one passage
-    groups: dict[tuple[str, int, int, int], list[Suggestion]] = {}
-    for s in list_suggestions(store, None, transcript=one):
-        if s.status == "retired":
-            continue
-        key = (s.transcript_id, s.revision, s.start, s.end)
-        if wanted is not None and key not in wanted:
-            continue
-        groups.setdefault(key, []).append(s)
-    out = {}
-    for key, group in groups.items():
-        group.sort(key=lambda s: (-s.score, s.id))
-        out[key] = PassageView(*key, group, themes_ranked([(s.code, s.score) for s in group], themes_of))
-    return out
+    groups = ranked_groups((s for s in rows if s.status != "retired"),
+                           key=lambda s: (s.transcript_id, s.revision, s.start, s.end))
+    return {key: PassageView(*key, group, themes_ranked([(s.code, s.score) for s in group], themes_of))
+            for key, group in groups.items()}

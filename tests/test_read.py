@@ -4,44 +4,20 @@ and leave an audit that passes."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 
 import pytest
 
 from rta.audit import audit
-from rta.suggest import SuggestOptions, run_suggest
 from rta.tui import session as session_module
-from rta.tui.app import ReadApp
 from rta.tui.model import Document, transcript_summaries
 from rta.tui.screens import CodeChoice, CodePicker, rank_codes
-from test_suggest_support import make_project
+from read_support import drive, keys, suggested_project
 
 
 @pytest.fixture
 def proj(tmp_path):
-    project = make_project(tmp_path)
-    run_suggest(project, SuggestOptions())
-    yield project
-    project.close()
-
-
-def drive(project, steps, size=(80, 24), transcript="suggest-k1"):
-    """Run the app in a headless terminal of ``size`` and await ``steps(app, pilot)``."""
-
-    async def go():
-        app = ReadApp(project, transcript)
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await steps(app, pilot)
-
-    asyncio.run(go())
-
-
-async def keys(pilot, *pressed: str):
-    for key in pressed:
-        await pilot.press(key)
-    await pilot.pause()
+    yield from suggested_project(tmp_path)
 
 
 def counts(project) -> tuple[int, int, int]:

@@ -246,3 +246,45 @@ def test_feature_key_features_the_coding_just_accepted_in_its_theme(proj):
     assert f"featured coding {coding} in Kommunikasjon (place 1 of 1)" in result.stdout
     theme = proj.store.conn.execute("SELECT id FROM themes WHERE name = 'Kommunikasjon'").fetchone()[0]
     assert [f.coding_id for f in featured(proj.store)[theme]] == [coding]
+
+
+def test_evidence_text_says_what_matched_in_full_and_each_word_once_in_short():
+    from rta.review import evidence_text
+
+    evidence = [{"indicator": "tid", "token": "tid", "method": "lemma"},
+                {"indicator": "tar tid", "token": "tar tid", "method": "phrase"},
+                {"indicator": "tid", "token": "tid", "method": "lemma"},
+                {"method": "learned", "model": "tfidf-lr v2", "probability": 0.71}]
+    assert evidence_text(evidence) == ("tid ~ tid (lemma); tar tid ~ tar tid (phrase); tid ~ tid (lemma); "
+                                       "learned from the project's decisions p=0.71 (tfidf-lr v2)")
+    assert evidence_text(evidence, short=True) == "tid, tar tid, learned p=0.71"
+
+
+def test_passage_view_is_the_passage_as_review_shows_it_with_decided_codes_shown_as_decided(proj):
+    from rta.coding import ensure_codebook_version
+    from rta.review import passage_view, passage_views, recode, reject
+
+    store = proj.store
+    views = sorted((v for v in passage_views(store).values() if v.transcript_id == "suggest-k1"),
+                   key=lambda v: v.start)
+    first = views[0]
+    assert passage_view(store, "suggest-k1", 1, first.start, first.end) == first
+    assert [s.decision for s in first.codes] == ["pending"] * 3
+    with store.transaction():
+        reject(store, first.codes[0].id, "kari")
+        recode(store, first.codes[1].id, "Kompetanse", "kari", ensure_codebook_version(store, proj.codebook_path, "kari"))
+    again = passage_view(store, "suggest-k1", 1, first.start, first.end)
+    assert [s.id for s in again.codes] == [s.id for s in first.codes]  # the ranks stay
+    assert [s.decision for s in again.codes] == ["rejected", "recoded", "pending"]
+    assert [s.id for s in again.pending] == [first.codes[2].id]
+    assert passage_view(store, "suggest-k1", 1, first.start, first.end - 1) is None  # no passage has that span
+
+
+def test_ranked_groups_rank_a_passage_codes_by_score_then_by_id():
+    from types import SimpleNamespace as S
+
+    from rta.review import ranked_groups
+
+    items = [S(id=3, score=0.5, span=1), S(id=1, score=0.5, span=1), S(id=2, score=0.9, span=1), S(id=4, score=1.0, span=2)]
+    groups = ranked_groups(items, key=lambda s: s.span)
+    assert {k: [s.id for s in g] for k, g in groups.items()} == {1: [2, 1, 3], 2: [4]}

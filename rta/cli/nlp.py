@@ -159,18 +159,8 @@ def _read_line(prompt: str) -> str:
     return line.strip()
 
 
-def _evidence_text(evidence: list) -> str:
-    parts = []
-    for e in evidence:
-        if e.get("method") == "learned":
-            parts.append(f"learned from the project's decisions p={e.get('probability')} ({e.get('model')})")
-        else:
-            parts.append(f"{e.get('token')} ~ {e.get('indicator')} ({e.get('method')})")
-    return "; ".join(parts)
-
-
 def _show(store, codebook, sug, done: int, total: int, view=None) -> None:
-    from rta.review import context_lines
+    from rta.review import context_lines, evidence_text
 
     role = sug.role or "?"
     echo("")
@@ -178,8 +168,8 @@ def _show(store, codebook, sug, done: int, total: int, view=None) -> None:
         echo(f"passage {view.transcript_id} lines {sug.line_start}-{sug.line_end}: {len(view.codes)} codes proposed, best first")
         for rank, other in enumerate(view.codes, 1):
             mark = ">" if other.id == sug.id else " "
-            echo(f" {mark} {rank}. {for_terminal(other.code):<20} {other.score:.2f}  [{other.status}]  "
-                 f"{for_terminal(_evidence_text(other.evidence))}")
+            echo(f" {mark} {rank}. {for_terminal(other.code):<20} {other.score:.2f}  [{other.decision}]  "
+                 f"{for_terminal(evidence_text(other.evidence))}")
     if view is not None and view.themes:
         echo("themes:     " + ", ".join(f"{for_terminal(t)} {sc:.2f}" for t, sc in view.themes))
     echo(f"[{done + 1}/{total}] suggestion {sug.id}: {sug.code}  score {sug.score:.2f}  ({sug.method}, {sug.pipeline})")
@@ -190,7 +180,7 @@ def _show(store, codebook, sug, done: int, total: int, view=None) -> None:
     except Exception:
         definition = "(not in the current codebook)"
     echo(f"definition: {' '.join(definition.split())}")
-    echo("evidence:   " + for_terminal(_evidence_text(sug.evidence)))
+    echo("evidence:   " + for_terminal(evidence_text(sug.evidence)))
     for line in context_lines(store, sug):
         echo("  | " + line)
 
@@ -254,7 +244,7 @@ def review(
             if sug.status != "suggested":
                 pos += 1
                 continue
-            view = rv.passage_views(store, [sug], themes).get((sug.transcript_id, sug.revision, sug.start, sug.end))
+            view = rv.passage_view(store, sug.transcript_id, sug.revision, sug.start, sug.end, themes)
             _show(store, codebook, sug, pos, total, view)
             key = _read_key(KEYS_HELP + " > ")
         try:

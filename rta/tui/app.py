@@ -17,9 +17,11 @@ from textual.widget import Widget
 from rta.errors import RtaError
 from rta.project import Project
 from rta.store import StoreBusy, lock_timeout
+from rta.textsafe import for_terminal
 from rta.tui.model import Document, Mark, transcript_summaries
 from rta.tui.screens import CodeChoice, CodePicker, HelpScreen, PromptScreen, TranscriptList
 from rta.tui.session import ReadOnlyProject, Session, describe
+from rta.tui.side_pane import coding_text, passage_text
 from rta.tui.transcript_view import TranscriptView
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
@@ -31,17 +33,17 @@ KEYMAP: list[tuple[str, str]] = [
     ("L / H", "selection one sentence longer / shorter"),
     ("v / Esc", "select the whole turn / back to the sentence"),
     ("c or Enter", "code the selection (code picker, fuzzy search)"),
-    ("a / r / R", "accept / reject / recode the suggestion here"),
+    ("a / r / R", "accept / reject / recode the passage's code marked ▸"),
     ("x", "uncode the coding here (asks a reason)"),
-    ("m", "memo on the coding here (else suggestion, transcript)"),
+    ("m", "memo on the coding or code ▸ shown (else transcript)"),
     ("f", "feature the coding here in its theme's report section"),
     ("u", "undo this session's last decision"),
-    ("Tab", "next coding or suggestion here (side pane)"),
+    ("Tab / ⇧Tab", "next / previous code of the passage, or coding here"),
     ("/ then n", "search the text; next match"),
     ("g", "go to: turn (t12), line (120) or a transcript id"),
     ("t", "transcript list (coverage, pending suggestions)"),
     ("] / [", "next / previous uncoded informant turn"),
-    ("s / S", "next / previous pending suggestion"),
+    ("s / S", "next / previous passage with codes to decide"),
     ("i", "show / hide the interviewer's turns"),
     ("? / q", "this help / quit"),
 ]
@@ -67,7 +69,10 @@ class Pane(Widget):
         self.content = Text()
 
     def update(self, content: Text | str) -> None:
-        self.content = content if isinstance(content, Text) else Text(content)
+        """Show ``content``: a ``Text`` as built (its maker escaped what it took from the project),
+        a string as plain text with terminal controls escaped (it may hold a code, a speaker or a
+        transcript id); neither is ever read as markup."""
+        self.content = content if isinstance(content, Text) else Text(for_terminal(content))
         if not self.wrap:
             self.content.no_wrap, self.content.overflow = True, "ellipsis"
         self.refresh()
@@ -100,7 +105,8 @@ class MainScreen(Screen):
         Binding("r", "reject", show=False), Binding("R", "recode", show=False),
         Binding("x", "uncode", show=False), Binding("m", "memo", show=False), Binding("u", "undo", show=False),
         Binding("f", "feature", show=False),
-        Binding("tab", "next_item", show=False), Binding("slash", "search", show=False),
+        Binding("tab", "next_item(1)", show=False), Binding("shift+tab", "next_item(-1)", show=False),
+        Binding("slash", "search", show=False),
         Binding("n", "search_next", show=False), Binding("g", "jump", show=False),
         Binding("t", "transcripts", show=False), Binding("right_square_bracket", "uncoded(1)", show=False),
         Binding("left_square_bracket", "uncoded(-1)", show=False), Binding("s", "suggestion(1)", show=False),
@@ -117,7 +123,8 @@ class MainScreen(Screen):
         self.doc: Document | None = None
         self.cursor = 0  # sentence index
         self.selection: tuple[int, int] = (0, 0)
-        self.item = 0  # which coding/suggestion under the cursor the side pane shows
+        self.item = 0  # which of marks_here() the side pane shows and the keys act on
+        self.focus_to: tuple[str, int] | None = None  # the mark to show after the next reload
         self.search_for = ""
         self.message = ""
         self.codebook: Any = None
@@ -218,6 +225,17 @@ class MainScreen(Screen):
             if code.name not in self.colours:
                 self.colours[code.name] = code.color if code.color and code.color.startswith("#") \
                     else PALETTE[(len(self.colours) + i) % len(PALETTE)]
+        themes = self.themes()
+        if self.doc is not None and themes != self.doc.themes_of:  # the passages' themes, now known
+            self.doc = self.doc.refreshed(self.store, themes)
+            self.refresh_view()
+
+    def themes(self) -> dict[str, list[str]]:
+        """Code -> themes for ranking a passage's themes: the project's, else the codebook's
+        (once parsed), as ``rta review`` ranks them (rta.review.themes_for)."""
+        from rta.review import themes_for
+
+        return themes_for(self.store, self.codebook)
 
     def code_choices(self) -> list[CodeChoice]:
         counts = self.session.code_counts()
@@ -237,7 +255,7 @@ class MainScreen(Screen):
     # -- the document ------------------------------------------------------------------------
     def open_transcript(self, transcript_id: str, offset: int | None = None) -> None:
         try:
-            doc = Document.load(self.store, transcript_id)
+            doc = Document.load(self.store, transcript_id, self.themes())
         except RtaError as exc:
             self.say(describe(exc))
             return
@@ -255,13 +273,37 @@ class MainScreen(Screen):
         if self.doc is None:
             return
         keep = self.selection
-        doc = self.doc.refreshed(self.store)  # the same text object: the pane keeps its wrapped rows
+        before = self.focused_mark()
+        doc = self.doc.refreshed(self.store, self.themes())  # the same text object: the pane keeps its wrapped rows
         self.doc = doc
         if doc.sentences:
             self.cursor = min(self.cursor, len(doc.sentences) - 1)
             self.selection = keep if keep[1] <= len(doc.text) else self._sentence_span()
+        self.item = self._refocus(before)
         self.update_title()
         self.refresh_view()
+
+    def _refocus(self, before: Mark | None) -> int:
+        """Which mark the side pane shows after a re-read: the one asked for (``focus_to``: the
+        suggestion an undo made pending again), else the same one, else, when it was a code
+        just decided, the passage's next code still to decide (by rank, round to the first)."""
+        marks = self.marks_here()
+        wanted, self.focus_to = self.focus_to, None
+        keys = [(m.kind, m.id) for m in marks]
+        for key in (wanted, (before.kind, before.id) if before else None):
+            if key in keys:
+                return keys.index(key)
+        if before is not None and before.kind == "suggestion":
+            passage = self.doc.passage_of(before)
+            view = self.doc.view_of(self.store, passage) if passage is not None else None
+            if view is not None:
+                ranks = [s.id for s in view.codes]
+                rank = ranks.index(before.id) if before.id in ranks else -1
+                left = [m for m in passage.marks if m.id in ranks]
+                after = [m for m in left if ranks.index(m.id) > rank] or left
+                if after:
+                    return marks.index(after[0])
+        return 0
 
     def update_title(self) -> None:
         doc = self.doc
@@ -272,7 +314,7 @@ class MainScreen(Screen):
         ro = " · READ-ONLY" if not self.session.writable else ""
         self.query_one("#title", Pane).update(
             f" {doc.transcript_id} rev {doc.revision} · {share:.0f}% coded · {len(doc.codings)} codings · "
-            f"{len(doc.suggestions)} pending · {self.session.coder}{ro}")
+            f"{len(doc.suggestions)} pending in {len(doc.passages)} passages · {self.session.coder}{ro}")
 
     def _sentence_span(self) -> tuple[int, int]:
         s = self.doc.sentences[self.cursor]
@@ -290,6 +332,7 @@ class MainScreen(Screen):
         self.cursor = max(0, min(len(doc.sentences) - 1, i))
         self.selection = selection or self._sentence_span()
         self.item = 0
+        self.focus_to = None
         self.message = ""  # a message stays up until the cursor or the selection moves
         self.refresh_view()
 
@@ -301,20 +344,25 @@ class MainScreen(Screen):
 
     # -- what is under the cursor ------------------------------------------------------------
     def marks_here(self) -> list[Mark]:
+        """What the selection touches, in the order Tab visits it: the codes still to decide of
+        each passage here (best first), then the codings."""
         doc = self.doc
         if doc is None:
             return []
         a, b = self.selection
-        return doc.codings_in(a, b) + doc.suggestions_in(a, b)
+        return [m for p in doc.passages_in(a, b) for m in p.marks] + doc.codings_in(a, b)
+
+    def focused_mark(self) -> Mark | None:
+        """The mark the side pane shows (Tab moves it)."""
+        marks = self.marks_here()
+        return marks[self.item % len(marks)] if marks else None
 
     def current(self, kind: str) -> Mark | None:
-        marks = self.marks_here()
-        if not marks:
-            return None
-        focused = marks[self.item % len(marks)]
-        if focused.kind == kind:
+        """The focused mark when it is of ``kind``, else the first of that kind here."""
+        focused = self.focused_mark()
+        if focused is not None and focused.kind == kind:
             return focused
-        return next((m for m in marks if m.kind == kind), None)
+        return next((m for m in self.marks_here() if m.kind == kind), None)
 
     def update_side(self) -> None:
         side = self.query_one("#side", Pane)
@@ -322,34 +370,28 @@ class MainScreen(Screen):
         if not marks:
             side.update(Text("Nothing coded here.\n\nc: code the selection\n?: keys", style="dim"))
             return
-        m = marks[self.item % len(marks)]
-        out = Text()
-        if len(marks) > 1:
-            out.append(f"{self.item % len(marks) + 1}/{len(marks)} here (Tab)\n", style="dim")
-        colour = self.colours.get(m.code, "")
+        i = self.item % len(marks)
+        m = marks[i]
+        doc = self.doc
         if m.kind == "coding":
-            out.append(f"#{m.id} ", style="bold")
-            out.append(m.code + "\n", style=f"bold {colour}".strip())
-            out.append(f"coder {m.coder}\norigin {m.origin}\n{(m.created or '')[:16]}\n")
             memos = ([m.memo] if m.memo else []) + self.session.memos_on("coding", str(m.id))
-            for text in memos[-2:]:
-                out.append(f"memo: {text}\n", style="italic")
-            out.append("history:\n", style="dim")
-            for ts, coder, kind in self.session.history(m.id, limit=4):
-                out.append(f" {ts[5:16]} {coder}\n  {kind}\n", style="dim")
-            out.append("x: uncode  m: memo", style="dim")
-        else:
-            out.append(f"suggestion {m.id}\n", style="underline")
-            out.append(m.code + "\n", style=f"bold {colour}".strip())
-            out.append(f"score {m.score:.2f}\n{m.method}\n")
-            out.append("a: accept  r: reject\nR: recode  m: memo", style="dim")
-        side.update(out)
+            side.update(coding_text(m, self.colours.get(m.code, ""), memos, self.session.history(m.id, limit=4),
+                                    f"{i + 1}/{len(marks)} here (Tab)" if len(marks) > 1 else ""))
+            return
+        passage = doc.passage_of(m)
+        codings = sum(1 for x in marks if x.kind == "coding")
+        others = len(marks) - codings - len(passage.marks)
+        also = [f"{codings} coding{'s' if codings != 1 else ''}"] if codings else []
+        also += [f"{others} code{'s' if others != 1 else ''} of another passage"] if others else []
+        lines = (doc.line_of(passage.start), doc.line_of(max(passage.start, passage.end - 1)))
+        side.update(passage_text(doc.view_of(self.store, passage), m.id, self.colours, lines,
+                                 f"also here (Tab): {', '.join(also)}" if also else ""))
 
     def update_status(self) -> None:
         doc = self.doc
         status = self.query_one("#status", Pane)
         if self.message:
-            status.update(Text(" " + self.message, style="bold"))
+            status.update(Text(" " + for_terminal(self.message), style="bold"))
             return
         if doc is None or not doc.sentences:
             status.update(" ? keys · q quit")
@@ -427,8 +469,11 @@ class MainScreen(Screen):
         if self._ready():
             self.set_cursor(self.cursor)
 
-    def action_next_item(self) -> None:
-        self.item += 1
+    def action_next_item(self, step: int) -> None:
+        """The next (previous) thing here in the side pane: a passage's next code to decide,
+        then the codings."""
+        marks = self.marks_here()
+        self.item = (self.item + step) % len(marks) if marks else 0
         self.update_side()
 
     def action_interviewer(self) -> None:
@@ -458,18 +503,20 @@ class MainScreen(Screen):
         self.say("no uncoded informant turn " + ("after" if step > 0 else "before") + " this one")
 
     def action_suggestion(self, step: int) -> None:
+        """The next (previous) passage with codes to decide: selected whole, its best code
+        still to decide in the side pane."""
         if not self._ready():
             return
         doc = self.doc
         a = self.selection[0]
-        found = ([m for m in doc.suggestions if m.start > a][:1] if step > 0
-                 else [m for m in doc.suggestions if m.start < a][-1:])
+        found = ([p for p in doc.passages if p.start > a][:1] if step > 0
+                 else [p for p in doc.passages if p.start < a][-1:])
         if not found:
-            self.say("no pending suggestion " + ("after" if step > 0 else "before") + " the cursor")
+            self.say("no passage with codes to decide " + ("after" if step > 0 else "before") + " the cursor")
             return
-        m = found[0]
-        self.set_cursor(doc.sentence_index_at(m.start), (m.start, m.end))
-        self.item = next((k for k, x in enumerate(self.marks_here()) if x is m), 0)
+        p = found[0]
+        self.set_cursor(doc.sentence_index_at(p.start), (p.start, p.end))
+        self.item = self.marks_here().index(p.marks[0])
         self.update_side()
 
     def action_search(self) -> None:
@@ -594,28 +641,37 @@ class MainScreen(Screen):
     def action_accept(self) -> None:
         m = self._suggestion_here()
         if m is not None:
-            self.decide(lambda: f"accepted suggestion {m.id} {m.code} as #{self.session.accept(m.id)}")
+            left = self._left_after(m)
+            self.decide(lambda: f"accepted suggestion {m.id} {m.code} as #{self.session.accept(m.id)}{left}")
 
     def action_reject(self) -> None:
         m = self._suggestion_here()
         if m is not None:
-            self.decide(lambda: (self.session.reject(m.id), f"rejected suggestion {m.id} {m.code}")[1])
+            left = self._left_after(m)
+            self.decide(lambda: (self.session.reject(m.id), f"rejected suggestion {m.id} {m.code}{left}")[1])
 
     def action_recode(self) -> None:
         m = self._suggestion_here()
         if m is None:
             return
+        left = self._left_after(m)
         self.picker.open(f"Recode suggestion {m.id} ({m.code}) as:", self.code_choices(),
                          lambda code: code and self.decide(
-                             lambda: f"recoded suggestion {m.id} as #{self.session.recode(m.id, code)} {code}"))
+                             lambda: f"recoded suggestion {m.id} as #{self.session.recode(m.id, code)} {code}{left}"))
 
     def _suggestion_here(self) -> Mark | None:
         if not self._ready() or self._refuse_read_only():
             return None
         m = self.current("suggestion")
         if m is None:
-            self.say("no pending suggestion here (s: next suggestion)")
+            self.say("no code to decide here (s: next passage with codes to decide)")
         return m
+
+    def _left_after(self, m: Mark) -> str:
+        """What deciding ``m`` leaves of its passage, for the message."""
+        passage = self.doc.passage_of(m)
+        left = len(passage.marks) - 1 if passage is not None else 0
+        return f" · {left} code{'s' if left != 1 else ''} of this passage left" if left > 0 else " · passage decided"
 
     def action_uncode(self) -> None:
         if not self._ready() or self._refuse_read_only():
@@ -632,8 +688,7 @@ class MainScreen(Screen):
     def action_memo(self) -> None:
         if not self._ready() or self._refuse_read_only():
             return
-        marks = self.marks_here()
-        focused = marks[self.item % len(marks)] if marks else None
+        focused = self.focused_mark()
         if focused is not None:
             kind, target, about = focused.kind, str(focused.id), f"{focused.kind} #{focused.id} {focused.code}"
         else:
@@ -662,6 +717,9 @@ class MainScreen(Screen):
 
     def action_undo(self) -> None:
         if self._ready() and not self._refuse_read_only():
+            last = self.session.decisions[-1] if self.session.decisions else None
+            if last is not None and last.suggestion is not None:  # show the code pending again
+                self.focus_to = ("suggestion", last.suggestion)
             self.decide(self.session.undo)
 
 

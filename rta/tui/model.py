@@ -1,6 +1,10 @@
 """What ``rta read`` shows of one transcript, read from the store once per change: the text of
-the current revision, its turns, sentences and words, the active codings and the pending
-suggestions; plus the cursor and selection rules (a selection never leaves its turn).
+the current revision, its turns, sentences and words, the active codings, the pending
+suggestions and the passages they propose codes for; plus the cursor and selection rules (a
+selection never leaves its turn). A passage is shown as ``rta review`` shows it
+(rta.review.passage_view: all its codes, decided ones too, with evidence and ranked themes),
+read when the cursor first comes to it: reading every passage's evidence after each decision
+cost more than the decision.
 
 No Textual here: the workbench's widgets draw this model, and tests check it directly."""
 
@@ -11,6 +15,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
+from rta.review import PassageView, passage_view, ranked_groups
 from rta.store import Store
 
 _WORD = re.compile(r"\S+")
@@ -45,6 +50,15 @@ class Mark:
 
 
 @dataclass(frozen=True)
+class PendingPassage:
+    """A passage with codes to decide: its span and those codes' marks, best first."""
+
+    start: int
+    end: int
+    marks: tuple[Mark, ...]
+
+
+@dataclass(frozen=True)
 class Sentence:
     start: int
     end: int
@@ -64,10 +78,13 @@ class Document:
     sentences: list[Sentence] = field(default_factory=list)
     line_starts: list[int] = field(default_factory=list)
     sha256: str = ""  # of the text: the revision a selection was chosen on (rta.coding.Basis)
+    themes_of: dict[str, list[str]] | None = None  # code -> themes for a passage's themes (None: the project's)
+    passages: list[PendingPassage] = field(default_factory=list, init=False)  # in text order (_index)
 
     @classmethod
-    def load(cls, store: Store, transcript_id: str) -> "Document":
-        """Read the transcript's current revision with its codings and pending suggestions."""
+    def load(cls, store: Store, transcript_id: str, themes_of: dict[str, list[str]] | None = None) -> "Document":
+        """Read the transcript's current revision with its codings and pending suggestions
+        (a passage's themes ranked with ``themes_of``, default the project's)."""
         from rta.coding import basis_of  # an unknown id: the did-you-mean error
         from rta.review import sentence_bounds
 
@@ -81,20 +98,23 @@ class Document:
         codings, suggestions = _marks(store, transcript_id, revision)
         sentences = [Sentence(a, b, i) for i, t in enumerate(turns) for a, b in sentence_bounds(text, t.start, t.end)]
         line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        doc = cls(transcript_id, revision, text, turns, codings, suggestions, sentences, line_starts, basis.sha256)
+        doc = cls(transcript_id, revision, text, turns, codings, suggestions, sentences, line_starts, basis.sha256,
+                  themes_of)
         doc._index()
         return doc
 
-    def refreshed(self, store: Store) -> "Document":
+    def refreshed(self, store: Store, themes_of: dict[str, list[str]] | None = None) -> "Document":
         """The document after a decision: the codings and suggestions read again; the text,
-        turns, sentences and words reused when the revision is unchanged (else a full load)."""
+        turns, sentences and words reused when the revision is unchanged (else a full load).
+        ``themes_of``: a new code -> themes map (default: the one it was read with)."""
+        themes_of = self.themes_of if themes_of is None else themes_of
         row = store.transcript_row(self.transcript_id)
         if row is None or int(row["revision"]) != self.revision:
-            return Document.load(store, self.transcript_id)
+            return Document.load(store, self.transcript_id, themes_of)
         known = {_mark_key(m): m for m in (*self.codings, *self.suggestions)}
         fresh = Document(self.transcript_id, self.revision, self.text, self.turns,
                          *_marks(store, self.transcript_id, self.revision, known),
-                         self.sentences, self.line_starts, self.sha256)
+                         self.sentences, self.line_starts, self.sha256, themes_of)
         fresh._words = self._informant_words()
         fresh._index()
         return fresh
@@ -117,6 +137,12 @@ class Document:
         self._coding_longest = max((m.end - m.start for m in self.codings), default=0)
         self._sugg_starts = [m.start for m in self.suggestions]
         self._sugg_longest = max((m.end - m.start for m in self.suggestions), default=0)
+        groups = ranked_groups(self.suggestions, key=lambda m: (m.start, m.end))
+        self.passages = [PendingPassage(a, b, tuple(marks)) for (a, b), marks in sorted(groups.items())]
+        self._passage_at = {(p.start, p.end): p for p in self.passages}
+        self._passage_starts = [p.start for p in self.passages]
+        self._passage_longest = max((p.end - p.start for p in self.passages), default=0)
+        self._views: dict[tuple[int, int], PassageView | None] = {}
 
     # -- where things are ------------------------------------------------------------------
     def line_of(self, offset: int) -> int:
@@ -136,7 +162,7 @@ class Document:
             return i
         return min(i + 1, len(self.sentences) - 1) if self.sentences else 0
 
-    def _overlapping(self, marks: list[Mark], starts: list[int], longest: int, start: int, end: int) -> list[Mark]:
+    def _overlapping(self, marks: list[Any], starts: list[int], longest: int, start: int, end: int) -> list[Any]:
         lo = bisect_left(starts, start - longest)
         hi = bisect_left(starts, end)
         return [m for m in marks[lo:hi] if m.end > start and m.start < end]
@@ -146,6 +172,22 @@ class Document:
 
     def suggestions_in(self, start: int, end: int) -> list[Mark]:
         return self._overlapping(self.suggestions, self._sugg_starts, self._sugg_longest, start, end)
+
+    def passages_in(self, start: int, end: int) -> list[PendingPassage]:
+        """Passages with codes to decide overlapping ``start..end``, in text order."""
+        return self._overlapping(self.passages, self._passage_starts, self._passage_longest, start, end)
+
+    def passage_of(self, mark: Mark) -> PendingPassage | None:
+        """The passage a pending suggestion proposes its code for (the suggestions on one span)."""
+        return self._passage_at.get((mark.start, mark.end))
+
+    def view_of(self, store: Store, passage: PendingPassage) -> PassageView | None:
+        """The passage as ``rta review`` shows it: all its codes ranked (decided ones too) with
+        their evidence, and its themes ranked; read from the store once per document."""
+        key = (passage.start, passage.end)
+        if key not in self._views:
+            self._views[key] = passage_view(store, self.transcript_id, self.revision, *key, self.themes_of)
+        return self._views[key]
 
     # -- selection rules -------------------------------------------------------------------
     def words_of(self, turn: Turn) -> list[tuple[int, int]]:

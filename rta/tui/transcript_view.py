@@ -1,7 +1,8 @@
 """The transcript pane: the file's lines with their numbers, speaker labels in bold, codings in
-their code's colour (and bold, so they show without colour too), pending suggestions
-underlined, the selection reversed. Only the rows on screen are drawn, so a long transcript
-costs no more per keystroke than a short one."""
+their code's colour (and bold, so they show without colour too), each passage with codes to
+decide underlined once, with the number of its codes still to decide beside its first row, the
+selection reversed. Only the rows on screen are drawn, so a long transcript costs no more per
+keystroke than a short one."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from textual.widget import Widget
 
 from rta.tui.model import Document
 
-MARGIN = 7  # '  123▌ '
+MARGIN = 8  # '  123▌3 ': line number, coded bar, codes to decide in a passage starting here
 
 
 @dataclass(frozen=True)
@@ -131,18 +132,23 @@ class TranscriptView(Widget, can_focus=True):
             a, b = row.start, row.end
             turn = doc.turns[row.turn] if row.turn is not None else None
             codings = doc.codings_in(a, max(b, a + 1))
+            passages = doc.passages_in(a, max(b, a + 1))
             gutter_style = self.colours.get(codings[0].code, "bold") if codings else "dim"
             out.append(f"{row.line:>5}" if row.first else "     ", style="dim")
             out.append("▌" if codings else "│", style=gutter_style)
-            out.append(" ")
+            starting = [p for p in passages if a <= p.start < max(b, a + 1) or (p.start < a and k == 0)]
+            count = sum(len(p.marks) for p in starting)
+            out.append((str(count) if count < 10 else "+") + " " if count else "  ")
+            if count:
+                out.stylize("bold reverse", len(out) - 2, len(out) - 1)
             piece = Text(doc.text[a:b])
             if turn is not None:
                 if turn.informant is None:
                     piece.stylize("italic", 0, b - a)
                 if a < turn.start:
                     piece.stylize("bold", 0, min(b, turn.start) - a)
-            for m in doc.suggestions_in(a, b):
-                piece.stylize("underline", max(m.start, a) - a, min(m.end, b) - a)
+            for p in passages:
+                piece.stylize("underline", max(p.start, a) - a, min(p.end, b) - a)
             for m in codings:
                 piece.stylize(f"bold {self.colours.get(m.code, '')}".strip(), max(m.start, a) - a, min(m.end, b) - a)
             if sel_b > a and sel_a < b:
