@@ -90,7 +90,7 @@ def test_the_side_pane_shows_the_passage_with_its_ranked_codes_evidence_and_them
     assert " 3 Rolleavklaringer\n   0.60 Veilederrollen\n" in text
     # the themes the codes imply, best first, as rta review ranks them
     store = proj.store
-    from rta.codebook import load_codebook
+    from rta.codebook_yaml import load_codebook
 
     view = to_decide(store, "suggest-k1", themes_for(store, load_codebook(proj.codebook_path)))[0]
     assert [s.code for s in view.codes] == ["Forventninger", "Støtte", "Rolleavklaringer"]
