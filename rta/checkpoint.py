@@ -121,8 +121,9 @@ def check_heads(store: Store, heads: Iterable[tuple[Head, str]], chain_verified:
 
 def head_from_file(path: str | Path) -> Head:
     """The log head a report or export was built at: HTML (``<meta name="rta-log-head">``),
-    Markdown (``<!-- rta-log-head: ... -->``), xlsx (sheet ``Revisjon``), qdpx (the project's
-    ``<Description>``), a ``.head`` sidecar, or a csv/jsonl with its sidecar beside it."""
+    Markdown (``<!-- rta-log-head: ... -->``), Word (the claims hidden in its title), xlsx
+    (sheet ``Revisjon``), qdpx (the project's ``<Description>``), a ``.head`` sidecar, or a
+    csv/jsonl with its sidecar beside it."""
     path = Path(path)
     if path.is_dir():
         raise RtaError("is a folder, not a report", path=path, hint="give the report file, e.g. rapport/report.html")
@@ -138,7 +139,16 @@ def head_from_file(path: str | Path) -> Head:
         raise RtaError("file not found", path=path, hint="give a report built by 'rta report' or an 'rta export' file") from None
     except OSError as exc:
         raise RtaError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
-    if suffix in (".xlsx", ".qdpx"):
+    if suffix == ".docx":
+        from rta.report_reading import NotAReport, read_docx
+
+        try:
+            head = read_docx(path).claims.log_head
+        except NotAReport as exc:
+            raise RtaError(f"not a Word report written by rta ({exc})", path=path,
+                           hint="give the report.docx 'rta report --format docx' wrote") from None
+        found = (head, None) if head else None
+    elif suffix in (".xlsx", ".qdpx"):
         found = _head_in_zip(path, data, suffix)
     else:
         try:

@@ -205,10 +205,16 @@ def test_reports_carry_the_head_they_were_built_at(coded: Project, tmp_path: Pat
     assert built.payload["log_head"] == str(head) and built.seq == head.seq + 1
 
 
-@pytest.mark.parametrize("which", ["html", "md"])
+@pytest.mark.parametrize("which", ["html", "md", "docx"])
 def test_since_report_passes_then_detects_a_rewrite(coded: Project, tmp_path: Path, capsys, which: str) -> None:
     html, md = _report(coded, tmp_path / "out", capsys)
-    report = html if which == "html" else md
+    report = {"html": html, "md": md}.get(which)
+    if which == "docx":
+        head = log_head(coded.store)
+        code, _, err = run_cli(capsys, coded.root, "report", "--format", "docx", "-o", str(tmp_path / "word"))
+        assert code == 0, err
+        report = tmp_path / "word" / "report.docx"
+        assert head_from_file(report) == head
     code, out, _ = run_cli(capsys, coded.root, "audit", "--since-report", str(report))
     assert code == 0, out
     root = copy_project(coded, tmp_path / "copy")
@@ -386,6 +392,19 @@ def test_since_report_bad_files_exit_2_naming_the_file(coded: Project, tmp_path:
     lone.write_text("coding\n1\n", encoding="utf-8")
     code, _, err = run_cli(capsys, coded.root, "audit", "--since-report", str(lone))
     assert code == 2 and "quotes.csv.head" in err
+    for name, data in [("fake.docx", b"PK\x03\x04 not really a zip"), ("empty.docx", b"")]:
+        word = tmp_path / name
+        word.write_bytes(data)
+        code, _, err = run_cli(capsys, coded.root, "audit", "--since-report", str(word))
+        assert code == 2 and str(word) in err and "Word report" in err and "Traceback" not in err
+    import docx
+
+    other = tmp_path / "letter.docx"
+    d = docx.Document()
+    d.add_paragraph("Et brev som ikke er en rapport.")
+    d.save(str(other))
+    code, _, err = run_cli(capsys, coded.root, "audit", "--since-report", str(other))
+    assert code == 2 and str(other) in err and "Traceback" not in err
 
 
 def test_checkpoint_key_problems_exit_2_naming_the_file_and_change_nothing(coded: Project, keys, tmp_path: Path,

@@ -367,7 +367,7 @@ def audit(
                                                    "chain intact up to it (a head printed earlier, kept elsewhere)."),
     since_report: Optional[Path] = typer.Option(None, "--since-report", metavar="FILE",
                                                 help="As --expect-head, with the head written in a built report "
-                                                     "(html, md) or export (xlsx, qdpx, the .head beside a csv/jsonl)."),
+                                                     "(html, md, docx) or export (xlsx, qdpx, the .head beside a csv/jsonl)."),
     verify_checkpoints: bool = typer.Option(False, "--verify-checkpoints",
                                             help="Check every signed checkpoint (needs --pubkey)."),
     pubkey: Optional[Path] = typer.Option(None, "--pubkey", metavar="FILE",
