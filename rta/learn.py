@@ -262,23 +262,25 @@ class Learner:
         p = np.where(has, probs[pid, np.where(has, col, 0)], 1.0) if len(pid) else np.zeros(0)
         return np.where(has, DAMP + (1.0 - DAMP) * np.minimum(1.0, 2.0 * p), 1.0)
 
-    def chosen(self, probs: Any, with_evidence: Any) -> tuple[Any, Any]:
+    def chosen(self, probs: Any, with_evidence: Any, min_score: float = 0.0) -> tuple[Any, Any]:
         """Where learned evidence joins a passage: its strongest learned codes (as many as a
         passage may propose, :attr:`top`) from :data:`LEARNED_MIN` on, and every code with
-        indicator evidence there (``with_evidence``: a bool matrix like ``probs``). Returns
-        the (passage, column) pairs."""
+        indicator evidence there (``with_evidence``: a bool matrix like ``probs``). A code
+        without indicator evidence whose probability is under ``min_score`` is left out: alone,
+        it could not be proposed. Returns the (passage, column) pairs."""
         import numpy as np
 
         P, L = probs.shape
         top = max(1, min(self.top, L))
+        floor = max(LEARNED_MIN, min_score - 5e-5)  # scores are compared rounded to 4 decimals
         mask = np.array(with_evidence, dtype=bool, copy=True)
         if L > top:
             best = np.argpartition(-probs, top - 1, axis=1)[:, :top]
             rows = np.repeat(np.arange(P), top)
-            sel = probs[rows, best.ravel()] >= LEARNED_MIN
+            sel = probs[rows, best.ravel()] >= floor
             mask[rows[sel], best.ravel()[sel]] = True
         else:
-            mask |= probs >= LEARNED_MIN
+            mask |= probs >= floor
         return np.nonzero(mask)
 
     def evidence_item(self, code: str, probability: float) -> dict[str, Any]:

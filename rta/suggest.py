@@ -393,7 +393,7 @@ class Matcher:
             with_evidence = np.zeros(probs.shape, dtype=bool)
             has = col >= 0
             with_evidence[pid[has], col[has]] = True
-            l_pid, l_col = learner.chosen(probs, with_evidence)
+            l_pid, l_col = learner.chosen(probs, with_evidence, min_score)
             l_prob = [round(x, 4) for x in probs[l_pid, l_col].tolist()]
             l_code = self._learned_codes(learner)[l_col]
             names = learner.codes
