@@ -101,3 +101,59 @@ def test_ocr_damaged_transcript_matches_without_changing_stored_text_or_offsets(
         assert project.store.transcript_text("ocr-k1") == stored
     finally:
         project.close()
+
+
+# ---------------------------------------------------------------------------------------
+# The default codebook's indicators (codebooks/tabell3.yaml): homographs are written so that
+# the common other sense never counts (a surface-form regex or a phrase instead of a lemma)
+
+
+@pytest.fixture(scope="module")
+def tabell3():
+    from rta.resources import default_codebook_path
+
+    nlp, info = load_pipeline("embedded")
+    return Matcher(nlp, info.label, load_codebook(default_codebook_path()), SuggestOptions())
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Hun er lærer på skolen, og en god lærer.", "Lærerikt"),  # lærer the teacher, not lære
+    ("Vi var stolte av skolen vår.", "Tillit"),  # stolt av (proud), not stole på (trust)
+    ("Hun hjalp meg å finne fram i papirene.", "Støtte"),  # the everyday verb hjelpe
+    ("Det er en lang historie, den.", "Historikk"),  # historie as a story
+    ("Vi er i gang hos oss nå.", "Lokalt"),  # 'hos oss' is everywhere in speech
+    ("Det var veilederne som kom. Så rollen min ble en annen.", "Veilederrollen"),  # not across sentences
+    ("Det er viktig at vi følger opp.", "Suksessfaktorer"),  # viktig alone is no success factor
+    ("Det nytter ikke å klage.", "Utbytte"),  # nytte the verb (no use), not benefit
+    ("Det var for lang tid siden.", "Tid"),  # lang tid as a point in the past
+])
+def test_tabell3_common_other_sense_never_counts(tabell3, text, code):
+    assert code not in codes(tabell3, text), text
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Vi har lært mye av dette.", "Lærerikt"),
+    ("Vi lærte mye av veilederne.", "Lærerikt"),
+    ("Vi stolte på veilederne.", "Tillit"),
+    ("Jeg tok over etter forgjengeren min midt i perioden.", "Utskiftning"),
+    ("Det viktigste var at skoleeier var tett på.", "Suksessfaktorer"),
+    ("Det var ikke så tydelig hva bestillingen var.", "Uklarhet"),
+    ("Vi er en liten kommune med lange avstander.", "Lokalt"),
+    ("Hva er egentlig rollen til oss som veiledere?", "Veilederrollen"),
+    ("Tiltakene hang ikke sammen med analysen.", "Brudd"),
+    ("Vi ble stempla, det er ikke noe man er stolt av.", "Identitet"),
+    ("Den kunnskapen sitter i hodet til én person.", "Personavhengighet"),
+    ("Vi har fått mye ut av det, det har vært verdt det.", "Utbytte"),
+    ("Vi har hatt stor nytte av veiledningen.", "Utbytte"),
+    ("Det tok lang tid før vi kom i gang.", "Tid"),
+])
+def test_tabell3_indicators_reach_how_informants_say_it(tabell3, text, code):
+    assert code in codes(tabell3, text), text
+
+
+def test_tabell3_usikkerhet_is_also_kapasitet():
+    from rta.resources import default_codebook_path
+
+    cb = load_codebook(default_codebook_path())
+    # uncertainty about the way ahead after the project is whether the work lasts
+    assert cb.themes_of("Usikkerhet") == ["Kapasitet", "Kommunikasjon"]
