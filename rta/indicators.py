@@ -179,17 +179,6 @@ class IndicatorIndex:
         # turn is searched on its own.
         self.batch_regex = bool(self.regexes) and not any(
             _CONTEXT_SENSITIVE.search(p) for _c, p, _r in self.regexes)
-        # For that scan, all patterns as one alternation (one pass over the batch instead of
-        # one per pattern): the turns it marks include every turn any pattern matches, since a
-        # match hidden by another alternative's overlaps a marked turn. None when the patterns
-        # do not combine (e.g. a global inline flag); each is then scanned on its own.
-        self.batch_pattern: UserPattern | None = None
-        if self.batch_regex and len(self.regexes) > 1:
-            try:
-                self.batch_pattern = compile_user_regex("|".join(f"(?:{p})" for _c, p, _r in self.regexes),
-                                                        flags=re.IGNORECASE)
-            except UserRegexError:
-                self.batch_pattern = None
 
     # -- building -------------------------------------------------------------------------
     def _add_word(self, code: str, term: str) -> None:

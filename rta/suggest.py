@@ -519,18 +519,12 @@ class Matcher:
             return found
         joined = "\n".join(t.text for t in turns)
         ends = list(accumulate(len(t.text) + 1 for t in turns))  # turn k ends before ends[k]
-        scans = [(None, index.batch_pattern)] if index.batch_pattern is not None else \
-            [(r, rx) for r, (_code, _pattern, rx) in enumerate(index.regexes)]
-        every = list(range(len(index.regexes)))
-        for r, rx in scans:
+        for r, (_code, _pattern, rx) in enumerate(index.regexes):
             for m in rx.finditer(joined):
                 # every turn the match overlaps (a match across a newline marks both sides)
                 first = bisect_right(ends, m.start())
                 last = bisect_right(ends, max(m.start(), m.end() - 1))
                 for k in range(first, min(last, len(turns) - 1) + 1):
-                    if r is None:  # the combined scan: every pattern runs on the turn
-                        found[k] = every
-                        continue
                     regs = found.setdefault(k, [])
                     if not regs or regs[-1] != r:
                         regs.append(r)
