@@ -184,15 +184,6 @@ def merge(project: Any, other_dir: str | Path, coder: str | None = None, resolve
         other.close()
 
 
-def _registry_of(root: Path) -> Any:
-    try:
-        from rta.project import Project
-
-        return Project.open(root).registry
-    except RtaError:
-        return None
-
-
 class _Merger(ThemeMerging, SuggestionMerging):
     def __init__(self, project: Any, store: Store, other: ReadOnlyStore, root: Path, who: str,
                  resolve: dict[int, str]) -> None:

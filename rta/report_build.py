@@ -16,15 +16,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rta.errors import AuditFailure, RtaError
+from rta.fsutil import sha256_bytes, sha256_text
 from rta.report import ReportData, collect
 from rta.report_render import FORMATS, environment, render
 from rta.store import Store
-
-
-def _digest(content: str | bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(content.encode("utf-8") if isinstance(content, str) else content).hexdigest()
 
 
 @dataclass
@@ -108,7 +103,7 @@ def build_report(project: Any, formats: list[str], out: str | Path | None = None
             staged.stage(path, content)
         with store.transaction():
             store.log_event("report.built", {
-                "files": {str(p): _digest(c) for p, c in files.items()},
+                "files": {str(p): sha256_text(c) if isinstance(c, str) else sha256_bytes(c) for p, c in files.items()},
                 "build": data.build_id,
                 "quotes": data.total_quotes, "themes": [t.name for t in data.themes], "filters": data.filters,
                 "audit_ok": result.ok, "unverified": data.unverified,

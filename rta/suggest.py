@@ -629,7 +629,8 @@ class Matcher:
             else:
                 for k, expr in self._fixed.get(low, ()):
                     start = i - k
-                    if 0 <= start and start + len(expr) <= len(lowers) and tuple(lowers[start:start + len(expr)]) == expr:
+                    end = start + len(expr)
+                    if 0 <= start and end <= len(lowers) and tuple(lowers[start:end]) == expr:
                         return False
         return True
 
