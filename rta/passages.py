@@ -19,6 +19,9 @@ Rules (documented in the README and pinned by tests/test_passages.py):
 * Themes: each proposed code gives its score to the themes it belongs to, split equally when
   it belongs to several (``Relasjoner`` is in Kommunikasjon and Kontinuitet: half to each);
   a theme's score is the noisy-OR of the credits it gets. Themes are ranked by score.
+
+The matcher applies these rules to a whole batch of passages at once, over arrays
+(:func:`rank_table`); :func:`rank_codes` and :func:`combine` run the same table for one passage.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ class Evidence:
 @dataclass
 class Passage:
     """Sentences ``[first, last]`` of one informant turn; ``start``/``end`` are offsets into the
-    transcript text (whitespace trimmed)."""
+    transcript text (whitespace trimmed). One passage's evidence as objects, for
+    :func:`rank_codes`; the matcher keeps a whole batch's as :class:`EvidenceArrays`."""
 
     transcript_id: str
     revision: int
@@ -63,18 +67,12 @@ class Passage:
     last: int = 0
     # code -> evidence key (token position, or a learned model's name) -> evidence
     evidence: dict[str, dict[Any, Evidence]] = field(default_factory=dict)
-    # the passage's tokens in the batch the matcher read it in (for the learned part)
-    tokens: tuple[int, int] = (0, 0)
 
     def add(self, code: str, key: Any, item: Evidence) -> None:
         slot = self.evidence.setdefault(code, {})
         prev = slot.get(key)
         if prev is None or prev.weight < item.weight:
             slot[key] = item
-
-    def code_scores(self) -> dict[str, float]:
-        """Noisy-OR over a code's distinct indicators (best weight of each)."""
-        return {code: combine(items.values()) for code, items in self.evidence.items() if items}
 
 
 def combine(items: Iterable[Evidence]) -> float:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from rta.passages import Evidence, Passage, combine, rank_codes, segment, themes_ranked
+import numpy as np
+
+from rta.passages import (
+    LEARNED_POS, Evidence, EvidenceArrays, Passage, combine, rank_codes, rank_table, segment, themes_ranked,
+)
 
 
 @given(st.integers(min_value=1, max_value=60), st.integers(min_value=1, max_value=12))
@@ -35,3 +39,18 @@ def test_a_code_in_two_themes_gives_each_half_its_score():
     themes_of = {"Relasjoner": ["Kommunikasjon", "Kontinuitet"], "Tillit": ["Kommunikasjon"], "Identitet": []}
     ranked = themes_ranked([("Relasjoner", 0.8), ("Tillit", 0.5), ("Identitet", 0.9)], themes_of)
     assert ranked == [("Kommunikasjon", round(1 - 0.6 * 0.5, 4)), ("Kontinuitet", 0.4)]
+
+
+def test_a_batch_ranks_each_passage_on_its_own_with_evidence_in_text_order():
+    # passage 0: code 0 by two distinct indicators (at tokens 7 and 3) and learned evidence,
+    # code 1 by one; passage 1: code 1 by the same indicator twice, code 2 too weak
+    rows = [(0, 0, 0, 7, 0.8, 2), (0, 0, 1, 3, 0.6, 5), (0, 0, 9, LEARNED_POS, 0.5, 7), (0, 1, 2, 5, 0.7, 3),
+            (1, 1, 2, 20, 0.7, 3), (1, 1, 2, 25, 0.7, 3), (1, 2, 3, 22, 0.3, 2)]
+    pid, code, key, pos, weight, method = (np.array(c) for c in zip(*rows))
+    ev = EvidenceArrays(pid, code, key, pos, weight.astype(float), method, np.arange(len(rows)))
+    ranked = rank_table(ev, np.array([0, 1, 2]), max_codes=1, min_score=0.4)
+    assert [(r.pid, r.code, r.score) for r in ranked] == [(0, 0, round(1 - 0.2 * 0.4 * 0.5, 4)), (1, 1, 0.7)]
+    assert ranked[0].rows == [1, 0, 2]  # tokens 3, 7, then the learned evidence
+    assert ranked[0].best == 0 and ranked[1].rows == [4, 5]  # the same indicator twice counts once
+    every = rank_table(ev, np.array([0, 1, 2]), max_codes=0, min_score=0.0)
+    assert [(r.pid, r.code) for r in every] == [(0, 0), (0, 1), (1, 1), (1, 2)]
