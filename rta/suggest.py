@@ -517,13 +517,17 @@ class Matcher:
                 if hit:
                     found[k] = hit
             return found
-        joined = "\n".join(t.text for t in turns)
-        ends = list(accumulate(len(t.text) + 1 for t in turns))  # turn k ends before ends[k]
+        # one RE2 scan per pattern over the batch's UTF-8 bytes; the regions it finds contain
+        # every match (rta.userregex.UserPattern.regions), and the turns they touch are searched
+        # one by one in _match_one
+        encoded = [t.text.encode("utf-8") for t in turns]
+        joined = b"\n".join(encoded)
+        ends = list(accumulate(len(b) + 1 for b in encoded))  # turn k ends before ends[k]
         for r, (_code, _pattern, rx) in enumerate(index.regexes):
-            for m in rx.finditer(joined):
-                # every turn the match overlaps (a match across a newline marks both sides)
-                first = bisect_right(ends, m.start())
-                last = bisect_right(ends, max(m.start(), m.end() - 1))
+            for start, end in rx.regions(joined):
+                # every turn the region overlaps (one across a newline marks both sides)
+                first = bisect_right(ends, start)
+                last = bisect_right(ends, max(start, end - 1))
                 for k in range(first, min(last, len(turns) - 1) + 1):
                     regs = found.setdefault(k, [])
                     if not regs or regs[-1] != r:

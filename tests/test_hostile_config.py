@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 from rta.cli import main
 from rta.errors import RtaError
@@ -340,3 +341,19 @@ def test_codebook_values_of_the_wrong_type_are_refused_with_the_line(tmp_path, c
     path.write_text(text, encoding="utf-8")
     code, output = run(["codebook", "validate", str(path)], capsys)
     assert_refused(code, output, "cb.yaml", *words)
+
+
+@given(st.lists(st.sampled_from(["ja", "nei", "Ja", "ta", "tar", "tid", "lang", " ", "  ", "\n", ",", ".", "æ", "ø", "å",
+                                 "rolle", "veileder", "12", "kr"]), max_size=40),
+       st.sampled_from([r"\bja\b", r"\bta?r?\b", r"\btar (?:lang )?tid\b", r"\brolle\w*(?:[ ,]+\w+){0,3}[ ,]+veileder",
+                        r"\b\d+ ?kr\b", r"ø|å", r"j\Ba", r"a?"]))
+def test_regions_contain_every_match_a_search_finds(parts, pattern):
+    from rta.userregex import compile_user_regex
+
+    text = "".join(parts)
+    rx = compile_user_regex(pattern, flags=re.IGNORECASE)
+    data = text.encode("utf-8")
+    regions = list(rx.regions(data))
+    for m in rx.finditer(text):
+        start, end = len(text[:m.start()].encode("utf-8")), len(text[:m.end()].encode("utf-8"))
+        assert any(a <= start and end <= b for a, b in regions), (text, pattern, m.span(), regions)

@@ -311,3 +311,15 @@ def test_a_row_is_hashed_as_its_canonical_json_whatever_it_holds(rows):
     for k, row in enumerate(rows):
         row[0] = k  # rows are sorted by id
         assert _row_json(row) == canonical_json(row)
+
+
+def test_a_regex_match_right_after_one_at_the_end_of_the_previous_turn_is_found(tmp_path, embedded):
+    # joined for the batch scan, 'nei ja\nja takk' has two matches of \bja\b sharing the newline
+    # as context: the scan must still send the second turn to be searched
+    nlp, info = embedded
+    m = Matcher(nlp, info.label, _codebook_with_regexes(tmp_path, [r"\bja\b"]), SuggestOptions())
+    texts = ["nei ja", "ja takk", "nei takk", "ja"]
+    turns = [TurnInput("t", 1, n, 100 * n, text) for n, text in enumerate(texts)]
+    batch = m.match_docs(list(zip(turns, nlp.pipe(texts))), max_codes=0, min_score=0.0)
+    hits = [[e["token"] for c in cs for e in c.evidence if e["method"] == "regex"] for cs in batch]
+    assert hits == [["ja"], ["ja"], [], ["ja"]]
