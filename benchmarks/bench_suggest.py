@@ -188,7 +188,7 @@ def main() -> None:
               f"runs {runs(b_runs)} s; {result.candidates:,} candidates in {result.passages:,} passages, "
               f"{len(result.codes)} codes; learned part: {len(result.learned_codes)} codes, {result.model or 'none'})")
         from rta.codebook_yaml import load_codebook
-        from rta.suggest import Matcher
+        from rta.matcher import Matcher
 
         skipped = Matcher(nlp, info.label, load_codebook(project.codebook_path), options).skippable()
         print(f"    (b) switches off {', '.join(skipped) or 'nothing'}: the matcher applies the same lemma "

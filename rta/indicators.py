@@ -1,7 +1,7 @@
-"""The codebook's indicators, precomputed for matching word by word (used by rta.suggest).
+"""The codebook's indicators, precomputed for matching word by word (used by rta.matcher).
 
 Each distinct word is classified once per run (:class:`IndicatorIndex` caches it); the
-matcher in rta.suggest looks the classification up per token.
+matcher in rta.matcher looks the classification up per token.
 
 Matching routes (``method`` in each evidence item), all on informant turns only:
 

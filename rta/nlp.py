@@ -115,7 +115,7 @@ def lemma_pos() -> dict[str, int]:
     """Form -> index into :data:`LEXICON_POS` for forms the lexicon knows under one part of
     speech with one lemma, :data:`AMBIGUOUS` for the others (``klart``/``klarte`` are both
     adjective and verb forms of ``klare``; ``får`` is the noun and the verb). Phrase indicators
-    compare lemmas only between unambiguous forms (rta.suggest), so a lemma that merges two
+    compare lemmas only between unambiguous forms (rta.matcher), so a lemma that merges two
     different words never joins them."""
     return _lexicon()[1]
 

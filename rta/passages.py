@@ -1,6 +1,6 @@
 """Passages: the unit a researcher decides on when reviewing suggestions.
 
-The matcher (rta.suggest) finds evidence word by word; a researcher does not code words or
+The matcher (rta.matcher) finds evidence word by word; a researcher does not code words or
 sentence x code pairs but passages: a few sentences of one informant's turn. This module
 decides what a passage is, combines a code's evidence within a passage, and ranks codes and
 themes per passage, so a review is one decision per passage with at most a few codes.

@@ -8,7 +8,8 @@ from hypothesis import given, strategies as st
 from rta.codebook_yaml import load_codebook
 from rta.errors import RtaError
 from rta.nlp import load_pipeline
-from rta.suggest import Matcher, SuggestOptions, TurnInput, run_suggest
+from rta.matcher import Matcher, SuggestOptions, TurnInput
+from rta.suggest import run_suggest
 from test_suggest_support import SUGGEST, cli, make_project, pin_pipeline, sample_files
 
 
@@ -207,7 +208,7 @@ def test_vectorised_sentence_rule_equals_spacy_sentencizer(embedded):
     from spacy.attrs import IS_PUNCT, ORTH, SENT_START
     from spacy.strings import get_string_id
 
-    from rta.suggest import sentence_starts
+    from rta.matcher import sentence_starts
 
     nlp, _info = embedded
     texts = ["", "Hei.", "...Ja! Nei", "«Hva?» sa hun. Ok.", "Forventningene var store. Vi tok tid (...) til det!"]
@@ -276,7 +277,7 @@ def test_batch_matching_finds_exactly_what_turn_by_turn_matching_finds(tmp_path,
 def test_evidence_json_is_byte_for_byte_json_dumps():
     import json
 
-    from rta.suggest import _evidence_json
+    from rta.matcher import evidence_json
 
     cases = [[], [{"indicator": 'si "hei"', "token": "æøå\n\\ \u2028", "method": "lemma"}],
              [{"indicator": "x", "token": "y", "method": "z", "extra": 1}],
@@ -288,7 +289,7 @@ def test_evidence_json_is_byte_for_byte_json_dumps():
              [{"indicator": "learned model", "token": "", "method": "learned", "model": "m",
                "probability": 1, "positives": 5}]]
     for evidence in cases:
-        assert _evidence_json(evidence) == json.dumps(evidence, ensure_ascii=False)
+        assert evidence_json(evidence) == json.dumps(evidence, ensure_ascii=False)
 
 
 def test_suggestion_row_hashes_in_one_pass_equal_the_audits_two():

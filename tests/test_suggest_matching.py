@@ -10,7 +10,7 @@ import pytest
 
 from rta.codebook_yaml import load_codebook
 from rta.nlp import load_pipeline
-from rta.suggest import Matcher, SuggestOptions, TurnInput
+from rta.matcher import Matcher, SuggestOptions, TurnInput
 
 CODEBOOK = Path(__file__).parent / "data" / "suggest" / "matching-codebook.yaml"
 
