@@ -241,13 +241,7 @@ def apply(
     for tid, text in texts.items():
         spans: list[tuple[int, int]] = [(f.start, f.end) for f in flags.get(tid, [])]
         limits = (regions or {}).get(tid) or [(0, len(text))]
-        extra_re = _term_regex_exact(by_original)
-        if extra_re:
-            excluded = excluded_spans(text)
-            for rs, re_ in limits:
-                for m in extra_re.finditer(text, rs, re_):
-                    if not overlaps(m.start(), m.end(), spans) and not overlaps(m.start(), m.end(), excluded):
-                        spans.append((m.start(), m.end()))
+        spans += [(s, e) for s, e, _entry in keyed_occurrences(text, limits, by_original, skip=spans)]
         spans.sort()
         out, pos, counts, seen = [], 0, {}, {}
         variants = []
@@ -269,6 +263,29 @@ def apply(
             key.variants[tid] = variants
         results.append(ApplyResult(tid, "".join(out), sum(counts.values()), counts))
     return results, key
+
+
+def keyed_occurrences(text: str, regions: Sequence[tuple[int, int]], by_original: dict[str, KeyEntry],
+                      skip: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int, KeyEntry]]:
+    """Every occurrence of a keyed original (``by_original``: canonical original -> entry)
+    inside ``regions``: whole words, same spelling, a line break standing for a space; not in
+    placeholders or other bracketed text, nor in the ``skip`` spans. ``(start, end, entry)``
+    in the order found, none overlapping the one before: what :func:`apply` replaces besides
+    the flagged spans, and what a purge replaces in a revision (rta.purge)."""
+    pattern = _term_regex_exact(by_original)
+    if pattern is None:
+        return []
+    excluded = excluded_spans(text)
+    out: list[tuple[int, int, KeyEntry]] = []
+    for lo, hi in sorted(regions):
+        for m in pattern.finditer(text, lo, hi):
+            if overlaps(m.start(), m.end(), excluded) or overlaps(m.start(), m.end(), skip) or \
+                    (out and m.start() < out[-1][1]):
+                continue
+            entry = by_original.get(_canon(m.group()))
+            if entry is not None:
+                out.append((m.start(), m.end(), entry))
+    return out
 
 
 def _term_regex_exact(by_original: dict[str, KeyEntry]) -> re.Pattern[str] | None:

@@ -81,23 +81,11 @@ def pseudonymised_form(text: str, regions: Sequence[tuple[int, int]], key: "Key"
     line break may stand for a space) replaced by its placeholder, as ``rta anonymise apply``
     replaces them; placeholders and other bracketed text are left alone. Returns the new text
     and the edits made, in order."""
-    from rta.anonymise import excluded_spans, overlaps
-    from rta.pseudonyms import _canon, _term_regex_exact
+    from rta.pseudonyms import keyed_occurrences
 
     by_original = {e.original: e for e in key.entries}
-    pattern = _term_regex_exact(by_original)
-    if pattern is None:
-        return text, []
-    excluded = excluded_spans(text)
-    edits: list[Edit] = []
-    for lo, hi in sorted(regions):
-        for m in pattern.finditer(text, lo, hi):
-            if overlaps(m.start(), m.end(), excluded) or (edits and m.start() < edits[-1][1]):
-                continue
-            entry = by_original.get(_canon(m.group()))
-            if entry is not None:
-                edits.append((m.start(), m.end(), entry.placeholder))
-    edits.sort()
+    found = keyed_occurrences(text, regions, by_original)
+    edits: list[Edit] = sorted((s, e, entry.placeholder) for s, e, entry in found)
     out, pos = [], 0
     for s, e, placeholder in edits:
         out.append(text[pos:s])
