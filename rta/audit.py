@@ -29,8 +29,9 @@ from typing import Any
 
 from rta.errors import RtaError
 from rta.fsutil import sha256_text
-from rta.replay import (ROW_DIGEST_CHARS, SUGGESTION_ROW_SQL, TURN_COLUMNS, Expect, Replay, code_rows_sha256,
-                        derive_positions, line_starts, replay, rows_sha256, suggestion_rows_sha256, turns_sha256)
+from rta.replay import Expect, Replay, derive_positions, line_starts, replay
+from rta.rowhash import (ROW_DIGEST_CHARS, SUGGESTION_ROW_SQL, TURN_COLUMNS, code_rows_sha256, rows_sha256,
+                         suggestion_rows_sha256, turns_sha256)
 from rta.store import GENESIS_HASH, Store, event_hash
 
 KINDS = ("chain", "transcript", "quote", "code", "codebook", "record", "report")

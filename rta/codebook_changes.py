@@ -107,7 +107,7 @@ def _import(store: Store, path: str | Path, data: bytes, coder: str | None, prev
         "INSERT INTO codes(codebook_version, name, guid, parent, definition, color) VALUES (?,?,?,?,?,?)",
         [(version, c.name, c.guid, c.parent, c.definition, c.color) for c in codebook.codes],
     )
-    from rta.replay import code_rows_sha256
+    from rta.rowhash import code_rows_sha256
 
     store.log_event(
         "codebook.imported",

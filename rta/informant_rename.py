@@ -47,7 +47,7 @@ def rename_informant(project: Any, old: str, new: str, coder: str | None = None)
     and in every turn it speaks, in one transaction (see the module doc)."""
     from rta.codebook import did_you_mean
     from rta.fsutil import StagedWrites
-    from rta.replay import TURN_COLUMNS, turns_sha256
+    from rta.rowhash import TURN_COLUMNS, turns_sha256
     from rta.yamledit import dump_item, replace_item
 
     registry = project.registry

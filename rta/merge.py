@@ -359,7 +359,7 @@ class _Merger(ThemeMerging, SuggestionMerging):
         return derive_positions(self._lines[key], self._turns[key], start, end)
 
     def _transcript_added(self, e: _Event) -> None:
-        from rta.replay import TURN_COLUMNS, turns_sha256
+        from rta.rowhash import TURN_COLUMNS, turns_sha256
 
         p = e.p
         tid, orev = p.get("transcript"), p.get("revision")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 
 from rta.copies import MERGED, identity
-from rta.replay import SUGGESTION_COLUMNS
+from rta.rowhash import SUGGESTION_COLUMNS
 from rta.store import Store
 
 
@@ -23,7 +23,7 @@ class SuggestionMerging:
     hash holds here too; each decision follows."""
 
     def _suggestions_generated(self, e: _Event) -> None:
-        from rta.replay import suggestion_rows_hashes
+        from rta.rowhash import suggestion_rows_hashes
 
         p = e.p
         ids = p.get("ids")
@@ -214,7 +214,8 @@ class SuggestionMerging:
 def _inserted_suggestions(store: Store, first: int, last: int) -> dict[int, list[Any]]:
     """Suggestions ``first..last`` of ``store`` as 'rta suggest' inserted them (the logged
     decisions undone, as the audit restores them)."""
-    from rta.replay import SUGGESTION_ROW_SQL, derive_positions, line_starts, replay
+    from rta.replay import derive_positions, line_starts, replay
+    from rta.rowhash import SUGGESTION_ROW_SQL
 
     cache = getattr(store, "_merge_origin", None)
     if cache is None:

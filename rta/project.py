@@ -269,7 +269,7 @@ class Project:
         store.log_informants(coder)
         revision = store.insert_revision(transcript, source, coder, note)
         status = "added" if revision == 1 else "revised"
-        from rta.replay import transcript_digests
+        from rta.rowhash import transcript_digests
 
         payload = {"transcript": transcript.id, "revision": revision, "sha256": transcript.sha256, "source": source,
                    **transcript_digests(transcript, note)}

@@ -169,7 +169,7 @@ TURN_COLUMNS = ("n", "speaker", "informant", "role", "grp", "start", "end", "lin
 
 def turns_digest(rows: Sequence[Any]) -> str:
     """sha256 of a revision's turn rows (:data:`TURN_COLUMNS`, in turn order) as canonical
-    JSON, as :func:`rta.replay.turns_sha256` computes it: what a purge event records as
+    JSON, as :func:`rta.rowhash.turns_sha256` computes it: what a purge event records as
     ``turns_sha256``."""
     ordered = sorted(([r[c] for c in TURN_COLUMNS] for r in rows), key=lambda row: row[0])
     return sha256_text(canonical_json(ordered))

@@ -11,7 +11,7 @@ What the log holds for each table:
 * **transcripts, transcript_revisions**: ``transcript.added``/``transcript.revised`` (revision,
   text sha256, source, coder; ``turns_sha256``, ``metadata_sha256`` and ``note_sha256`` since
   rta records them); ``anonymise.applied`` must agree with the revision it names.
-* **turns** are derived from a revision's text: their canonical hash (:func:`turns_sha256`) is
+* **turns** are derived from a revision's text: their canonical hash (:func:`rta.rowhash.turns_sha256`) is
   logged with the revision; for an older log they are re-derived by parsing the stored text
   with the project's registry (the audit says which it used).
 * **informants**: ``informants.synced`` (the whole table, logged whenever it changes);
@@ -43,22 +43,13 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, NamedTuple
 
-from rta.store import FREE_TEXT_FIELDS, Store, canonical_json
+from rta.rowhash import _sha256, rows_sha256
+from rta.store import FREE_TEXT_FIELDS, Store
 
-_encode_str = json.encoder.encode_basestring  # the ensure_ascii=False form canonical_json uses
-
-TURN_COLUMNS = ("n", "speaker", "informant", "role", "grp", "start", "end", "line_start", "line_end", "timestamp",
-                "words")
-CODE_COLUMNS = ("name", "guid", "parent", "definition", "color")
-SUGGESTION_COLUMNS = ("id", "transcript_id", "revision", "turn_n", "start", "end", "line_start", "line_end", "code",
-                      "score", "method", "evidence", "pipeline", "status", "created", "decided_by", "decided_at",
-                      "coding_id")
-SUGGESTION_ROW_SQL = "SELECT " + ", ".join(f'"{c}"' for c in SUGGESTION_COLUMNS) + " FROM suggestions"
 THEME_FIELDS = ("name", "definition", "central_concept", "origin", "status", "parent", "opposite", "guid", "source",
                 "version", "created", "updated")
 TIME_SLACK = timedelta(seconds=300)  # a row's timestamp is taken in the transaction that logs its event
@@ -66,75 +57,6 @@ TIME_SLACK = timedelta(seconds=300)  # a row's timestamp is taken in the transac
 # Free text whose table is not event_texts: (event kind, payload field) -> where the text lives.
 EXTERNAL_TEXTS = {("memo.added", "text"), ("journal.added", "text"), ("coding.added", "memo"),
                   ("transcript.added", "note"), ("transcript.revised", "note")}
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def rows_sha256(rows: Any) -> str:
-    """The canonical hash of a list of rows (lists of column values), as events record it."""
-    return _sha256(canonical_json(rows))
-
-
-def turns_sha256(rows: Iterable[Iterable[Any]]) -> str:
-    """Canonical hash of a revision's turn rows (:data:`TURN_COLUMNS`, by turn number)."""
-    return rows_sha256(sorted((list(r) for r in rows), key=lambda r: r[0]))
-
-
-def code_rows_sha256(rows: Iterable[Iterable[Any]]) -> str:
-    """Canonical hash of a codebook version's code rows (:data:`CODE_COLUMNS`, by name)."""
-    return rows_sha256(sorted((list(r) for r in rows), key=lambda r: r[0]))
-
-
-def suggestion_rows_sha256(rows: list[list[Any]]) -> str:
-    """Canonical hash of suggestion rows as inserted (:data:`SUGGESTION_COLUMNS`, by id)."""
-    return rows_sha256(sorted(rows, key=lambda r: r[0]))
-
-
-ROW_DIGEST_CHARS = 8
-
-
-def row_digests(rows: list[list[Any]]) -> str:
-    """A short digest of each row (by id), concatenated: 8 hex characters a row, so the audit can
-    name the row that changed inside a run of thousands (the full hash still covers them all)."""
-    return "".join(rows_sha256(r)[:ROW_DIGEST_CHARS] for r in sorted(rows, key=lambda r: r[0]))
-
-
-def _row_json(row: list[Any]) -> str:
-    """:func:`canonical_json` of a row of plain values (str, int, finite float, None), written
-    directly: a run stores tens of thousands of rows. Anything else goes to canonical_json."""
-    parts = []
-    for v in row:
-        t = type(v)
-        if t is str:
-            parts.append(_encode_str(v))
-        elif t is int:
-            parts.append(int.__repr__(v))
-        elif v is None:
-            parts.append("null")
-        elif t is float and math.isfinite(v):
-            parts.append(float.__repr__(v))
-        else:
-            return canonical_json(row)
-    return "[" + ",".join(parts) + "]"
-
-
-def suggestion_rows_hashes(rows: list[list[Any]]) -> tuple[str, str]:
-    """``(suggestion_rows_sha256(rows), row_digests(rows))`` with each row encoded once: the
-    canonical JSON of a list is its items' canonical JSON joined by commas in brackets."""
-    encoded = [_row_json(r) for r in sorted(rows, key=lambda r: r[0])]
-    digests = "".join(_sha256(e)[:ROW_DIGEST_CHARS] for e in encoded)
-    return _sha256("[" + ",".join(encoded) + "]"), digests
-
-
-def transcript_digests(transcript: Any, note: str | None) -> dict[str, Any]:
-    """What a revision event records besides the text hash: its turn rows, metadata and note
-    as hashes, so the audit can tell them from hand edits."""
-    turns = [[t.n, t.speaker, t.code, t.role, t.group, t.start, t.end, t.line_start, t.line_end, t.timestamp, t.words]
-             for t in transcript.turns]
-    return {"turns_sha256": turns_sha256(turns), "metadata_sha256": _sha256(canonical_json(transcript.metadata)),
-            "note_sha256": None if note is None else _sha256(note)}
 
 
 class Expect(NamedTuple):

@@ -231,7 +231,7 @@ def store_logged(store: Store, candidates: list[Candidate], coder: str | None, r
     them) and what was inserted: the first and last id, the rows' hash and a short digest per
     row, so the audit can tell the suggestions table from hand edits. Returns ``(new, existing)``.
     Inside a transaction."""
-    from rta.replay import SUGGESTION_ROW_SQL, suggestion_rows_hashes
+    from rta.rowhash import SUGGESTION_ROW_SQL, suggestion_rows_hashes
 
     before = store.conn.execute("SELECT COALESCE(MAX(id), 0) FROM suggestions").fetchone()[0]
     new, existing = store_candidates(store, candidates)

@@ -293,7 +293,7 @@ def test_evidence_json_is_byte_for_byte_json_dumps():
 
 
 def test_suggestion_row_hashes_in_one_pass_equal_the_audits_two():
-    from rta.replay import row_digests, suggestion_rows_hashes, suggestion_rows_sha256
+    from rta.rowhash import row_digests, suggestion_rows_hashes, suggestion_rows_sha256
 
     rows = [[3, "t", 1, 2, 5, 9, 1, 1, "Tid", 0.8, "lemma", '[{"token": "tid\\n\\"x\\""}]', "p", "suggested",
              "2026-01-01T00:00:00Z", None, None, None],
@@ -306,7 +306,7 @@ def test_suggestion_row_hashes_in_one_pass_equal_the_audits_two():
                                    st.floats(allow_nan=True, allow_infinity=True)), min_size=1, max_size=6),
                 max_size=5))
 def test_a_row_is_hashed_as_its_canonical_json_whatever_it_holds(rows):
-    from rta.replay import _row_json
+    from rta.rowhash import _row_json
     from rta.store import canonical_json
 
     for k, row in enumerate(rows):
